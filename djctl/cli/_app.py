@@ -1,0 +1,102 @@
+"""One app factory so every command group behaves the same, and errors map to exit codes in one place."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from djctl.errors import DjctlError, InputError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def report_error(exc: DjctlError) -> None:
+    """One line (plus the problems of a file) and a hint on stderr; never a traceback."""
+    from djctl.cli._output import err_console
+
+    text = str(exc) if isinstance(exc, InputError) else exc.message
+    err_console().print(f"[bold red]错误：[/]{_escape(text)}", highlight=False, soft_wrap=True)
+    if exc.hint:
+        err_console().print(f"[yellow]提示：[/]{_escape(exc.hint)}", highlight=False, soft_wrap=True)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Map djctl's typed errors to exit codes inside the command chain (CliRunner never sees main())."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DjctlError as exc:
+            if os.environ.get("DJCTL_DEBUG") == "1":
+                raise
+            report_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: one line, exit 1, never a traceback unless asked
+            if os.environ.get("DJCTL_DEBUG") == "1" or _is_click_exception(exc):
+                raise
+            from djctl.cli._output import err_console
+
+            err_console().print(f"[bold red]djctl 内部错误：[/]{_escape(exc.__class__.__name__)}: {_escape(str(exc)[:500])}",
+                                highlight=False, soft_wrap=True)
+            err_console().print("[yellow]提示：[/]本次写入已回滚；设置 DJCTL_DEBUG=1 可显示详细信息，请把它报告给维护者",
+                                highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            print("已中断，本次未完成的写入已回滚。", file=sys.stderr)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _is_click_exception(exc: Exception) -> bool:
+    return exc.__class__.__module__.startswith(("click", "typer"))
+
+
+class DjctlTyper(typer.Typer):
+    """A Typer whose commands and callbacks always pass through `handle_errors`."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
+        decorator = super().command(*args, **kwargs)
+
+        def register(func: Callable[..., Any]) -> Callable[..., Any]:
+            decorator(handle_errors(func))
+            return func
+
+        return register
+
+    def callback(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
+        decorator = super().callback(*args, **kwargs)
+
+        def register(func: Callable[..., Any]) -> Callable[..., Any]:
+            decorator(handle_errors(func))
+            return func
+
+        return register
+
+
+def make_app(help: str | None = None, **kwargs: Any) -> DjctlTyper:
+    kwargs.setdefault("no_args_is_help", True)
+    return DjctlTyper(
+        help=help,
+        add_completion=False,
+        pretty_exceptions_show_locals=False,
+        rich_markup_mode="rich",
+        context_settings=CONTEXT_SETTINGS,
+        **kwargs,
+    )

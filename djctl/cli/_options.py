@@ -1,0 +1,28 @@
+"""Shared option aliases: every command spells the same option the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本读取）")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="只校验，不写入")]
+MonthOpt = Annotated[str, typer.Option("--month", "-m", help="月份，如 2024-03")]
+QuarterOpt = Annotated[str, typer.Option("--quarter", help="季度，如 2024Q1 或 2024-Q1")]
+YearOpt = Annotated[int, typer.Option("--year", "-y", help="年度，如 2024")]
+OutDirOpt = Annotated[Path, typer.Option("--out", "-o", help="输出目录")]
+SeedOpt = Annotated[Optional[str], typer.Option("--seed", help="抽签种子（建议事先公布的公开数字，如彩票开奖号码）")]
+XlsxOpt = Annotated[Optional[Path], typer.Option("--xlsx", help="同时导出为 .xlsx 表格")]
+FilesArg = Annotated[list[Path], typer.Argument(help="要导入的 .xlsx 文件或目录（可多个）", show_default=False)]
+
+
+def parse_period_opt(value: str, kinds: tuple[str, ...], option: str):
+    """Parse a period option with the one domain parser; a bad value is a usage error (exit 2)."""
+    from djctl.domain.periods import parse_period
+
+    try:
+        return parse_period(value, kinds)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None

@@ -1,0 +1,92 @@
+"""One output sink: human (rich) / json / quiet. Results on stdout; progress, warnings, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+RICH_TABLE_MAX_ROWS = 300  # a rich Table costs ~1.5 ms a row; longer tables print as plain text
+
+
+@lru_cache(maxsize=None)
+def _console(stderr: bool, stream_id: int):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def out_console():
+    return _console(False, id(sys.stdout))
+
+
+def err_console():
+    return _console(True, id(sys.stderr))
+
+
+def print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+class Output:
+    """Presents results according to --json / -q."""
+
+    def __init__(self, json_mode: bool = False, quiet: bool = False) -> None:
+        self.json = json_mode
+        self.quiet = quiet
+
+    # stderr side
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            err_console().print(message, highlight=False, markup=False)
+
+    def warn(self, message: str) -> None:
+        err_console().print(f"[yellow]注意：[/]{_esc(message)}", highlight=False)
+
+    # stdout side
+    def doc(self, doc: Any) -> None:
+        print_json(doc)
+
+    def line(self, message: str = "") -> None:
+        if not self.json and not self.quiet:
+            out_console().print(message, highlight=False, markup=False)
+
+    def result(self, message: str) -> None:
+        """A one-line result that even -q prints (e.g. a path or a hash a script needs)."""
+        if not self.json:
+            sys.stdout.write(message + "\n")
+
+    def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+              *, justify: Sequence[str] | None = None, caption: str | None = None) -> None:
+        if self.json or self.quiet:
+            return
+        if len(rows) > RICH_TABLE_MAX_ROWS or not out_console().is_terminal and len(rows) > 100:
+            self._plain(title, columns, rows, caption)
+            return
+        from rich.table import Table
+
+        t = Table(title=title, caption=caption, show_lines=False, header_style="bold")
+        for i, c in enumerate(columns):
+            t.add_column(str(c), justify=(justify[i] if justify else "left"))  # type: ignore[arg-type]
+        for r in rows:
+            t.add_row(*["" if v is None else str(v) for v in r])
+        out_console().print(t)
+
+    def _plain(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], caption: str | None) -> None:
+        w = sys.stdout.write
+        if title:
+            w(title + "\n")
+        w("\t".join(str(c) for c in columns) + "\n")
+        for r in rows:
+            w("\t".join("" if v is None else str(v) for v in r) + "\n")
+        if caption:
+            w(caption + "\n")
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

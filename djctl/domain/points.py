@@ -1,0 +1,103 @@
+"""Exact points: stored as integer hundredths, computed with Decimal, rounded half-up for display."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+HUNDRED = Decimal(100)
+TWO_PLACES = Decimal("0.01")
+
+_NUMBER = re.compile(r"^[+]?\d+(\.\d+)?$")
+
+
+def round2(value: Decimal) -> Decimal:
+    """Round half-up to 2 decimals (the figure people see, rank and export)."""
+    return Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def from_x100(value: int) -> Decimal:
+    """Integer hundredths -> Decimal points."""
+    return (Decimal(int(value)) / HUNDRED).quantize(TWO_PLACES)
+
+
+def to_x100(value: Decimal) -> int:
+    """Decimal points -> integer hundredths; refuses values finer than 0.01."""
+    scaled = Decimal(value) * HUNDRED
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} 的精度超过 0.01")
+    return int(scaled)
+
+
+def fmt(value: Decimal | int | None, places: int = 2) -> str:
+    """Format a Decimal (or hundredths int) for people: half-up, trailing zeros trimmed to `places`."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        value = from_x100(value)
+    q = Decimal(1).scaleb(-places)
+    text = format(Decimal(value).quantize(q, rounding=ROUND_HALF_UP), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def to_float(value: Decimal) -> float:
+    """A Decimal as a JSON number, rounded half-up to 2 decimals."""
+    return float(round2(value))
+
+
+def parse_points(raw: object, *, max_decimals: int = 1) -> Decimal:
+    """Parse a points cell as a person typed it.
+
+    Accepts int/float/Decimal and strings of ASCII or full-width digits with at most `max_decimals`
+    decimals. Refuses text, comma decimals, signs other than '+', and formulas, with a Chinese reason.
+    """
+    if raw is None:
+        raise ValueError("为空")
+    if isinstance(raw, bool):
+        raise ValueError("不是数字")
+    if isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise ValueError("不是数字")
+        value = Decimal(repr(raw))
+    elif isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, str):
+        text = unicodedata.normalize("NFKC", raw).strip()
+        if text == "":
+            raise ValueError("为空")
+        if text.startswith("="):
+            raise ValueError("是公式，请填写数值")
+        if "," in text:
+            raise ValueError(f"「{raw}」不是有效数字（小数点请用「.」，不要用逗号）")
+        if text.startswith("-") and _NUMBER.match(text[1:]):
+            value = Decimal(text)
+        elif not _NUMBER.match(text):
+            raise ValueError(f"「{raw}」不是有效数字")
+        else:
+            try:
+                value = Decimal(text)
+            except InvalidOperation as exc:  # pragma: no cover - regex guards this
+                raise ValueError(f"「{raw}」不是有效数字") from exc
+    else:
+        raise ValueError("不是数字")
+    if not value.is_finite():
+        raise ValueError("不是数字")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > max_decimals:
+        raise ValueError(f"「{raw}」最多保留 {max_decimals} 位小数")
+    return value
+
+
+def parse_count(raw: object) -> int:
+    """Parse a non-negative whole number (member or vote counts); full-width digits are accepted."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        raise ValueError("为空")
+    value = parse_points(raw, max_decimals=0)
+    if value < 0:
+        raise ValueError("不能为负数")
+    return int(value)

@@ -1,0 +1,147 @@
+"""Turning raw cells into checked values, each refusal naming sheet, row and column (Chinese)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from djctl.domain.points import parse_count, parse_points
+from djctl.errors import ProblemList
+from djctl.io.xlsx import Cell, norm_text
+
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
+class RowReader:
+    """Reads the cells of one row; every problem is added to `problems` with its position."""
+
+    def __init__(self, problems: ProblemList, sheet: str, row: int, table: Any, cells: list[Cell]) -> None:
+        self.problems, self.sheet, self.row, self.table, self.cells = problems, sheet, row, table, cells
+        self.ok = True
+
+    def _err(self, column: str, message: str) -> None:
+        self.ok = False
+        self.problems.add(message, self.sheet, self.row, column)
+
+    def raw(self, column: str) -> Cell:
+        return self.table.get(self.cells, column)
+
+    def _no_formula(self, column: str) -> Cell | None:
+        cell = self.raw(column)
+        if cell.formula:
+            self._err(column, f"是公式（{cell.value}），请填写数值或文本，不要用公式")
+            return None
+        return cell
+
+    def text(self, column: str, *, required: bool = True, max_len: int = 200) -> str:
+        cell = self._no_formula(column)
+        if cell is None:
+            return ""
+        value = norm_text(cell.value)
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            self._err(column, "以「=」开头，可能是公式，请删除「=」")
+            return ""
+        if required and not value:
+            self._err(column, "不能为空")
+        if len(value) > max_len:
+            self._err(column, f"过长（{len(value)} 字，上限 {max_len}）")
+        return value
+
+    def code(self, column: str, *, required: bool = True) -> str:
+        value = self.text(column, required=required, max_len=64)
+        if value and re.search(r"\s", value):
+            self._err(column, f"编码「{value}」中含有空白字符")
+        return value
+
+    def count(self, column: str, *, required: bool = True) -> int | None:
+        cell = self._no_formula(column)
+        if cell is None:
+            return None
+        if cell.value is None or norm_text(cell.value) == "":
+            if required:
+                self._err(column, "不能为空")
+            return None
+        try:
+            return parse_count(cell.value)
+        except ValueError as exc:
+            self._err(column, f"「{cell.value}」无效：{exc}" if "「" not in str(exc) else str(exc))
+            return None
+
+    def points(self, column: str, *, lo: Decimal = Decimal(0), hi: Decimal | None = None,
+               max_decimals: int = 1) -> Decimal | None:
+        cell = self._no_formula(column)
+        if cell is None:
+            return None
+        try:
+            value = parse_points(cell.value, max_decimals=max_decimals)
+        except ValueError as exc:
+            self._err(column, str(exc) if "「" in str(exc) else f"「{'' if cell.value is None else cell.value}」{exc}")
+            return None
+        if value < lo:
+            self._err(column, f"{value} 小于 {lo}")
+            return None
+        if hi is not None and value > hi:
+            self._err(column, f"{value} 超过上限 {hi}")
+            return None
+        return value
+
+    def date(self, column: str, *, required: bool = False) -> date | None:
+        cell = self._no_formula(column)
+        if cell is None:
+            return None
+        v = cell.value
+        if v is None or norm_text(v) == "":
+            if required:
+                self._err(column, "不能为空")
+            return None
+        if isinstance(v, datetime):
+            return v.date()
+        if isinstance(v, date):
+            return v
+        m = _DATE.match(unicodedata.normalize("NFKC", str(v)).strip())
+        if m:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                pass
+        self._err(column, f"「{v}」不是有效日期（示例：2024-01-15）")
+        return None
+
+    def choice(self, column: str, choices: tuple[str, ...], *, required: bool = True,
+               normalize: Any = None) -> str:
+        value = self.text(column, required=required)
+        if not value:
+            return ""
+        if normalize:
+            try:
+                return normalize(value)
+            except ValueError:
+                pass
+        elif value in choices:
+            return value
+        self._err(column, f"「{value}」无效，应为 {' / '.join(choices)} 之一")
+        return ""
+
+    def yes_no(self, column: str) -> bool | None:
+        """是/否 (also Y/N, true/false, √/×); empty gives None."""
+        value = self.text(column, required=False)
+        if not value:
+            return None
+        if value in ("是", "Y", "y", "yes", "Yes", "true", "True", "TRUE", "√", "1"):
+            return True
+        if value in ("否", "N", "n", "no", "No", "false", "False", "FALSE", "×", "0"):
+            return False
+        self._err(column, f"「{value}」无效，应填「是」或「否」")
+        return None
+
+
+def refuse_merged(problems: ProblemList, data: Any, header_row: int, columns: dict[str, int]) -> None:
+    """Merged cells over data columns make rows ambiguous: refuse them, naming the first cell."""
+    names = {idx + 1: name for name, idx in columns.items()}
+    for r, c in sorted(data.merged_cells()):
+        if r > header_row and c in names:
+            problems.add("有合并单元格，请取消合并后每行分别填写", data.title, r, names[c])
+            return

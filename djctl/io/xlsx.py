@@ -1,0 +1,290 @@
+"""Workbooks in and out.
+
+Reading: files pass `check_workbook_file` first, then openpyxl read-only; tables are found by header
+names (Chinese with English aliases), cells are normalised (NFKC, trimmed) and formulas are refused.
+Writing: every user-derived string goes through `cell_value`, so no cell ever becomes a formula and
+no string is silently truncated.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from djctl.errors import InputError, ProblemList, SecurityError
+from djctl.io.xlsx_guard import check_workbook_file
+
+MAX_CELL_CHARS = 32_767
+META_SHEET = "_djctl"
+_MERGE = re.compile(rb'<mergeCell[^>]*ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+
+
+def norm_text(value: Any) -> str:
+    """NFKC-normalised, trimmed text of a cell ('' for None)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def norm_header(value: Any) -> str:
+    return re.sub(r"[\s*＊:：()（）]", "", norm_text(value)).lower()
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class Cell:
+    value: Any
+    formula: bool = False
+
+
+@dataclass
+class SheetData:
+    """A sheet read into memory as rows of `Cell` (1-based row numbers kept), plus its merged ranges."""
+
+    title: str
+    rows: list[tuple[int, list[Cell]]]
+    merged: list[str] = field(default_factory=list)
+
+    def merged_cells(self) -> set[tuple[int, int]]:
+        from openpyxl.utils.cell import range_boundaries
+
+        out: set[tuple[int, int]] = set()
+        for ref in self.merged:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            for r in range(min_row, max_row + 1):
+                for c in range(min_col, max_col + 1):
+                    out.add((r, c))
+        return out
+
+
+class Workbook:
+    """A checked workbook opened read-only. Use as a context manager."""
+
+    def __init__(self, path: str | Path, max_rows: int = 200_000) -> None:
+        self.path = str(path)
+        self.max_rows = max_rows
+        check_workbook_file(path)
+        import openpyxl
+
+        try:
+            self._wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        except (zipfile.BadZipFile, KeyError, EOFError, OSError) as exc:
+            raise InputError(f"工作簿无法打开（文件已损坏：{exc.__class__.__name__}）", path=self.path,
+                             hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
+        except Exception as exc:  # openpyxl raises many types on malformed parts
+            if exc.__class__.__module__.startswith("defusedxml"):
+                raise SecurityError("工作簿含有不安全的 XML 内容，拒绝读取", path=self.path) from exc
+            raise InputError(f"工作簿无法读取（{exc.__class__.__name__}）", path=self.path,
+                             hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._wb.close()
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return list(self._wb.sheetnames)
+
+    def has_sheet(self, name: str) -> bool:
+        return name in self._wb.sheetnames
+
+    def sheet(self, name: str) -> SheetData:
+        if name not in self._wb.sheetnames:
+            raise InputError(f"缺少工作表「{name}」（现有：{'、'.join(self.sheetnames) or '无'}）", path=self.path,
+                             hint="请勿重命名或删除工作表")
+        ws = self._wb[name]
+        ws.reset_dimensions()  # never trust the dimension tag: read every row that is there
+        rows: list[tuple[int, list[Cell]]] = []
+        try:
+            for row in ws.iter_rows():
+                cells = []
+                rownum = None
+                for c in row:
+                    if getattr(c, "row", None) is not None and rownum is None:
+                        rownum = c.row
+                    value = getattr(c, "value", None)
+                    formula = getattr(c, "data_type", None) == "f"
+                    cells.append(Cell(value, formula))
+                if rownum is None:
+                    continue
+                if all(cell.value is None for cell in cells):
+                    continue
+                rows.append((rownum, cells))
+                if len(rows) > self.max_rows:
+                    raise InputError(f"工作表「{name}」行数超过上限 {self.max_rows}，拒绝读取", path=self.path)
+        except InputError:
+            raise
+        except Exception as exc:
+            if exc.__class__.__module__.startswith("defusedxml"):
+                raise SecurityError("工作簿含有不安全的 XML 内容，拒绝读取", path=self.path) from exc
+            raise InputError(f"工作表「{name}」无法读取（{exc.__class__.__name__}）", path=self.path) from exc
+        return SheetData(name, rows, self._merged_ranges(ws))
+
+    def _merged_ranges(self, ws: Any) -> list[str]:
+        member = getattr(ws, "_worksheet_path", None)
+        if not member:
+            return []
+        with zipfile.ZipFile(self.path) as zf:
+            try:
+                data = zf.read(member)
+            except KeyError:
+                return []
+        return [m.decode() for m in _MERGE.findall(data)]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column matched by header name: the canonical Chinese name and accepted aliases."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+
+    def matches(self, header: str) -> bool:
+        h = norm_header(header)
+        return h == norm_header(self.name) or any(h == norm_header(a) for a in self.aliases)
+
+
+@dataclass
+class Table:
+    sheet: str
+    header_row: int
+    columns: dict[str, int]  # canonical name -> 0-based index
+    rows: list[tuple[int, list[Cell]]]
+
+    def get(self, cells: list[Cell], name: str) -> Cell:
+        idx = self.columns.get(name)
+        if idx is None or idx >= len(cells):
+            return Cell(None)
+        return cells[idx]
+
+
+def find_table(path: str, data: SheetData, columns: Sequence[Column], *, scan_rows: int = 30) -> Table:
+    """Locate the header row (the first row naming every required column) and map columns by name."""
+    required = [c for c in columns if c.required]
+    best: tuple[int, list[str]] | None = None
+    for rownum, cells in data.rows[:scan_rows]:
+        headers = [norm_text(c.value) for c in cells]
+        found = [c.name for c in required if any(c.matches(h) for h in headers if h)]
+        if len(found) == len(required):
+            mapping: dict[str, int] = {}
+            problems = ProblemList(path)
+            for col in columns:
+                hits = [i for i, h in enumerate(headers) if h and col.matches(h)]
+                if len(hits) > 1:
+                    problems.add(f"表头「{col.name}」出现了 {len(hits)} 次", data.title, rownum)
+                elif hits:
+                    mapping[col.name] = hits[0]
+            problems.raise_if_any("表头有误，未导入")
+            body = [(r, c) for r, c in data.rows if r > rownum]
+            return Table(data.title, rownum, mapping, body)
+        if best is None or len(found) > len(best[1]):
+            best = (rownum, found)
+    missing = [c.name for c in required if best is None or c.name not in best[1]]
+    raise InputError(
+        f"工作表「{data.title}」缺少必需的表头：{'、'.join(missing)}",
+        path=path,
+        hint="表头按名称识别，列的顺序可以不同；请使用 djctl 生成的模板",
+    )
+
+
+def read_meta(wb: Workbook) -> dict[str, str]:
+    """The hidden key/value sheet djctl writes into every form ({} if absent)."""
+    if not wb.has_sheet(META_SHEET):
+        return {}
+    data = wb.sheet(META_SHEET)
+    out: dict[str, str] = {}
+    for _, cells in data.rows:
+        if len(cells) >= 2 and cells[0].value is not None:
+            out[norm_text(cells[0].value)] = norm_text(cells[1].value)
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+def cell_value(value: Any) -> Any:
+    """Check a value before it goes into a cell: refuse strings Excel would truncate."""
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        raise InputError(f"文本过长（{len(value)} 个字符，Excel 单元格上限 {MAX_CELL_CHARS}），拒绝写入")
+    return value
+
+
+def put(ws: Any, row: int, column: int, value: Any, **style: Any) -> Any:
+    """Write one cell of a normal (not write-only) sheet; strings are always text, never formulas."""
+    cell = ws.cell(row=row, column=column)
+    cell.value = cell_value(value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    for key, val in style.items():
+        setattr(cell, key, val)
+    return cell
+
+
+def wo_cell(ws: Any, value: Any, **style: Any) -> Any:
+    """A write-only cell; strings are always text, never formulas."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=cell_value(value))
+    if isinstance(value, str):
+        cell.data_type = "s"
+    for key, val in style.items():
+        setattr(cell, key, val)
+    return cell
+
+
+def write_meta(wb: Any, meta: dict[str, str]) -> None:
+    """Add the very hidden key/value sheet (write-only workbook)."""
+    ws = wb.create_sheet(META_SHEET)
+    ws.sheet_state = "veryHidden"
+    for key, value in meta.items():
+        ws.append([wo_cell(ws, key), wo_cell(ws, str(value))])
+
+
+def write_table_workbook(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]) -> None:
+    """A plain export: one sheet per (title, headers, rows), header bold, frozen, strings as text."""
+    from openpyxl import Workbook as OWorkbook
+    from openpyxl.styles import Font
+
+    wb = OWorkbook(write_only=True)
+    bold = Font(bold=True)
+    for title, headers, rows in sheets:
+        ws = wb.create_sheet(_sheet_title(title))
+        ws.freeze_panes = "A2"
+        for i, h in enumerate(headers):
+            width = max(8, min(40, 2 * len(str(h)) + 2))
+            ws.column_dimensions[_col_letter(i + 1)].width = width
+        ws.append([wo_cell(ws, h, font=bold) for h in headers])
+        for row in rows:
+            ws.append([wo_cell(ws, v) for v in row])
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+
+
+def _sheet_title(title: str) -> str:
+    clean = re.sub(r"[\[\]:*?/\\]", "_", title)[:31]
+    return clean or "Sheet"
+
+
+def _col_letter(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i)
+
+
+def iter_rows_plain(table: Table) -> Iterator[tuple[int, list[Cell]]]:
+    yield from table.rows

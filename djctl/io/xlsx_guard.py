@@ -1,0 +1,103 @@
+"""Checks a workbook file before openpyxl opens it: size, zip structure, expansion, XML prolog.
+
+Workbooks come from many offices; a hostile or broken one must be refused quickly with a clear
+Chinese message, never parsed into memory exhaustion or entity expansion.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+
+from djctl.errors import InputError, SecurityError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024          # a returned form is a few KB; a roster a few MB
+MAX_MEMBERS = 2_000
+MAX_TOTAL_UNCOMPRESSED = 400 * 1024 * 1024
+MAX_MEMBER_UNCOMPRESSED = 300 * 1024 * 1024
+MAX_RATIO = 150                             # uncompressed / compressed for members above 1 MB
+PROLOG_SCAN = 64 * 1024
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ROOT_START = re.compile(rb"<(?![?!])")
+
+
+def _assert_defusedxml() -> None:
+    import openpyxl.xml
+
+    if not openpyxl.xml.DEFUSEDXML:
+        raise SecurityError("openpyxl 未启用 defusedxml，拒绝读取外来表格", hint="请安装 defusedxml 并勿设置 OPENPYXL_DEFUSEDXML=False")
+
+
+def check_workbook_file(path: str | os.PathLike) -> None:
+    """Refuse anything that is not a plain, reasonably sized .xlsx, before it is parsed."""
+    _assert_defusedxml()
+    p = Path(path)
+    name = str(path)
+    if not p.is_file():
+        raise InputError("文件不存在", path=name)
+    size = p.stat().st_size
+    if size == 0:
+        raise InputError("文件为空（0 字节），不是有效的 .xlsx 工作簿", path=name)
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"文件过大（{size // (1024 * 1024)} MB，上限 {MAX_FILE_BYTES // (1024 * 1024)} MB）", path=name)
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    if head == _OLE_MAGIC:
+        raise InputError("文件是加密的工作簿或旧版 .xls 格式，无法读取",
+                         path=name, hint="请取消文件密码，或在 Excel 中「另存为」.xlsx 后再导入")
+    if not zipfile.is_zipfile(p):
+        suffix = p.suffix.lower()
+        hint = "请在 Excel 中「另存为」Excel 工作簿（.xlsx）后再导入"
+        if suffix == ".csv":
+            raise InputError("文件是 .csv，不是 .xlsx 工作簿", path=name, hint=hint)
+        raise InputError("文件不是有效的 .xlsx 工作簿（不是 zip 格式，可能已损坏）", path=name, hint=hint)
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise SecurityError(f"工作簿内部文件过多（{len(infos)} 个，上限 {MAX_MEMBERS}），拒绝读取", path=name)
+            total = 0
+            names = set()
+            for info in infos:
+                names.add(info.filename)
+                total += info.file_size
+                if info.file_size > MAX_MEMBER_UNCOMPRESSED or total > MAX_TOTAL_UNCOMPRESSED:
+                    raise SecurityError("工作簿解压后体积过大（疑似压缩炸弹），拒绝读取", path=name)
+                if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    raise SecurityError(
+                        f"工作簿内部文件「{info.filename}」压缩比异常（{info.file_size // max(info.compress_size, 1)} 倍，疑似压缩炸弹），拒绝读取", path=name)
+                if info.flag_bits & 0x1:
+                    raise InputError("工作簿内部文件已加密，无法读取", path=name)
+            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+                raise InputError("文件是 zip 但不是 Excel 工作簿（缺少 xl/ 内容）", path=name,
+                                 hint="请确认上传的是 .xlsx 文件，而不是 .docx 或其他压缩包")
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    _check_prolog(zf, info, name)
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"工作簿已损坏（zip 结构错误：{exc}）", path=name,
+                         hint="文件可能未完整传输，请让报送单位重新发送") from exc
+    except (EOFError, zlib_error()) as exc:
+        raise InputError("工作簿已损坏（内容被截断）", path=name, hint="文件可能未完整传输，请让报送单位重新发送") from exc
+
+
+def zlib_error():
+    import zlib
+
+    return zlib.error
+
+
+def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """No DTD, no entity declarations before the root element (XXE and billion-laughs)."""
+    with zf.open(info) as fh:
+        chunk = fh.read(PROLOG_SCAN)
+    match = _ROOT_START.search(chunk)
+    prolog = chunk if match is None else chunk[: match.start()]
+    if match is None and len(chunk) >= PROLOG_SCAN:
+        raise SecurityError(f"工作簿内部文件「{info.filename}」开头异常（超长声明），拒绝读取", path=name)
+    upper = prolog.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise SecurityError(f"工作簿内部文件「{info.filename}」含有 DTD/实体声明（可能是 XML 炸弹或外部实体攻击），拒绝读取", path=name)

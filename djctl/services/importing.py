@@ -1,0 +1,85 @@
+"""What every importer shares: file expansion, SHA-256, the per-file result, the idempotence check."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from djctl.errors import DjctlError, InputError, Problem
+from djctl.store.tables import ImportFile
+
+IMPORTED, UNCHANGED, REFUSED, VALID = "imported", "unchanged", "refused", "valid"
+STATUS_CN = {IMPORTED: "已导入", UNCHANGED: "已导入过（内容相同，未改动）", REFUSED: "拒绝", VALID: "校验通过（未写入）"}
+
+
+@dataclass
+class FileResult:
+    path: str
+    sha256: str = ""
+    status: str = REFUSED
+    rows: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    message: str = ""
+    subject: str = ""
+    period: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = {"path": self.path, "sha256": self.sha256, "status": self.status, "rows": self.rows,
+               "errors": [e.to_json() for e in self.errors]}
+        if self.message:
+            doc["message"] = self.message
+        if self.subject:
+            doc["subject"] = self.subject
+        if self.period:
+            doc["period"] = self.period
+        doc.update(self.extra)
+        return doc
+
+    def refuse(self, exc: DjctlError) -> FileResult:
+        self.status = REFUSED
+        self.message = exc.message + (f"（{exc.hint}）" if exc.hint else "")
+        if isinstance(exc, InputError) and exc.problems:
+            self.errors = list(exc.problems)
+        else:
+            self.errors = [Problem(self.message)]
+        return self
+
+
+def expand_paths(paths: list[Path], suffixes: tuple[str, ...] = (".xlsx",)) -> list[Path]:
+    """Files as given; directories expanded to their workbooks (sorted; Office lock files skipped)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes
+                              and not f.name.startswith(("~$", "."))))
+        else:
+            out.append(p)
+    return out
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def find_import(session, kind: str, sha256: str) -> ImportFile | None:
+    return session.exec(select(ImportFile).where(ImportFile.kind == kind, ImportFile.sha256 == sha256)).first()
+
+
+def totals(results: list[FileResult]) -> dict[str, int]:
+    t = {"files": len(results), IMPORTED: 0, UNCHANGED: 0, REFUSED: 0, VALID: 0,
+         "rows_read": 0, "rows_imported": 0, "rows_present": 0, "rows_refused": 0}
+    for r in results:
+        t[r.status] += 1
+        t["rows_read"] += r.rows
+        key = {IMPORTED: "rows_imported", UNCHANGED: "rows_present", REFUSED: "rows_refused", VALID: "rows_imported"}[r.status]
+        t[key] += r.rows
+    return t

@@ -1,0 +1,85 @@
+"""Creating the store and keeping one scheme per year."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import select
+
+from djctl.domain.scheme import Scheme, SchemeError, parse_scheme
+from djctl.errors import ActionNeeded, InputError, Problem
+from djctl.resources import DEFAULT_SCHEME, data_path
+from djctl.store.engine import Store, now
+from djctl.store.tables import Scheme as SchemeRow
+
+
+def read_scheme_file(path: Path | None) -> tuple[str, Scheme, str]:
+    """(text, scheme, name) from a file, or the default scheme shipped in the package."""
+    p = path or data_path(DEFAULT_SCHEME)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("方案文件不存在", path=str(p)) from None
+    except UnicodeDecodeError:
+        raise InputError("方案文件不是 UTF-8 编码的文本", path=str(p)) from None
+    return text, check_scheme_text(text, str(p)), str(p)
+
+
+def check_scheme_text(text: str, name: str) -> Scheme:
+    try:
+        return parse_scheme(text)
+    except SchemeError as exc:
+        raise InputError("考核方案有错误", path=name,
+                         problems=[Problem(f"{key}：{msg}") for key, msg in exc.problems]) from None
+
+
+@dataclass
+class InitResult:
+    store: str
+    year: int
+    scheme: str
+    status: str  # created / unchanged / replaced
+
+
+def init_store(store: Store, scheme_path: Path | None = None, *, replace: bool = False) -> InitResult:
+    text, scheme, name = read_scheme_file(scheme_path)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with store.write() as uow:
+        row = uow.session.exec(select(SchemeRow).where(SchemeRow.year == scheme.year)).first()
+        if row is not None and row.sha256 == sha:
+            return InitResult(store.describe(), scheme.year, scheme.name, "unchanged")
+        if row is not None and not replace:
+            raise InputError(f"{scheme.year} 年度已有考核方案「{row.name}」，与该文件不同", path=name,
+                             hint="确需替换请加 --replace（旧方案保留在审计日志中）")
+        if row is None:
+            uow.session.add(SchemeRow(year=scheme.year, name=scheme.name, toml=text, sha256=sha, created_at=now()))
+            status = "created"
+            old = None
+        else:
+            old = {"sha256": row.sha256, "toml": row.toml}
+            row.name, row.toml, row.sha256, row.created_at = scheme.name, text, sha, now()
+            uow.session.add(row)
+            status = "replaced"
+        uow.audit("scheme.set", {"year": scheme.year, "sha256": sha, "toml": text, "previous": old})
+    return InitResult(store.describe(), scheme.year, scheme.name, status)
+
+
+def load_scheme(session, year: int) -> Scheme:
+    row = session.exec(select(SchemeRow).where(SchemeRow.year == year)).first()
+    if row is None:
+        raise ActionNeeded(f"数据库中没有 {year} 年度的考核方案", hint=f"先运行 djctl init --scheme 方案文件（scheme.year = {year}）")
+    return parse_scheme(row.toml)
+
+
+def scheme_years(session) -> list[int]:
+    return [r.year for r in session.exec(select(SchemeRow).order_by(SchemeRow.year))]
+
+
+def show_scheme(store: Store, year: int | None) -> Scheme:
+    with store.read() as uow:
+        years = scheme_years(uow.session)
+        if not years:
+            raise ActionNeeded("数据库中还没有考核方案", hint="先运行 djctl init")
+        return load_scheme(uow.session, year or years[-1])

@@ -1,0 +1,114 @@
+"""The audit chain: every write appends one event in the same transaction.
+
+hash = SHA-256 of "djctl-audit-v1\n" + prev_hash + "\n" + canonical JSON of
+{"seq", "at", "actor", "action", "payload"} (payload itself canonical JSON: sorted keys, no spaces,
+UTF-8). Changing any stored field of any event, deleting or reordering events breaks the chain.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+
+from djctl.store.tables import AuditEvent
+
+VERSION_TAG = "djctl-audit-v1"
+GENESIS = "0" * 64
+AUDIT = AuditEvent.__table__
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def rows_digest(rows: list[tuple] | list[list]) -> str:
+    """SHA-256 over bulk rows in canonical JSON, so payloads cover content without carrying it."""
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(canonical(list(row)).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def actor() -> str:
+    who = os.environ.get("DJCTL_USER")
+    if who:
+        return who
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database (containers)
+        return "unknown"
+
+
+def event_hash(prev_hash: str, seq: int, at: str, who: str, action: str, payload: str) -> str:
+    body = canonical({"seq": seq, "at": at, "actor": who, "action": action, "payload": payload})
+    return hashlib.sha256(f"{VERSION_TAG}\n{prev_hash}\n{body}".encode("utf-8")).hexdigest()
+
+
+def append(conn, action: str, payload: dict) -> tuple[int, str]:
+    """Append one event on `conn` (inside the caller's write transaction). Returns (seq, hash)."""
+    last = conn.execute(select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1)).first()
+    seq = (last.seq + 1) if last else 1
+    prev = last.hash if last else GENESIS
+    at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    who = actor()
+    body = canonical(payload)
+    h = event_hash(prev, seq, at, who, action, body)
+    conn.execute(AUDIT.insert().values(seq=seq, at=at, actor=who, action=action, payload=body, prev_hash=prev, hash=h))
+    return seq, h
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    events: int
+    head: str
+    head_seq: int
+    problem: str | None = None
+    bad_seq: int | None = None
+
+
+def verify(conn, against: tuple[int, str] | None = None) -> VerifyResult:
+    """Recompute the chain; name the first bad event. `against` = (seq, hash) exported earlier."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    seen_against = False
+    for row in conn.execute(select(AUDIT).order_by(AUDIT.c.seq)):
+        if row.seq != expected_seq:
+            return VerifyResult(False, count, prev, expected_seq - 1,
+                                f"审计事件序号不连续：应为 {expected_seq}，实际为 {row.seq}（有事件被删除或插入）", row.seq)
+        if row.prev_hash != prev:
+            return VerifyResult(False, count, prev, row.seq - 1, f"第 {row.seq} 号事件的前序哈希与链不符（事件被删除、重排或篡改）", row.seq)
+        h = event_hash(prev, row.seq, row.at, row.actor, row.action, row.payload)
+        if h != row.hash:
+            return VerifyResult(False, count, prev, row.seq - 1,
+                                f"第 {row.seq} 号事件（{row.action}）的内容与哈希不符（事件被篡改）", row.seq)
+        try:
+            json.loads(row.payload)
+        except ValueError:
+            return VerifyResult(False, count, prev, row.seq - 1, f"第 {row.seq} 号事件的内容不是有效 JSON", row.seq)
+        if against and row.seq == against[0]:
+            seen_against = True
+            if row.hash != against[1]:
+                return VerifyResult(False, count, prev, row.seq - 1,
+                                    f"第 {row.seq} 号事件的哈希与外部保存的链头不符（审计链被截断后重算）", row.seq)
+        prev = row.hash
+        expected_seq += 1
+        count += 1
+    if against and not seen_against:
+        return VerifyResult(False, count, prev, count,
+                            f"外部保存的链头（第 {against[0]} 号事件）不在库中：审计链被截断", None)
+    return VerifyResult(True, count, prev, count)
+
+
+def head(conn) -> tuple[int, str]:
+    last = conn.execute(select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1)).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)

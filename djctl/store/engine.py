@@ -1,0 +1,263 @@
+"""Opening the store: URL or path, SQLite pragmas, BEGIN IMMEDIATE writes, migrations on open.
+
+Writes go through `Store.write()`: one transaction (BEGIN IMMEDIATE on SQLite, an advisory lock on
+PostgreSQL so that audit appends are serialised), a SQLModel session and the raw connection for bulk
+Core statements, and the audit helper bound to the same transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from djctl.errors import StoreError
+from djctl.store import audit
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_S = 30
+PG_LOCK_KEY = 0x646A6374  # 'djct'
+
+
+def known_revisions() -> list[str]:
+    """Revision ids shipped with this djctl, oldest first (file names NNNN_*.py)."""
+    return sorted(p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def resolve_url(db: str | os.PathLike | None) -> str:
+    raw = str(db) if db else os.environ.get("DJCTL_DB") or "djctl.db"
+    if "://" in raw:
+        return raw
+    return f"sqlite:///{Path(raw).expanduser().resolve()}"
+
+
+@dataclass
+class UnitOfWork:
+    """What a service writes through: the session for small rows, `conn` for bulk Core statements."""
+
+    conn: Connection
+    session: Session
+
+    def audit(self, action: str, payload: dict) -> tuple[int, str]:
+        self.session.flush()
+        return audit.append(self.conn, action, payload)
+
+
+class Store:
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    @property
+    def path(self) -> Path | None:
+        if self.is_sqlite and self.engine.url.database and self.engine.url.database != ":memory:":
+            return Path(self.engine.url.database)
+        return None
+
+    def describe(self) -> str:
+        return str(self.path) if self.path else self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def write(self) -> Iterator[UnitOfWork]:
+        """One write transaction; committed when the block ends, rolled back on any exception."""
+        with _translate_errors(), self.engine.connect() as conn:
+            conn.execution_options(djctl_write=True)
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+                with Session(bind=conn, autoflush=False, expire_on_commit=False) as session:
+                    uow = UnitOfWork(conn, session)
+                    yield uow
+                    session.flush()
+
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        """A read transaction (deferred BEGIN): a consistent snapshot, no write lock."""
+        with _translate_errors(), self.engine.connect() as conn:
+            with conn.begin():
+                with Session(bind=conn, autoflush=False, expire_on_commit=False) as session:
+                    yield UnitOfWork(conn, session)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def _translate_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        msg = str(exc.orig) if exc.orig else str(exc)
+        if "locked" in msg or "busy" in msg:
+            raise StoreError(f"数据库被其他进程锁定，等待 {BUSY_TIMEOUT_S} 秒后仍未释放", hint="请稍后重试") from exc
+        if "malformed" in msg or "not a database" in msg or "disk image" in msg:
+            raise StoreError(f"数据库文件已损坏：{msg}", hint="请用 djctl restore 从备份恢复") from exc
+        raise
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("djctl_write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ncpfs", "fuse.gvfsd-fuse")
+
+
+def filesystem_type(path: Path) -> str | None:
+    """The type of the file system holding `path`, from /proc/mounts (None where unknown)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    target = str(path.resolve())
+    best, fstype = "", None
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mnt = parts[1].replace("\\040", " ")
+        if (target == mnt or target.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+            best, fstype = mnt, parts[2]
+    return fstype
+
+
+def open_store(db: str | os.PathLike | None = None, *, migrate: bool = True, must_exist: bool = False,
+               allow_network_fs: bool = False) -> Store:
+    """Open (and create or upgrade) the store named by `db`, `DJCTL_DB` or ./djctl.db."""
+    url = resolve_url(db)
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if must_exist and not path.exists():
+            raise StoreError(f"数据库不存在：{path}", hint="先运行 djctl init，或用 --db 指定数据库")
+        if not path.parent.exists():
+            raise StoreError(f"数据库所在目录不存在：{path.parent}")
+        fstype = filesystem_type(path.parent)
+        if fstype in NETWORK_FS and not allow_network_fs:
+            raise StoreError(
+                f"数据库位于网络共享目录（{fstype}）：SQLite 在共享文件夹上加锁不可靠，多人同时使用会损坏数据",
+                hint="多人共用请改用 PostgreSQL 服务器（--db postgresql+psycopg://…，见 README）；确需如此请加 --allow-network-fs")
+        _refuse_foreign_file(path)
+    engine = make_engine(url)
+    store = Store(url, engine)
+    try:
+        current = current_revision(store)
+    except OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"无法打开数据库：{exc.orig}", hint="文件可能已损坏或不是 djctl 数据库") from exc
+    known = known_revisions()
+    if current is not None and current not in known:
+        engine.dispose()
+        raise StoreError(
+            f"数据库版本（{current}）比本程序新（本程序支持到 {known[-1]}）",
+            hint="请升级 djctl 后再打开这个数据库",
+        )
+    if current != known[-1]:
+        if not migrate:
+            raise StoreError(f"数据库需要升级（{current or '空'} → {known[-1]}）")
+        _upgrade(store, current, known[-1])
+    return store
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    if path.exists() and path.stat().st_size > 0:
+        with open(path, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                raise StoreError(f"{path} 不是 SQLite 数据库文件", hint="请用 --db 指定 djctl 数据库")
+
+
+def current_revision(store: Store) -> str | None:
+    with store.engine.connect() as conn:
+        insp = inspect(conn)
+        if not insp.has_table("alembic_version"):
+            tables = [t for t in insp.get_table_names() if not t.startswith("sqlite_")]
+            if tables:
+                raise StoreError("数据库中有其他程序的表，不是 djctl 数据库", hint="请用 --db 指定 djctl 数据库")
+            return None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        conn.rollback()
+        return row[0] if row else None
+
+
+def _upgrade(store: Store, current: str | None, target: str) -> None:
+    backup_path = None
+    if current is not None and store.path is not None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup_path = store.path.with_name(f"{store.path.name}.bak-{current}-{stamp}")
+        backup_sqlite(store.path, backup_path)
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    try:
+        with store.write() as uow:
+            cfg.attributes["connection"] = uow.conn
+            command.upgrade(cfg, target)
+            uow.audit("store.migrate", {"from": current, "to": target,
+                                        "backup": backup_path.name if backup_path else None})
+    except Exception as exc:
+        if backup_path is not None:
+            store.dispose()
+            restore_sqlite(backup_path, store.path)
+            raise StoreError(f"数据库升级失败，已从升级前的备份恢复：{exc}",
+                             hint=f"备份保留在 {backup_path}") from exc
+        raise
+
+
+def backup_sqlite(src: Path, dest: Path) -> None:
+    """Copy a live SQLite store with the backup API (consistent even while others read)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    s = sqlite3.connect(str(src), timeout=BUSY_TIMEOUT_S)
+    d = sqlite3.connect(str(dest))
+    try:
+        with d:
+            s.backup(d)
+    finally:
+        d.close()
+        s.close()
+
+
+def restore_sqlite(src: Path, dest: Path) -> None:
+    """Replace `dest` with the content of backup `src` (backup API, then drop stale WAL files)."""
+    tmp = dest.with_name(dest.name + f".restore-{int(time.time())}")
+    shutil.copyfile(src, tmp)
+    for suffix in ("-wal", "-shm"):
+        p = Path(str(dest) + suffix)
+        if p.exists():
+            p.unlink()
+    os.replace(tmp, dest)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
