@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from djctl import __version__
-from djctl.cli import audit, demo, org, setup
+from djctl.cli import audit, demo, org, score, selfeval, setup, tasks
 from djctl.cli._app import make_app
 from djctl.cli._settings import Settings
 
@@ -40,4 +40,7 @@ app.add_typer(setup.app)
 app.add_typer(setup.scheme_app, name="scheme")
 app.add_typer(org.app, name="org")
 app.add_typer(audit.app, name="audit")
+app.add_typer(tasks.app, name="tasks")
+app.add_typer(selfeval.app, name="selfeval")
+app.add_typer(score.app)
 app.add_typer(demo.app)

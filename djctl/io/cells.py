@@ -75,6 +75,9 @@ class RowReader:
         cell = self._no_formula(column)
         if cell is None:
             return None
+        if cell.value is None or norm_text(cell.value) == "":
+            self._err(column, "不能为空（每项都要填写，0 分也要填 0）")
+            return None
         try:
             value = parse_points(cell.value, max_decimals=max_decimals)
         except ValueError as exc:

@@ -73,8 +73,17 @@ def step_setup(store: Store, ctx: DemoContext) -> list[str]:
             f"名册：{len(ctx.city['units'])} 个考核单位，{len(ctx.city['branches'])} 个党支部（{roster}）"]
 
 
+def step_monthly(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.demo_monthly import demo_step
+
+    return demo_step(store, ctx)
+
+
 Step = Callable[[Store, DemoContext], list[str]]
-STEPS: list[tuple[str, Step]] = [("建库、载入方案与名册", step_setup)]
+STEPS: list[tuple[str, Step]] = [
+    ("建库、载入方案与名册", step_setup),
+    ("月度任务、自评表下发与收回导入（12 个月）", step_monthly),
+]
 
 
 def run_demo(directory: Path, progress: Callable[[str], None] = lambda _: None,

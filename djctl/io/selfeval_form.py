@@ -1,0 +1,161 @@
+"""The self-assessment workbook (月度自评表): written per unit, read back when the unit returns it.
+
+Layout (sheet 自评表): a title, a header block (单位编码, 单位名称, 月份), the instructions, then the task
+table. A very hidden sheet carries the form kind, unit, month and the task-list hash. Only the score and
+note cells are unlocked; the score cells carry data validation (0 to 分值, at most one decimal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from djctl.errors import InputError, ProblemList
+from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
+
+SHEET = "自评表"
+FORM_KIND = "selfeval"
+HEADER_ROW = 6
+COLUMNS = (
+    Column("序号", ("no",), required=False),
+    Column("任务编码", ("task_code", "code")),
+    Column("任务名称", ("task", "name"), required=False),
+    Column("过硬维度", ("dimension",), required=False),
+    Column("分值", ("points",)),
+    Column("自评得分", ("self_score", "score", "得分")),
+    Column("完成情况说明", ("note", "说明", "完成情况")),
+)
+INSTRUCTIONS = ("填表说明：请在「自评得分」列逐项填写 0 到分值之间的分数（最多 1 位小数，0 分也要填写），"
+                "在「完成情况说明」列简述完成情况；请勿增删行、修改任务编码或分值、重命名工作表。")
+
+
+@dataclass(frozen=True)
+class FormTask:
+    code: str
+    name: str
+    dimension: str
+    points: Decimal
+
+
+@dataclass
+class FormMeta:
+    kind: str
+    unit: str
+    month: str
+    task_hash: str
+
+
+def form_filename(month: str, unit_code: str, unit_name: str, suffix: str = "") -> str:
+    safe = "".join(ch for ch in unit_name if ch not in '\\/:*?"<>|').strip() or unit_code
+    return f"{month}_{unit_code}_{safe}{suffix}.xlsx"
+
+
+def write_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, task_hash: str,
+               tasks: list[FormTask], title_suffix: str = "党建工作月度自评表") -> Path:
+    from openpyxl import Workbook as OWorkbook
+    from openpyxl.styles import Alignment, Font, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = OWorkbook(write_only=True)
+    ws = wb.create_sheet(SHEET)
+    unlocked = Protection(locked=False)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    for letter, width in zip("ABCDEFG", (6, 10, 48, 10, 8, 10, 40)):
+        ws.column_dimensions[letter].width = width
+    first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
+    dv = DataValidation(type="custom", allow_blank=False, showErrorMessage=True,
+                        formula1=f"AND(ISNUMBER(F{first}),F{first}>=0,F{first}<=E{first},ROUND(F{first},1)=F{first})",
+                        errorTitle="自评得分无效", error="请填写 0 到分值之间的数，最多 1 位小数")
+    dv.add(f"F{first}:F{last}")
+    ws.data_validations.append(dv)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.freeze_panes = f"A{first}"
+    ws.append([wo_cell(ws, f"{month_label}{title_suffix}", font=Font(bold=True, size=14))])
+    ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
+               wo_cell(ws, unit_name)])
+    ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month)])
+    ws.append([wo_cell(ws, INSTRUCTIONS)])
+    ws.append([])
+    ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
+    for i, t in enumerate(tasks, 1):
+        ws.append([wo_cell(ws, i), wo_cell(ws, t.code), wo_cell(ws, t.name, alignment=wrap), wo_cell(ws, t.dimension),
+                   wo_cell(ws, _num(t.points)), wo_cell(ws, None, protection=unlocked),
+                   wo_cell(ws, None, protection=unlocked, alignment=wrap)])
+    write_meta(wb, {"kind": FORM_KIND, "unit": unit_code, "month": month, "task_hash": task_hash})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path
+
+
+def _num(d: Decimal) -> int | float:
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def header_value(data: SheetData, label: str) -> str | None:
+    """The value right of a label in the header block (above the task table)."""
+    for rownum, cells in data.rows:
+        if rownum >= HEADER_ROW:
+            break
+        for i, c in enumerate(cells):
+            if norm_text(c.value) == label and i + 1 < len(cells):
+                return norm_text(cells[i + 1].value)
+    return None
+
+
+@dataclass
+class ReturnedRow:
+    row: int
+    code: str
+    points: Decimal | None
+    score: Decimal | None
+    note: str
+
+
+@dataclass
+class ReturnedForm:
+    meta: FormMeta
+    header_unit: str
+    header_month: str
+    rows: list[ReturnedRow]
+    problems: ProblemList
+    extra: dict[str, Any]
+
+
+def read_form(path: Path, *, kind: str = FORM_KIND, sheet: str = SHEET, columns: tuple[Column, ...] = COLUMNS,
+              score_column: str = "自评得分", note_column: str = "完成情况说明",
+              extra_reader: Any = None) -> ReturnedForm:
+    """Read a returned form; structural problems raise, value problems are collected in `problems`."""
+    problems = ProblemList(str(path))
+    with Workbook(path, max_rows=5000) as wb:
+        meta = read_meta(wb)
+        if not meta:
+            raise InputError("不是 djctl 生成的表格（缺少隐藏的校验信息）", path=str(path),
+                             hint="请使用 djctl 下发的原表填写，不要复制到新建的工作簿")
+        if meta.get("kind") != kind:
+            raise InputError(f"表格类型不符：这是「{meta.get('kind')}」表，不是「{kind}」表", path=str(path))
+        data = wb.sheet(sheet)
+    fm = FormMeta(meta.get("kind", ""), meta.get("unit", ""), meta.get("month", ""), meta.get("task_hash", ""))
+    table = find_table(str(path), data, columns)
+    refuse_merged(problems, data, table.header_row, table.columns)
+    rows: list[ReturnedRow] = []
+    extra: dict[str, Any] = {}
+    for rownum, cells in table.rows:
+        r = RowReader(problems, sheet, rownum, table, cells)
+        code = r.code("任务编码", required=False)
+        if not code:
+            problems.add("不是任务行（没有任务编码）：请勿插入行或在表格下方填写内容", sheet, rownum, "任务编码")
+            continue
+        pts = r.points("分值", max_decimals=2)
+        hi = pts if pts is not None else None
+        score = r.points(score_column, hi=hi)
+        note = r.text(note_column, required=False, max_len=2000)
+        rows.append(ReturnedRow(rownum, code, pts, score, note))
+        if extra_reader is not None:
+            extra[code] = extra_reader(r)
+    return ReturnedForm(fm, header_value(data, "单位编码") or "", header_value(data, "月份") or "", rows, problems, extra)

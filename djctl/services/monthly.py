@@ -1,0 +1,67 @@
+"""Monthly views: the month's scores table and a unit's month explained task by task."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import select
+
+from djctl.domain.periods import parse_month
+from djctl.domain.points import fmt
+from djctl.errors import InputError
+from djctl.services.scores import MonthRow, month_detail, month_rows
+from djctl.services.setup import load_scheme
+from djctl.store.engine import Store
+from djctl.store.tables import Draw, Task, Unit
+
+
+def sort_rows(rows: list[MonthRow]) -> list[MonthRow]:
+    order = {"reported": 0, "missing": 1, "inactive": 2}
+    return sorted(rows, key=lambda r: (order[r.status], -(r.rate if r.rate is not None else Decimal(-1)), r.unit))
+
+
+def month_scores(store: Store, month: str) -> dict[str, Any]:
+    p = parse_month(month)
+    with store.read() as uow:
+        s = uow.session
+        scheme = load_scheme(s, p.year)
+        rows = month_rows(s, [str(p)], scheme)[str(p)]
+        drawn = s.exec(select(Draw).where(Draw.kind == "sample", Draw.period == str(p), Draw.active == True)).first()  # noqa: E712
+    rows = sort_rows(rows)
+    return {"period": str(p), "drawn": drawn is not None, "rows": [r.to_json() for r in rows]}
+
+
+def explain_month(store: Store, unit_code: str, month: str) -> dict[str, Any]:
+    p = parse_month(month)
+    with store.read() as uow:
+        s = uow.session
+        scheme = load_scheme(s, p.year)
+        unit = s.exec(select(Unit).where(Unit.code == unit_code)).first()
+        if unit is None:
+            raise InputError(f"找不到单位「{unit_code}」", hint="用 djctl org list 查看单位编码")
+        row, outcomes, tasks = month_detail(s, unit, str(p), scheme)
+    names = {t.code: t.name for t in tasks}
+    lines: list[str] = []
+    if row.status == "inactive":
+        lines.append(f"{unit.code} {unit.name} {p.label}不在册（启用/撤销日期之外），不计入平均。")
+    elif row.status == "missing":
+        lines.append(f"{p.label}未报送自评：按 0 分计，月度得分率 0（DESIGN §3「未报送」规则）。")
+    else:
+        for o in outcomes:
+            lines.append(f"{o.task} {names.get(o.task, '')}：{o.formula}")
+        lines.append(f"自评合计 {fmt(row.self_x100)}，核查扣减 {fmt(row.deduction_x100)}，最终得分 {fmt(row.final_x100)}")
+        lines.append(f"月度得分率 = {fmt(row.final_x100)} ÷ {fmt(row.full_x100)} × 100 = {fmt(row.rate) if row.rate is not None else '—'}")
+    return {
+        "unit": unit.code, "name": unit.name, "period": str(p), "status": row.status, "checked": row.checked,
+        "false": row.false,
+        "tasks": [{"task": o.task, "name": names.get(o.task, ""), "full": float(o.full_x100) / 100,
+                   "self": o.self_x100 / 100, "verified": None if o.verified_x100 is None else o.verified_x100 / 100,
+                   "false": o.false, "deduction": o.deduction_x100 / 100, "final": o.final_x100 / 100,
+                   "formula": o.formula} for o in outcomes],
+        "row": row.to_json(), "steps": lines,
+    }
+
+
+def task_names(session, task_list_id: int) -> dict[str, str]:
+    return {t.code: t.name for t in session.exec(select(Task).where(Task.task_list_id == task_list_id))}
