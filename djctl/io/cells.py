@@ -15,6 +15,15 @@ from djctl.io.xlsx import Cell, norm_text
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
+def plain_text(value: Any) -> str:
+    """A text cell as typed, trimmed; numbers as their plain text (12.0 -> '12')."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 class RowReader:
     """Reads the cells of one row; every problem is added to `problems` with its position."""
 
@@ -40,10 +49,8 @@ class RowReader:
         cell = self._no_formula(column)
         if cell is None:
             return ""
-        value = norm_text(cell.value)
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            self._err(column, "以「=」开头，可能是公式，请删除「=」")
-            return ""
+        # names are kept as typed (only trimmed): NFKC would turn full-width （） into ASCII ()
+        value = plain_text(cell.value)
         if required and not value:
             self._err(column, "不能为空")
         if len(value) > max_len:
@@ -51,7 +58,7 @@ class RowReader:
         return value
 
     def code(self, column: str, *, required: bool = True) -> str:
-        value = self.text(column, required=required, max_len=64)
+        value = unicodedata.normalize("NFKC", self.text(column, required=required, max_len=64)).strip()
         if value and re.search(r"\s", value):
             self._err(column, f"编码「{value}」中含有空白字符")
         return value
