@@ -1,0 +1,250 @@
+"""The quarterly bulletin (季通报) and the scheduling-meeting materials (季调度).
+
+One service builds one context (plain dict) with every number; templates only lay it out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from djctl.domain.periods import Period, parse_quarter
+from djctl.domain.points import fmt, round2
+from djctl.domain.scoring import mean_rate
+from djctl.errors import ActionNeeded, InputError
+from djctl.services.docs_common import (cn_date, draw_sentence, draws_for, open_rectifications, render,
+                                        unit_names)
+from djctl.services.quarterly import QuarterRow, quarter_rows
+from djctl.services.scores import check_outcomes
+from djctl.services.setup import load_scheme
+from djctl.store.engine import Store
+
+BANDS = [(Decimal(95), "95 分及以上"), (Decimal(90), "90（含）至 95 分"), (Decimal(85), "85（含）至 90 分"),
+         (Decimal(80), "80（含）至 85 分"), (Decimal(0), "80 分以下")]
+SOURCE_CN = {"spotcheck": "月抽查", "lookback": "回头看", "inspection": "督查检查"}
+
+
+def _n(v: Decimal | None) -> str:
+    return "" if v is None else fmt(v)
+
+
+def distribution(scores: list[Decimal]) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter()
+    for s in scores:
+        for lo, name in BANDS:
+            if s >= lo:
+                counts[name] += 1
+                break
+    return [(name, counts[name]) for _, name in BANDS]
+
+
+def _findings(session, q: Period, scheme, names: dict[str, str]) -> list[list[str]]:
+    rows = []
+    outcomes = check_outcomes(session, q.months, scheme)
+    for (unit, month), items in sorted(outcomes.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        for o in items:
+            if o.false:
+                rows.append([month, names.get(unit, unit), o.task, fmt(o.self_x100), fmt(o.verified_x100),
+                             fmt(o.deduction_x100), fmt(o.final_x100), o.formula])
+    return rows
+
+
+def _check_summary(session, q: Period, scheme, names) -> list[list[str]]:
+    rows = []
+    outcomes = check_outcomes(session, q.months, scheme)
+    for (unit, month), items in sorted(outcomes.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        ded = sum(o.deduction_x100 for o in items)
+        false = [o.task for o in items if o.false]
+        rows.append([month, names.get(unit, unit), str(len(items)), fmt(ded), "、".join(false) or "无"])
+    return rows
+
+
+def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_date: date,
+                     remarks: str | None) -> dict[str, Any]:
+    rows = quarter_rows(session, q, scheme)
+    names = unit_names(session)
+    ranked = [r for r in rows if r.score is not None]
+    if not ranked:
+        raise ActionNeeded(f"{q.label}还没有任何得分", hint="先导入各月自评表")
+    draws = draws_for(session, "sample", q.months)
+    due = sum(1 for r in rows for m in r.months.values())
+    reported = sum(1 for r in rows for m in r.months.values() if m.status == "reported")
+    missing = [(m, r) for r in rows for m, mr in r.months.items() if mr.status == "missing"]
+    scores = [r.score for r in ranked]
+    mean = mean_rate(scores)
+    findings = _findings(session, q, scheme, names)
+    false_units = sorted({f[1] for f in findings})
+    total_ded = sum(Decimal(f[5]) for f in findings)
+    months_cn = "、".join(f"{int(m[5:])}月" for m in q.months)
+
+    intro = [
+        f"按照《{scheme.name}》，{q.label}（{months_cn}）市直机关党建工作考核采取"
+        f"“月自评、月抽查”的方式进行。现将考核情况通报如下。",
+    ]
+    method = [
+        f"自评报送：本季度应报送自评 {due} 份，实际报送 {reported} 份，报送率 {fmt(round2(Decimal(reported) * 100 / due)) if due else 0}%。"
+        + (f"未按时报送 {len(missing)} 份，按 0 分计。" if missing else "各单位均按时报送。"),
+    ]
+    if draws:
+        method.append("随机抽查：每月按考核方案确定的比例随机抽签确定抽查单位，抽签种子事先公布，"
+                      "任何人均可用 djctl sample verify 按公开的种子与名单复核抽签结果。")
+        method.extend(draw_sentence(d, names) for d in draws)
+        method.append(f"对抽查发现的虚假自评，按虚假部分的 {fmt(scheme.spot_check.false_multiplier)} 倍扣分（双倍扣分）。")
+    else:
+        method.append("本季度未进行随机抽查，最终得分即自评得分。")
+
+    rank_cols = ["名次", "单位", "分组", *[f"{int(m[5:])}月得分率" for m in q.months], "季度得分"]
+    rank_rows = [[str(r.rank), r.name, r.group, *[_n(r.rates[m]) for m in q.months], _n(r.score)] for r in ranked]
+    dist = distribution(scores)
+    groups: dict[str, list[QuarterRow]] = {}
+    for r in ranked:
+        groups.setdefault(r.group, []).append(r)
+    group_sections = []
+    for g in sorted(groups):
+        members = sorted(groups[g], key=lambda r: (r.group_rank, r.unit))
+        group_sections.append({"heading": g, "level": 2, "paragraphs": [
+            f"本组 {len(members)} 个单位，平均得分 {_n(mean_rate([m.score for m in members]))}。"],
+            "tables": [{"caption": f"{g}排名", "columns": ["组内名次", "单位", "季度得分", "总名次"],
+                        "rows": [[str(m.group_rank), m.name, _n(m.score), str(m.rank)] for m in members]}],
+            "figures": [], "subsections": []})
+
+    sections = [
+        {"heading": "一、考核工作开展情况", "level": 1, "paragraphs": intro + method, "tables": [], "figures": [], "subsections": []},
+        {"heading": "二、考核结果", "level": 1,
+         "paragraphs": [f"本季度参加排名单位 {len(ranked)} 个，平均得分 {_n(mean)}，最高 {_n(max(scores))}，最低 {_n(min(scores))}。"
+                        + "得分分布：" + "；".join(f"{name} {n} 个" for name, n in dist) + "。"],
+         "tables": [{"caption": f"表1 {q.label}党建工作考核排名", "columns": rank_cols, "rows": rank_rows,
+                     "note": "得分率 = 最终得分 ÷ 当月满分 × 100；季度得分为本季度各月得分率的平均；得分相同名次并列。"}],
+         "figures": [{"caption": f"图1 {q.label}季度得分分布（单位个数）",
+                      "chart": {"type": "bar", "labels": [name for name, _ in dist], "values": [n for _, n in dist],
+                                "series_name": "单位个数"}}],
+         "subsections": group_sections},
+        {"heading": "三、抽查发现的问题", "level": 1,
+         "paragraphs": ([f"抽查发现 {len(false_units)} 个单位存在自评得分虚假问题：{'、'.join(false_units)}，"
+                         f"共涉及 {len(findings)} 项任务，合计扣减 {fmt(total_ded)} 分。"] if findings
+                        else ["本季度抽查未发现自评得分虚假问题。" if draws else "本季度未进行随机抽查。"]),
+         "tables": ([{"caption": "表2 自评得分虚假情况及扣分", "columns": ["月份", "单位", "任务", "自评", "核查", "扣减", "最终", "计算"],
+                      "rows": findings}] if findings else []),
+         "figures": [], "subsections": []},
+        {"heading": "四、未按时报送自评的单位", "level": 1,
+         "paragraphs": ([f"{m}：{r.name}" for m, r in sorted(missing, key=lambda x: (x[0], x[1].unit))] and
+                        ["以下单位未按时报送月度自评，当月按 0 分计：" + "；".join(f"{r.name}（{int(m[5:])}月）"
+                                                                     for m, r in sorted(missing, key=lambda x: (x[0], x[1].unit)))]
+                        or ["本季度各单位均按时报送月度自评。"]),
+         "tables": [], "figures": [], "subsections": []},
+    ]
+    rect = open_rectifications(session, q.last_day())
+    sections.append({"heading": "五、需要整改的问题", "level": 1,
+                     "paragraphs": ([f"截至{cn_date(q.last_day())}，尚有 {len(rect)} 项问题正在整改，请有关单位按期完成并报送《问题整改反馈单》。"]
+                                    if rect else ["截至本季度末，没有未完成的整改事项。"]),
+                     "tables": ([{"caption": "表3 整改事项", "columns": ["单位/支部", "问题", "来源", "整改期限", "状态"],
+                                  "rows": [[names.get(r.org_code, r.org_code), r.problem, SOURCE_CN.get(r.source, r.source),
+                                            r.due.isoformat(), "逾期" if r.due < q.last_day() else "整改中"] for r in rect]}]
+                                if rect else []),
+                     "figures": [], "subsections": []})
+    if remarks:
+        sections.append({"heading": "六、下季度工作要求", "level": 1,
+                         "paragraphs": [p.strip() for p in remarks.splitlines() if p.strip()],
+                         "tables": [], "figures": [], "subsections": []})
+    return {
+        "kind": "bulletin",
+        "title": f"关于{q.label}市直机关党建工作考核情况的通报",
+        "issuer": scheme.issuer,
+        "doc_number": doc_number,
+        "recipients": "各直属单位党组织：",
+        "date": cn_date(on_date),
+        "sections": sections,
+        "attachments": [],
+        "numbers": {"period": str(q), "units_ranked": len(ranked), "mean": _n(mean), "reported": reported,
+                    "due": due, "missing": len(missing), "false_units": false_units,
+                    "seeds": [d.seed for d in draws], "population_hashes": [d.population_hash for d in draws]},
+    }
+
+
+def write_bulletin(store: Store, quarter: str, *, formats: list[str], out_dir: Path, templates: Path | None,
+                   doc_number: str | None, on_date: date | None, remarks_path: Path | None) -> list[Path]:
+    q = parse_quarter(quarter)
+    remarks = None
+    if remarks_path is not None:
+        try:
+            remarks = remarks_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"无法读取工作要求文本（应为 UTF-8 文本文件）：{exc}", path=str(remarks_path)) from None
+    with store.read() as uow:
+        scheme = load_scheme(uow.session, q.year)
+        ctx = bulletin_context(uow.session, q, scheme, doc_number=doc_number, on_date=on_date or date.today(),
+                               remarks=remarks)
+    return render(ctx, formats, out_dir, f"{q}_季度考核通报", templates)
+
+
+# ------------------------------------------------------------------ scheduling materials (季调度)
+
+
+def schedule_context(session, q: Period, scheme, *, on_date: date) -> dict[str, Any]:
+    rows = quarter_rows(session, q, scheme)
+    names = unit_names(session)
+    status_cn = {"reported": "已报送", "missing": "未报送", "inactive": "—"}
+    report_rows = [[r.name, *[status_cn[r.months[m].status] if m in r.months else "—" for m in q.months]] for r in
+                   sorted(rows, key=lambda r: r.unit)]
+    missing_lines = []
+    for m in q.months:
+        miss = [r.name for r in rows if m in r.months and r.months[m].status == "missing"]
+        missing_lines.append(f"{m}：{'、'.join(miss) if miss else '全部按时报送'}")
+    draws = draws_for(session, "sample", q.months)
+    checks = _check_summary(session, q, scheme, names)
+    prev = quarter_rows(session, q.previous(), scheme) if q.index > 1 else []
+    prev_scores = {r.unit: r.score for r in prev if r.score is not None}
+    drops = sorted(((prev_scores[r.unit] - r.score, r) for r in rows
+                    if r.score is not None and r.unit in prev_scores and prev_scores[r.unit] > r.score),
+                   key=lambda t: (-t[0], t[1].unit))[:10]
+    rect = open_rectifications(session, q.last_day())
+    overdue = [r for r in rect if r.due < q.last_day()]
+    sections = [
+        {"heading": "一、自评报送情况", "level": 1, "paragraphs": missing_lines,
+         "tables": [{"caption": "表1 各单位月度自评报送情况", "columns": ["单位", *[f"{int(m[5:])}月" for m in q.months]],
+                     "rows": report_rows}], "figures": [], "subsections": []},
+        {"heading": "二、随机抽查与核查情况", "level": 1,
+         "paragraphs": [draw_sentence(d, names) for d in draws] or ["本季度尚未抽签。"],
+         "tables": ([{"caption": "表2 抽查核查结果", "columns": ["月份", "单位", "核查任务数", "扣减分值", "虚假任务"],
+                      "rows": checks}] if checks else []), "figures": [], "subsections": []},
+        {"heading": "三、得分下降较多的单位", "level": 1,
+         "paragraphs": ([f"与{q.previous().label}相比，以下单位季度得分下降较多，需重点关注。"] if drops else
+                        ["本季度为年度第一季度，无上季度可比。" if q.index == 1 else "与上季度相比，没有单位得分下降。"]),
+         "tables": ([{"caption": "表3 得分下降较多的单位", "columns": ["单位", "上季度", "本季度", "下降"],
+                      "rows": [[r.name, _n(prev_scores[r.unit]), _n(r.score), _n(d)] for d, r in drops]}] if drops else []),
+         "figures": [], "subsections": []},
+        {"heading": "四、整改事项", "level": 1,
+         "paragraphs": [f"未完成整改事项 {len(rect)} 项，其中已逾期 {len(overdue)} 项。" if rect else "没有未完成的整改事项。"],
+         "tables": ([{"caption": "表4 未完成的整改事项", "columns": ["单位/支部", "问题", "来源", "期限", "状态"],
+                      "rows": [[names.get(r.org_code, r.org_code), r.problem, SOURCE_CN.get(r.source, r.source),
+                                r.due.isoformat(), "逾期" if r in overdue else "整改中"] for r in rect]}] if rect else []),
+         "figures": [], "subsections": []},
+    ]
+    tiers = _tier_section(session, q)
+    if tiers:
+        sections.append(tiers)
+    return {"kind": "schedule", "title": f"{q.label}党建工作调度会议材料", "issuer": scheme.issuer, "doc_number": None,
+            "recipients": None, "date": cn_date(on_date), "sections": sections, "attachments": []}
+
+
+def _tier_section(session, q: Period) -> dict[str, Any] | None:
+    """Tier figures at the quarter's end (支部分类定级进展)."""
+    try:
+        from djctl.services.tiers import tier_snapshot  # provided by the tiers service
+    except ImportError:
+        return None
+    snap = tier_snapshot(session, q.last_day())
+    return {"heading": "五、支部分类定级进展", "level": 1, "paragraphs": snap["paragraphs"],
+            "tables": snap["tables"], "figures": [], "subsections": []}
+
+
+def write_schedule(store: Store, quarter: str, *, formats: list[str], out_dir: Path, templates: Path | None,
+                   on_date: date | None) -> list[Path]:
+    q = parse_quarter(quarter)
+    with store.read() as uow:
+        scheme = load_scheme(uow.session, q.year)
+        ctx = schedule_context(uow.session, q, scheme, on_date=on_date or date.today())
+    return render(ctx, formats, out_dir, f"{q}_季度调度会材料", templates)

@@ -1,0 +1,84 @@
+"""The annual ranking notice (年度考核结果通报) and its workbook (full table and twelve monthly rates)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from djctl.domain.periods import Period, parse_year
+from djctl.domain.points import fmt
+from djctl.errors import ActionNeeded
+from djctl.services.annual import YearRow, year_rows
+from djctl.services.docs_common import cn_date, render
+from djctl.services.setup import load_scheme
+from djctl.store.engine import Store
+
+
+def _n(v) -> str:
+    return "" if v is None else fmt(v)
+
+
+def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_date: date) -> dict[str, Any]:
+    rows = year_rows(session, y, scheme)
+    ranked = [r for r in rows if r.rank is not None]
+    if not ranked:
+        raise ActionNeeded(f"{y.label}还没有任何得分", hint="先导入各月自评表")
+    a = scheme.annual
+    by_grade: dict[str, list[YearRow]] = {}
+    for r in ranked:
+        by_grade.setdefault(r.grade, []).append(r)
+    grade_order = [g for g, _ in a.grades] + [a.rest_grade, a.fail_grade]
+    grade_paras = [f"{g}（{len(by_grade[g])} 个）：{'、'.join(r.name for r in by_grade[g])}。"
+                   for g in grade_order if g in by_grade]
+    no_votes = [r.name for r in ranked if r.votes is None]
+    method = [
+        f"按照《{scheme.name}》，年度考核总分 = 日常考核得分 × {fmt(a.weight_daily)} + 民主测评得分 × "
+        f"{fmt(a.weight_democratic)} + 加分（最高 {fmt(a.bonus_cap)} 分）− 减分（最高 {fmt(a.deduction_cap)} 分）。",
+        "日常考核得分为全年各月得分率的平均（得分率 = 抽查核查后的最终得分 ÷ 当月满分 × 100，"
+        "未报送的月份按 0 分计，不在册的月份不计）。",
+        "民主测评按“好、较好、一般、差”四个档次计票，档次分值为"
+        + "、".join(f"{k} {fmt(v)} 分" for k, v in a.democratic_levels.items()) + "。",
+        "考核等次按总分排名确定：" + "，".join(f"前 {fmt(s * 100)}% 为「{g}」" for g, s in a.grades)
+        + f"（累计计算，名次并列时取较高等次），其余为「{a.rest_grade}」；有一票否决事项或总分低于 {fmt(a.fail_below)} 分的为「{a.fail_grade}」。",
+    ]
+    if no_votes:
+        method.append("以下单位没有民主测评票，民主测评得分按 0 计：" + "、".join(no_votes) + "。")
+    columns = ["名次", "单位", "分组", "日常考核", "民主测评", "加分", "减分", "总分", "等次"]
+    table = [[str(r.rank), r.name, r.group, _n(r.total.daily), _n(r.total.democratic), _n(r.total.bonus_capped),
+              _n(r.total.deduction_capped), _n(r.total.total), r.grade] for r in ranked]
+    adjust_rows = [[r.name, "加分" if i.kind == "bonus" else "减分", fmt(i.points_x100), i.reason, i.basis,
+                    "是" if i.veto else ""] for r in ranked for i in r.items]
+    monthly = [[r.name, *[_n(r.months[m].rate) if r.months[m].status != "inactive" else "—" for m in y.months],
+                _n(r.total.daily)] for r in sorted(rows, key=lambda r: r.unit)]
+    sections = [
+        {"heading": "一、考核办法", "level": 1, "paragraphs": method, "tables": [], "figures": [], "subsections": []},
+        {"heading": "二、考核等次", "level": 1, "paragraphs": grade_paras, "tables": [], "figures": [],
+         "subsections": []},
+        {"heading": "三、考核排名", "level": 1, "paragraphs": [f"参加排名单位 {len(ranked)} 个。"],
+         "tables": [{"caption": f"表1 {y.label}党建工作考核总分与排名", "columns": columns, "rows": table,
+                     "note": "总分相同（保留两位小数）名次并列，下一名次顺延。"}],
+         "figures": [{"caption": "图1 各考核等次单位数", "chart": {"type": "bar", "labels": [g for g in grade_order if g in by_grade],
+                                                          "values": [len(by_grade[g]) for g in grade_order if g in by_grade],
+                                                          "series_name": "单位个数"}}],
+         "subsections": []},
+    ]
+    if adjust_rows:
+        sections.append({"heading": "四、加分与减分事项", "level": 1, "paragraphs": [],
+                         "tables": [{"caption": "表2 加分与减分事项", "columns": ["单位", "类型", "分值", "事由", "依据", "一票否决"],
+                                     "rows": adjust_rows}], "figures": [], "subsections": []})
+    attachments = [{"heading": "附件：各单位月度得分率", "level": 1, "paragraphs": [],
+                    "tables": [{"caption": "附表 各单位月度得分率", "columns": ["单位", *[f"{int(m[5:])}月" for m in y.months], "日常考核"],
+                                "rows": monthly}], "figures": [], "subsections": []}]
+    return {"kind": "ranking", "title": f"关于{y.label}市直机关党建工作考核结果的通报", "issuer": scheme.issuer,
+            "doc_number": doc_number, "recipients": "各直属单位党组织：", "date": cn_date(on_date),
+            "sections": sections, "attachments": attachments}
+
+
+def write_ranking(store: Store, year: int | str, *, formats: list[str], out_dir: Path, templates: Path | None,
+                  doc_number: str | None, on_date: date | None) -> list[Path]:
+    y = parse_year(str(year))
+    with store.read() as uow:
+        scheme = load_scheme(uow.session, y.year)
+        ctx = ranking_context(uow.session, y, scheme, doc_number=doc_number, on_date=on_date or date.today())
+    return render(ctx, formats, out_dir, f"{y.year}_年度考核结果通报", templates)

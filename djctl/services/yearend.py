@@ -1,0 +1,143 @@
+"""The scripted year-end run (年终): check for gaps, then write every document of the year and a manifest.
+
+It only reads the store (the audit head in the manifest is the state the documents were made from), so
+running it twice with the same --date gives the same files byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from djctl import __version__
+from djctl.domain.periods import Period, month_active, parse_year
+from djctl.errors import ActionNeeded
+from djctl.services.docs_common import draws_for
+from djctl.services.setup import load_scheme
+from djctl.store import audit
+from djctl.store.engine import Store
+from djctl.store.tables import CheckReport, SelfReport, TaskList, Unit
+
+FORMATS = ["docx", "md", "html", "xlsx"]
+
+
+@dataclass
+class Gap:
+    kind: str
+    message: str
+    period: str = ""
+    org: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "period": self.period, "org": self.org, "message": self.message}
+
+
+@dataclass
+class YearEndResult:
+    year: int
+    gaps: list[Gap]
+    missing_reports: list[dict[str, str]]
+    files: list[dict[str, Any]] = field(default_factory=list)
+    manifest: Path | None = None
+    written: bool = False
+
+
+def find_gaps(session, y: Period) -> tuple[list[Gap], list[dict[str, str]]]:
+    gaps: list[Gap] = []
+    units = list(session.exec(select(Unit).order_by(Unit.code)))
+    lists = {t.month for t in session.exec(select(TaskList).where(TaskList.active == True))}  # noqa: E712
+    reports = {(r.unit_code, r.month) for r in session.exec(select(SelfReport).where(SelfReport.active == True))}  # noqa: E712
+    checks = {(c.unit_code, c.month) for c in session.exec(select(CheckReport).where(CheckReport.active == True))}  # noqa: E712
+    draws = {d.period: d for d in draws_for(session, "sample", y.months) if d.active}
+    missing: list[dict[str, str]] = []
+    for m in y.months:
+        if m not in lists:
+            gaps.append(Gap("tasks", f"{m} 没有任务清单", m))
+            continue
+        active = [u for u in units if month_active(m, u.active_from, u.active_to)]
+        for u in active:
+            if (u.code, m) not in reports:
+                missing.append({"period": m, "unit": u.code, "name": u.name})
+        d = draws.get(m)
+        if d is None:
+            gaps.append(Gap("draw", f"{m} 没有进行抽查抽签（djctl sample --month {m}）", m))
+            continue
+        for code in d.selected:
+            if (code, m) in reports and (code, m) not in checks:
+                gaps.append(Gap("check", f"{m} 抽中的 {code} 还没有导入核查表", m, code))
+    try:
+        from djctl.services.votes import votes_for_year
+
+        votes = votes_for_year(session, y.year)
+        for u in units:
+            if any(month_active(m, u.active_from, u.active_to) for m in y.months) and u.code not in votes:
+                gaps.append(Gap("votes", f"{u.code} {u.name} 没有 {y.year} 年度民主测评票", str(y.year), u.code))
+    except ImportError:  # pragma: no cover - votes service always shipped
+        pass
+    return gaps, missing
+
+
+def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = False, on_date: date | None = None,
+                 templates: Path | None = None, doc_number_prefix: str | None = None) -> YearEndResult:
+    y = parse_year(str(year))
+    with store.read() as uow:
+        load_scheme(uow.session, y.year)
+        gaps, missing = find_gaps(uow.session, y)
+        head_seq, head_hash = audit.head(uow.conn)
+    result = YearEndResult(y.year, gaps, missing)
+    if gaps and not allow_gaps:
+        return result
+    day = on_date or date.today()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    from djctl.services.bulletin import write_bulletin
+    from djctl.services.ranking_docs import write_ranking
+
+    for qi in range(1, 5):
+        written += write_bulletin(store, f"{y.year}Q{qi}", formats=FORMATS, out_dir=out_dir / "季度通报",
+                                  templates=templates, doc_number=None, on_date=day, remarks_path=None)
+    written += write_ranking(store, y.year, formats=FORMATS, out_dir=out_dir, templates=templates,
+                             doc_number=None, on_date=day)
+    for extra in _optional_documents():
+        written += extra(store, y.year, out_dir, templates, day)
+    from djctl.io.zipnorm import normalize_zip
+
+    for p in written:
+        if p.suffix in (".docx", ".xlsx"):
+            normalize_zip(p, day)
+    files = [{"name": str(p.relative_to(out_dir)), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+              "bytes": p.stat().st_size} for p in sorted(written)]
+    manifest = {"year": y.year, "djctl": __version__, "date": day.isoformat(), "store": store.describe(),
+                "audit_head": {"seq": head_seq, "hash": head_hash}, "files": files,
+                "gaps": [g.to_json() for g in gaps], "missing_reports": missing}
+    path = out_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    result.files, result.manifest, result.written = files, path, True
+    return result
+
+
+def _optional_documents():
+    """Documents of capabilities that register a year-end writer: (store, year, out_dir, templates, day) -> paths."""
+    writers = []
+    for module, name in (("djctl.services.tiers", "yearend_documents"), ("djctl.services.lookback", "yearend_documents"),
+                         ("djctl.services.negative", "yearend_documents")):
+        try:
+            mod = __import__(module, fromlist=[name])
+        except ImportError:
+            continue
+        fn = getattr(mod, name, None)
+        if fn is not None:
+            writers.append(fn)
+    return writers
+
+
+def require_no_gaps(result: YearEndResult) -> None:
+    if result.gaps and not result.written:
+        raise ActionNeeded(f"{result.year} 年度数据还有 {len(result.gaps)} 处缺口，未生成文书",
+                           hint="补齐后重新运行；确需先出文书请加 --allow-gaps")
