@@ -96,7 +96,7 @@ def make_app(help: str | None = None, **kwargs: Any) -> DjctlTyper:
         help=help,
         add_completion=False,
         pretty_exceptions_show_locals=False,
-        rich_markup_mode="rich",
+        rich_markup_mode=None,  # plain help: rich_utils costs ~200 ms at start-up (see bench)
         context_settings=CONTEXT_SETTINGS,
         **kwargs,
     )

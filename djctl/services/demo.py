@@ -79,10 +79,30 @@ def step_monthly(store: Store, ctx: DemoContext) -> list[str]:
     return demo_step(store, ctx)
 
 
+def step_votes(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.adjust import demo_step as adjust_step
+    from djctl.services.votes import demo_step as votes_step
+
+    return votes_step(store, ctx) + adjust_step(store, ctx)
+
+
+def step_year_end(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.yearend import run_year_end
+
+    out = ctx.dir / "文书"
+    r = run_year_end(store, ctx.year, out, allow_gaps=True, on_date=date(ctx.year + 1, 1, 10), templates=ctx.templates)
+    ctx.files.extend(out / f["name"] for f in r.files)
+    lines = [f"缺口 {len(r.gaps)} 处：" + "；".join(g.message for g in r.gaps[:3]) + ("……" if len(r.gaps) > 3 else "")] if r.gaps else []
+    lines.append(f"生成 {len(r.files)} 个文件（四个季度通报、年度结果通报与排名表等），清单：{r.manifest}")
+    return lines
+
+
 Step = Callable[[Store, DemoContext], list[str]]
 STEPS: list[tuple[str, Step]] = [
     ("建库、载入方案与名册", step_setup),
     ("月度任务、自评表下发与收回导入（12 个月）", step_monthly),
+    ("民主测评与加减分项", step_votes),
+    ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
 ]
 
 

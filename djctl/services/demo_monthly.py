@@ -20,7 +20,7 @@ SPECIAL_TASKS = {
 
 
 def unit_quality(code: str) -> float:
-    return random.Random(f"quality:{code}").uniform(0.72, 0.98)
+    return random.Random(f"quality:{code}").uniform(0.80, 0.99)
 
 
 def fill_form(src: Path, dest: Path, rng: random.Random, quality: float) -> Path:

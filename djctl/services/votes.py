@@ -1,0 +1,235 @@
+"""Democratic evaluation (民主测评): the form, its import (one file per year, --replace keeps history), the list.
+
+Read API for the annual engine: `votes_for_year(session, year)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
+from djctl.io.votes_xlsx import LEVEL_FIELDS, LEVELS, VOTE_SHEET, read_votes
+from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileResult, file_sha256
+from djctl.store.audit import actor
+from djctl.store.engine import Store, now
+from djctl.store.tables import ImportFile, Unit, Vote
+
+KIND = "votes"
+
+
+# ------------------------------------------------------------------ shared helpers
+
+
+def unit_active_in_year(u: Unit, year: int) -> bool:
+    """A unit counts in a year if its active period overlaps that year at all."""
+    return (u.active_from is None or u.active_from <= date(year, 12, 31)) and \
+        (u.active_to is None or u.active_to >= date(year, 1, 1))
+
+
+def active_units(session: Any, year: int) -> dict[str, Unit]:
+    """Units active at some time in `year`, by code (sorted)."""
+    return {u.code: u for u in session.exec(select(Unit).order_by(Unit.code)) if unit_active_in_year(u, year)}
+
+
+def unit_problem(session: Any, units: dict[str, Unit], code: str, year: int) -> str | None:
+    """Why `code` cannot take an item for `year` (None when it can)."""
+    if code in units:
+        return None
+    if session.exec(select(Unit).where(Unit.code == code)).first() is not None:
+        return f"单位「{code}」在 {year} 年度不在册（已撤销或尚未成立）"
+    return f"单位编码「{code}」不在名册中"
+
+
+def democratic(counts: dict[str, int], levels: dict[str, Decimal]) -> Decimal | None:
+    """The democratic score of one unit with the scheme's level values (DESIGN §3)."""
+    from djctl.domain.scoring import democratic_score
+
+    missing = [lv for lv in LEVELS if lv not in levels]
+    if missing:
+        raise DjctlError(f"考核方案的 annual.democratic_levels 缺少测评档次「{'、'.join(missing)}」",
+                         hint="民主测评表固定为 好/较好/一般/差 四档，请在方案中为每档设定分值")
+    return democratic_score(counts, levels)
+
+
+# ------------------------------------------------------------------ template
+
+
+def write_template(store: Store, year: int, path: Path) -> tuple[Path, int]:
+    """The votes form for `year`, prefilled with every unit active in that year."""
+    from djctl.io.votes_xlsx import write_votes_template
+
+    with store.read() as uow:
+        units = [(u.code, u.name) for u in active_units(uow.session, year).values()]
+    if not units:
+        raise ActionNeeded(f"{year} 年度没有在册的考核单位", hint="先用 djctl org import 导入名册")
+    return write_votes_template(path, year, units), len(units)
+
+
+# ------------------------------------------------------------------ import
+
+
+class _Stop(Exception):
+    """Roll the transaction back (dry run or refusal); the result is already filled in."""
+
+
+def import_votes(store: Store, path: Path, *, year: int, dry_run: bool = False, replace: bool = False) -> FileResult:
+    """Import one votes workbook for `year`, all or nothing. The same file again changes nothing."""
+    result = FileResult(str(path), period=str(year))
+    result.extra = {"year": year, "replaced": [], "skipped": []}
+    try:
+        result.sha256 = file_sha256(path) if path.is_file() else ""
+        data = read_votes(path, year)
+    except DjctlError as exc:
+        return result.refuse(exc)
+    result.rows = len(data.rows)
+    result.extra["skipped"] = [code for _, code in data.skipped]
+    try:
+        with store.write() as uow:
+            s = uow.session
+            same = s.exec(select(ImportFile).where(ImportFile.kind == KIND, ImportFile.sha256 == result.sha256,
+                                                   ImportFile.period == str(year), ImportFile.active == True)  # noqa: E712
+                          ).first()
+            if same is not None:
+                result.status = UNCHANGED
+                result.extra["import_id"] = same.id
+                return result
+            units = active_units(s, year)
+            problems = [Problem(msg, VOTE_SHEET, row, "单位编码")
+                        for row, code in [(v.row, v.code) for v in data.rows] + data.skipped
+                        if (msg := unit_problem(s, units, code, year))]
+            if problems:
+                result.refuse(InputError("民主测评表有错误，未导入任何数据", path=str(path), problems=problems))
+                raise _Stop
+            old_ids = sorted({v.import_id for v in s.exec(select(Vote).where(Vote.year == year, Vote.active == True))})  # noqa: E712
+            old = [s.get(ImportFile, i) for i in old_ids]
+            if old and not replace:
+                names = "、".join(Path(o.path).name for o in old if o)
+                result.refuse(InputError(f"{year} 年度已导入过另一份民主测评表（{names}），本文件内容不同",
+                                         path=str(path), hint="确需以本文件替换，请加 --replace（旧数据保留为历史）"))
+                raise _Stop
+            result.extra["replaced"] = [{"import_id": o.id, "path": o.path, "sha256": o.sha256, "rows": o.rows}
+                                        for o in old if o]
+            if dry_run:
+                result.status = VALID
+                raise _Stop
+            t = now()
+            imp = ImportFile(kind=KIND, path=str(path), sha256=result.sha256, period=str(year), rows=result.rows,
+                             actor=actor(), created_at=t)
+            s.add(imp)
+            s.flush()
+            if old_ids:
+                uow.conn.execute(update(Vote).where(Vote.year == year, Vote.active == True)  # noqa: E712
+                                 .values(active=False))
+                uow.conn.execute(update(ImportFile).where(ImportFile.id.in_(old_ids))
+                                 .values(active=False, replaced_by=imp.id))
+            rows = [{"year": year, "unit_code": v.code, "good": v.good, "fairly_good": v.fairly_good,
+                     "average": v.average, "poor": v.poor, "voters": v.voters, "import_id": imp.id,
+                     "active": True, "created_at": t} for v in data.rows]
+            uow.conn.execute(Vote.__table__.insert(), rows)
+            result.status = IMPORTED
+            result.extra["import_id"] = imp.id
+            uow.audit("votes.import", {
+                "file": path.name, "sha256": result.sha256, "import_id": imp.id, "year": year,
+                "rows": [[v.code, v.good, v.fairly_good, v.average, v.poor, v.voters] for v in data.rows],
+                "skipped": result.extra["skipped"], "replaced": result.extra["replaced"]})
+    except _Stop:
+        pass
+    return result
+
+
+# ------------------------------------------------------------------ reads
+
+
+def votes_for_year(session: Any, year: int) -> dict[str, dict[str, int]]:
+    """Active vote counts of `year`: {unit_code: {"好": n, "较好": n, "一般": n, "差": n}} (sorted by code)."""
+    out: dict[str, dict[str, int]] = {}
+    for v in session.exec(select(Vote).where(Vote.year == year, Vote.active == True)  # noqa: E712
+                          .order_by(Vote.unit_code, Vote.id)):
+        out[v.unit_code] = {lv: int(getattr(v, LEVEL_FIELDS[lv])) for lv in LEVELS}
+    return out
+
+
+@dataclass
+class VoteList:
+    year: int
+    levels: dict[str, Decimal]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, str]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        from djctl.domain.points import to_float
+
+        return {"year": self.year, "levels": {k: to_float(v) for k, v in self.levels.items()},
+                "rows": [{**r, "score": None if r["score"] is None else to_float(r["score"])} for r in self.rows],
+                "missing": self.missing, "files": self.files}
+
+
+def list_votes(store: Store, year: int) -> VoteList:
+    """Counts and democratic score per unit, and the active units with no votes."""
+    from djctl.services.setup import load_scheme
+
+    with store.read() as uow:
+        s = uow.session
+        levels = dict(load_scheme(s, year).annual.democratic_levels)
+        units = active_units(s, year)
+        names = {u.code: u.name for u in s.exec(select(Unit))}
+        votes = s.exec(select(Vote).where(Vote.year == year, Vote.active == True).order_by(Vote.unit_code)).all()  # noqa: E712
+        files = s.exec(select(ImportFile).where(ImportFile.kind == KIND, ImportFile.period == str(year))
+                       .order_by(ImportFile.id)).all()
+    out = VoteList(year, levels)
+    for v in votes:
+        counts = {lv: int(getattr(v, LEVEL_FIELDS[lv])) for lv in LEVELS}
+        out.rows.append({"unit": v.unit_code, "name": names.get(v.unit_code, ""), "votes": counts,
+                         "total": sum(counts.values()), "voters": v.voters,
+                         "score": democratic(counts, levels)})
+    have = {v.unit_code for v in votes}
+    out.missing = [{"unit": c, "name": u.name} for c, u in units.items() if c not in have]
+    out.files = [{"import_id": f.id, "path": f.path, "sha256": f.sha256, "rows": f.rows, "active": f.active,
+                  "replaced_by": f.replaced_by, "at": f.created_at.isoformat()} for f in files]
+    return out
+
+
+# ------------------------------------------------------------------ demo
+
+
+def demo_step(store: Store, ctx: Any) -> list[str]:
+    """The committee's evaluation meeting: write the form, fill it as the tellers would, import it."""
+    import random
+
+    from openpyxl import load_workbook
+
+    from djctl.io.xlsx import put
+
+    inputs = ctx.dir / "inputs"
+    form, n = write_template(store, ctx.year, inputs / f"民主测评表{ctx.year}（空白）.xlsx")
+    wb = load_workbook(form)
+    ws = wb[VOTE_SHEET]
+    rng = random.Random(f"djctl-demo-votes-{ctx.year}")
+    for r in range(2, n + 2):
+        voters = rng.randint(28, 60)
+        quality = rng.random()  # how well the unit is seen
+        p_good = 0.45 + 0.45 * quality
+        p_fair = (1 - p_good) * 0.7
+        p_avg = (1 - p_good - p_fair) * 0.8
+        counts = [0, 0, 0, 0]
+        for _ in range(voters):
+            x = rng.random()
+            counts[0 if x < p_good else 1 if x < p_good + p_fair else 2 if x < p_good + p_fair + p_avg else 3] += 1
+        for c, value in enumerate(counts + [voters], 3):
+            put(ws, r, c, value)
+    filled = inputs / f"民主测评表{ctx.year}.xlsx"
+    wb.save(str(filled))
+    res = import_votes(store, filled, year=ctx.year)
+    if res.status == REFUSED:
+        raise DjctlError(f"示范民主测评表导入失败：{res.message}")
+    with store.read() as uow:
+        listing = votes_for_year(uow.session, ctx.year)
+    return [f"民主测评：{n} 个单位的测评票导入（{filled}），共 {sum(sum(v.values()) for v in listing.values())} 票"]
