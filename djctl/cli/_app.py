@@ -92,8 +92,9 @@ class DjctlTyper(typer.Typer):
 
 def make_app(help: str | None = None, **kwargs: Any) -> DjctlTyper:
     kwargs.setdefault("no_args_is_help", True)
+    if help is not None:  # passing help=None would hide a group callback's docstring
+        kwargs["help"] = help
     return DjctlTyper(
-        help=help,
         add_completion=False,
         pretty_exceptions_show_locals=False,
         rich_markup_mode=None,  # plain help: rich_utils costs ~200 ms at start-up (see bench)

@@ -68,11 +68,14 @@ class Output:
             return
         from rich.table import Table
 
-        t = Table(title=title, caption=caption, show_lines=False, header_style="bold")
+        t = Table(title=_esc(title) if title else None, caption=_esc(caption) if caption else None,
+                  show_lines=False, header_style="bold")
         for i, c in enumerate(columns):
-            t.add_column(str(c), justify=(justify[i] if justify else "left"))  # type: ignore[arg-type]
-        for r in rows:
-            t.add_row(*["" if v is None else str(v) for v in r])
+            t.add_column(_esc(str(c)), justify=(justify[i] if justify else "left"))  # type: ignore[arg-type]
+        from rich.text import Text
+
+        for r in rows:  # cells are data, never markup: a unit named "[/y]" must print as it is
+            t.add_row(*[Text("" if v is None else str(v)) for v in r])
         out_console().print(t)
 
     def _plain(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], caption: str | None) -> None:

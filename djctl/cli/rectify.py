@@ -1,0 +1,253 @@
+"""`djctl rectify add|list|show|update|close|overdue|forms`: rectification items (整改事项)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+
+from djctl.cli._app import make_app
+from djctl.cli._options import JsonOpt, OutDirOpt
+from djctl.cli._output import Output
+from djctl.cli._settings import settings
+from djctl.errors import ActionNeeded
+
+app = make_app(help="问题整改：登记整改事项、跟踪状态与反馈、销号、逾期提醒、生成问题整改反馈单。")
+
+# kept here (not imported from the service) so that --help stays cheap
+SOURCES = {"spotcheck": "月度抽查", "lookback": "回头看", "inspection": "督导检查"}
+STATUSES = {"open": "未整改", "in_progress": "整改中", "closed": "已销号"}
+SourceOpt = Annotated[Optional[str], typer.Option("--source", help="问题来源：spotcheck（月度抽查）/ lookback（回头看）/ inspection（督导检查）")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="按哪一天判断逾期（默认今天），如 2024-12-31")]
+
+
+def parse_date_opt(value: str, option: str):
+    """An ISO date option (2024-06-30); a bad one is a usage error (exit 2)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"「{value}」不是有效日期（示例：2024-06-30）", param_hint=option) from None
+
+
+def _choice(value: str | None, choices: dict[str, str], option: str) -> str | None:
+    if value is None:
+        return None
+    v = value.strip()
+    for code, cn in choices.items():
+        if v in (code, cn):
+            return code
+    raise typer.BadParameter(f"「{value}」无效，应为 {' / '.join(f'{k}（{c}）' for k, c in choices.items())} 之一",
+                             param_hint=option)
+
+
+def _table(out: Output, title: str, items: list[dict[str, Any]]) -> None:
+    out.table(title, ["编号", "组织", "名称", "来源", "问题", "期限", "状态", "逾期"],
+              [(i["id"], i["org"], i["name"], i["source_cn"], _short(i["problem"]), i["due"], i["status_cn"],
+                f"{i['days_overdue']} 天" if i["overdue"] else "") for i in items])
+
+
+def _short(text: str, n: int = 30) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _item_lines(out: Output, doc: dict[str, Any]) -> None:
+    out.line(f"#{doc['id']} {doc['name']}（{doc['org']}）[{doc['status_cn']}] 期限 {doc['due']}"
+             + (f"，已逾期 {doc['days_overdue']} 天" if doc["overdue"] else ""))
+    out.line(f"  问题（{doc['source_cn']}{'：' + doc['source_ref'] if doc['source_ref'] else ''}）：{doc['problem']}")
+    if doc["feedback"]:
+        out.line(f"  反馈：{doc['feedback']}")
+    if doc["closed_on"]:
+        out.line(f"  销号日期：{doc['closed_on']}" + ("（超过期限）" if doc["closed_late"] else ""))
+
+
+@app.command("add")
+def rectify_add(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Argument(help="单位或支部编码")],
+    problem: Annotated[str, typer.Option("--problem", help="问题描述")],
+    due: Annotated[str, typer.Option("--due", help="整改期限，如 2024-09-30")],
+    source: SourceOpt = "inspection",
+    source_ref: Annotated[str, typer.Option("--ref", help="来源说明（如检查通知文号）")] = "",
+    kind: Annotated[Optional[str], typer.Option("--kind", help="组织类别 unit / branch（编码同时是单位和支部时指定）")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """登记一项整改事项。
+
+    示例：djctl rectify add U003 --problem 党费收缴台账不完整 --due 2024-09-30 --source inspection
+    """
+    day = parse_date_opt(due, "--due")
+    src = _choice(source, SOURCES, "--source")
+    if kind is not None and kind not in ("unit", "branch"):
+        raise typer.BadParameter("应为 unit 或 branch", param_hint="--kind")
+    from djctl.services.rectify import add
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = add(st.open_store(must_exist=True), org, problem, src or "inspection", day, source_ref=source_ref, org_kind=kind)
+    if json_:
+        out.doc(doc)
+    else:
+        out.result(f"已登记整改事项 #{doc['id']}")
+        _item_lines(out, doc)
+
+
+@app.command("list")
+def rectify_list(
+    ctx: typer.Context,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只列出已逾期的事项")] = False,
+    org: Annotated[Optional[str], typer.Option("--org", help="只列出某单位或支部")] = None,
+    source: SourceOpt = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="状态：open（未整改）/ in_progress（整改中）/ closed（已销号）")] = None,
+    as_of: AsOfOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """列出整改事项（可按组织、来源、状态筛选，或只看逾期）。
+
+    示例：djctl rectify list --overdue --as-of 2024-12-31
+    """
+    day = parse_date_opt(as_of, "--as-of") if as_of else None
+    src, sts = _choice(source, SOURCES, "--source"), _choice(status, STATUSES, "--status")
+    from djctl.services.rectify import list_items
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = list_items(st.open_store(must_exist=True), overdue=overdue, org=org, source=src, status=sts, as_of=day)
+    if json_:
+        out.doc(doc)
+        return
+    c = doc["counts"]
+    _table(out, f"整改事项（{c['total']} 项，截至 {doc['as_of']} 逾期 {c['overdue']} 项）", doc["items"])
+
+
+@app.command("show")
+def rectify_show(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(help="整改事项编号")],
+    json_: JsonOpt = False,
+) -> None:
+    """显示一项整改事项及其全部变更历史（来自审计日志）。
+
+    示例：djctl rectify show 12
+    """
+    from djctl.services.rectify import show
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = show(st.open_store(must_exist=True), item_id)
+    if json_:
+        out.doc(doc)
+        return
+    _item_lines(out, doc)
+    out.table("变更历史", ["审计序号", "时间(UTC)", "操作人", "操作", "原状态", "新状态"],
+              [(h["seq"], h["at"][:19], h["actor"], h["action"],
+                STATUSES.get((h["old"] or {}).get("status", ""), ""), STATUSES.get((h["new"] or {}).get("status", ""), ""))
+               for h in doc["history"]])
+
+
+@app.command("update")
+def rectify_update(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(help="整改事项编号")],
+    status: Annotated[Optional[str], typer.Option("--status", help="新状态：open（未整改）/ in_progress（整改中）；销号请用 close")] = None,
+    feedback: Annotated[Optional[str], typer.Option("--feedback", help="整改反馈（替换原反馈，原文保留在审计日志）")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """修改整改事项的状态或反馈；原状态与原反馈保留在审计日志中。
+
+    示例：djctl rectify update 12 --status in_progress --feedback 已制定整改方案
+    """
+    if status is None and feedback is None:
+        raise typer.BadParameter("请用 --status 或 --feedback 指定要修改的内容", param_hint="--status")
+    sts = _choice(status, STATUSES, "--status")
+    if sts == "closed":
+        raise typer.BadParameter("销号请用 djctl rectify close ID --feedback … --date …", param_hint="--status")
+    from djctl.services.rectify import update
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = update(st.open_store(must_exist=True), item_id, status=sts, feedback=feedback)
+    if json_:
+        out.doc(doc)
+        return
+    out.result(f"整改事项 #{item_id}：{'已修改' if doc['changed'] else '内容相同，未改动'}")
+    _item_lines(out, doc)
+
+
+@app.command("close")
+def rectify_close(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(help="整改事项编号")],
+    feedback: Annotated[str, typer.Option("--feedback", help="整改反馈（整改措施与结果）")],
+    on_date: Annotated[str, typer.Option("--date", help="销号日期，如 2024-09-20")],
+    json_: JsonOpt = False,
+) -> None:
+    """整改完成销号：记录反馈与销号日期。
+
+    示例：djctl rectify close 12 --feedback 已补齐党费台账 --date 2024-09-20
+    """
+    day = parse_date_opt(on_date, "--date")
+    from djctl.services.rectify import close
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = close(st.open_store(must_exist=True), item_id, feedback=feedback, on_date=day)
+    if json_:
+        out.doc(doc)
+        return
+    out.result(f"整改事项 #{item_id} 已销号")
+    _item_lines(out, doc)
+
+
+@app.command("overdue")
+def rectify_overdue(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="有逾期事项时以退出码 1 结束（供脚本使用）")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """列出逾期未销号的整改事项（期限早于判断日且当日仍未销号）。
+
+    示例：djctl rectify overdue --as-of 2024-12-31 --strict
+    """
+    day = parse_date_opt(as_of, "--as-of") if as_of else None
+    from djctl.services.rectify import overdue_items
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = overdue_items(st.open_store(must_exist=True), day)
+    if json_:
+        out.doc(doc)
+    elif doc["items"]:
+        _table(out, f"截至 {doc['as_of']} 逾期的整改事项（{len(doc['items'])} 项）", doc["items"])
+    else:
+        out.line(f"截至 {doc['as_of']} 没有逾期的整改事项")
+    if strict and doc["items"]:
+        raise ActionNeeded(f"有 {len(doc['items'])} 项整改事项逾期未销号", hint="用 djctl rectify forms --open 生成反馈单督促整改")
+
+
+@app.command("forms")
+def rectify_forms(
+    ctx: typer.Context,
+    out_dir: OutDirOpt,
+    open_only: Annotated[bool, typer.Option("--open", help="只为未销号的事项生成")] = False,
+    org: Annotated[Optional[str], typer.Option("--org", help="只为某单位或支部生成")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """为每项整改事项生成一份问题整改反馈单（.docx，A4 公文版式，留有整改措施、结果、责任人、完成时间待填）。
+
+    示例：djctl rectify forms --open --out 整改反馈单
+    """
+    from djctl.services.rectify import write_forms
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    paths = write_forms(st.open_store(must_exist=True), out_dir, open_only=open_only, org=org)
+    if json_:
+        out.doc({"files": [str(p) for p in paths]})
+        return
+    for p in paths:
+        out.result(str(p))
+    out.info(f"共生成问题整改反馈单 {len(paths)} 份")

@@ -1,0 +1,513 @@
+"""Stored draws (抽签), shared by monthly spot checks and look-backs.
+
+A draw is kept for ever as one `draw` row (the whole record as canonical JSON plus the columns people
+search by) and one `draw_entry` row per population member (its key, whether and in which order it was
+selected, and the reasons it was mandatory or excluded), written in one transaction with ONE audit event
+whose payload carries the SHA-256 of the canonical record. Nothing here decides who is in the population:
+the workflow (spotcheck_draw, lookback) builds the inputs, `djctl.domain.sampling.run_draw` draws, and this
+module stores, loads, presents and verifies.
+
+Verifying a stored draw checks three things: the record recomputes to itself (`verify_record`), the record
+is the one the audit chain saw when the draw was made (digest), and the columns and `draw_entry` rows agree
+with the record. An exported record file is verified on its own, without any store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
+from sqlmodel import select
+
+from djctl.domain.sampling import DrawRecord, draw_label, verify_record
+from djctl.errors import DjctlError, InputError
+from djctl.store.audit import AUDIT, canonical, rows_digest
+from djctl.store.engine import Store, UnitOfWork, now
+from djctl.store.tables import Branch, Draw, DrawEntry, Unit
+
+KINDS = ("sample", "lookback")
+KIND_CN = {"sample": "月度抽查", "lookback": "回头看"}
+POPULATION_CN = {"sample": "在册考核单位", "lookback": "达标及以上党支部"}
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(DrawRecord))
+ENTRY = DrawEntry.__table__
+MAX_ENTRY_DIFFS = 20
+
+__all__ = [
+    "DrawVerification",
+    "StoredDraw",
+    "active_draw",
+    "draw_history",
+    "find_active",
+    "find_draw",
+    "find_history",
+    "latest_draw",
+    "list_draws",
+    "load_draw",
+    "next_seq",
+    "publication_lines",
+    "read_record_file",
+    "record_sha256",
+    "save_draw",
+    "selected_codes",
+    "verify_draw",
+    "verify_record_file",
+    "write_record_file",
+]
+
+
+def record_sha256(record: DrawRecord | dict) -> str:
+    """SHA-256 hex of the canonical JSON of the record (the digest the audit event carries)."""
+    doc = record.to_json() if isinstance(record, DrawRecord) else {k: record[k] for k in RECORD_FIELDS if k in record}
+    return hashlib.sha256(canonical(doc).encode("utf-8")).hexdigest()
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown draw kind {kind!r}")
+
+
+# --------------------------------------------------------------------------- the stored draw
+
+
+@dataclass
+class StoredDraw:
+    """One stored draw with its parsed record and the names of the organizations it mentions."""
+
+    id: int
+    kind: str
+    period: str
+    seq: int
+    label: str
+    seed: str
+    seed_generated: bool
+    rate: str | None
+    k: int
+    population_hash: str
+    reason: str
+    active: bool
+    created_at: datetime | None
+    record: DrawRecord
+    record_json: dict[str, Any]
+    record_sha256: str
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def selected(self) -> list[str]:
+        return list(self.record.selected)
+
+    def how(self, code: str) -> str:
+        """Why a selected code is in the selection: 必抽 (mandatory) or 随机 (by key order)."""
+        return "必抽" if code in self.record.mandatory else "随机"
+
+    def group(self, code: str) -> str:
+        return (self.record.strata or {}).get(code, "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The draw record (DESIGN §4 keys first) with the stored draw's id and context."""
+        doc: dict[str, Any] = {"id": self.id}
+        doc.update({k: self.record_json[k] for k in RECORD_FIELDS if k in self.record_json})
+        doc.update({k: v for k, v in self.record_json.items() if k not in doc})
+        mentioned = list(dict.fromkeys([*self.record.selected, *self.record.mandatory,
+                                        *self.record.excluded_requested]))
+        doc.update({
+            "kind": self.kind,
+            "period": self.period,
+            "seq": self.seq,
+            "reason": self.reason,
+            "seed_generated": self.seed_generated,
+            "active": self.active,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "record_sha256": self.record_sha256,
+            "names": {c: self.names.get(c, "") for c in mentioned},
+        })
+        return doc
+
+
+def _names(session, kind: str) -> dict[str, str]:
+    units = {code: name for code, name in session.exec(select(Unit.code, Unit.name))}
+    if kind == "sample":
+        return units
+    branches = {code: name for code, name in session.exec(select(Branch.code, Branch.name))}
+    return {**units, **branches}
+
+
+def _stored(row: Draw, names: dict[str, str]) -> StoredDraw:
+    try:
+        doc = json.loads(row.record)
+        record = DrawRecord.from_json(doc)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DjctlError(f"抽签 #{row.id} 的记录已损坏，无法读取：{exc}",
+                         hint=f"运行 djctl {row.kind} verify {row.id} 查看详情") from None
+    return StoredDraw(
+        id=row.id, kind=row.kind, period=row.period, seq=row.seq, label=row.label, seed=row.seed,
+        seed_generated=bool(row.seed_generated), rate=row.rate, k=row.k, population_hash=row.population_hash,
+        reason=row.reason or "", active=bool(row.active), created_at=row.created_at, record=record,
+        record_json=doc, record_sha256=hashlib.sha256(row.record.encode("utf-8")).hexdigest(),
+        names={c: names[c] for c in record.population if c in names},
+    )
+
+
+# --------------------------------------------------------------------------- inside a unit of work
+
+
+def _rows(uow: UnitOfWork, kind: str, period: str) -> list[Draw]:
+    return list(uow.session.exec(select(Draw).where(Draw.kind == kind, Draw.period == period).order_by(Draw.seq)))
+
+
+def next_seq(uow: UnitOfWork, kind: str, period: str) -> int:
+    """1 for the first draw of a period, n for the (n − 1)-th redraw."""
+    top = uow.session.exec(select(func.max(Draw.seq)).where(Draw.kind == kind, Draw.period == period)).first()
+    return int(top or 0) + 1
+
+
+def find_draw(uow: UnitOfWork, draw_id: int, kind: str | None = None) -> StoredDraw:
+    """The draw with this id (of this kind, when given); a clear error when there is none."""
+    row = uow.session.get(Draw, draw_id)
+    if row is None:
+        raise DjctlError(f"没有编号为 {draw_id} 的抽签", hint=f"用 djctl {kind or 'sample'} list 查看全部抽签")
+    if kind is not None and row.kind != kind:
+        raise DjctlError(f"抽签 #{draw_id} 是{KIND_CN.get(row.kind, row.kind)}抽签，不是{KIND_CN[kind]}抽签",
+                         hint=f"用 djctl {row.kind} show {draw_id} 查看")
+    return _stored(row, _names(uow.session, row.kind))
+
+
+def find_active(uow: UnitOfWork, kind: str, period: str) -> StoredDraw | None:
+    """The draw that counts for a period: the active one (the latest redraw), or None."""
+    rows = [r for r in _rows(uow, kind, period) if r.active]
+    return _stored(rows[-1], _names(uow.session, kind)) if rows else None
+
+
+def find_history(uow: UnitOfWork, kind: str, period: str) -> list[StoredDraw]:
+    """Every draw of a period, first draw first, redraws after (inactive ones included)."""
+    rows = _rows(uow, kind, period)
+    names = _names(uow.session, kind) if rows else {}
+    return [_stored(r, names) for r in rows]
+
+
+def selected_codes(uow: UnitOfWork, kind: str, period: str) -> list[str]:
+    """The selection of the period's active draw in draw order ([] when there is no draw), from draw_entry."""
+    row = uow.session.exec(select(Draw).where(Draw.kind == kind, Draw.period == period, Draw.active == True)  # noqa: E712
+                           .order_by(Draw.seq.desc())).first()
+    if row is None:
+        return []
+    q = (sa_select(ENTRY.c.code).where(ENTRY.c.draw_id == row.id, ENTRY.c.selected == True)  # noqa: E712
+         .order_by(ENTRY.c.order_no))
+    return [r.code for r in uow.conn.execute(q)]
+
+
+def save_draw(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, seq: int, reason: str = "",
+              seed_generated: bool = False) -> int:
+    """Store a draw made by `run_draw`: the row, its entries (Core executemany) and ONE audit event.
+
+    Earlier draws of the same kind and period are marked inactive (never deleted). The record's label
+    must be `draw_label(kind, period, seq)`. Returns the new draw's id.
+    """
+    _check_kind(kind)
+    expected_label = draw_label(kind, period, seq)
+    if record.label != expected_label:
+        raise ValueError(f"draw label {record.label!r} != {expected_label!r}")
+    record_doc = record.to_json()
+    text = canonical(record_doc)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    s = uow.session
+    superseded = [r.id for r in _rows(uow, kind, period) if r.active]
+    if superseded:
+        s.execute(update(Draw).where(Draw.id.in_(superseded)).values(active=False))
+    row = Draw(kind=kind, period=period, seq=seq, label=record.label, algorithm=record.algorithm, seed=record.seed,
+               seed_generated=seed_generated, rate=record.rate, k=record.k, population_hash=record.population_hash,
+               record=text, reason=reason, active=True, created_at=now())
+    s.add(row)
+    s.flush()
+    order = {c: i for i, c in enumerate(record.selected, start=1)}
+    entries = [{"draw_id": row.id, "code": c, "key": record.keys[c], "selected": c in order,
+                "order_no": order.get(c), "mandatory_reason": record.mandatory.get(c, ""),
+                "excluded_reason": record.excluded.get(c, "")} for c in record.population]
+    if entries:
+        uow.conn.execute(ENTRY.insert(), entries)
+    uow.audit(f"{kind}.draw", {
+        "draw_id": row.id, "kind": kind, "period": period, "seq": seq, "label": record.label,
+        "algorithm": record.algorithm, "seed": record.seed, "seed_generated": seed_generated,
+        "rate": record.rate, "count": record.count, "k": record.k, "population": len(record.population),
+        "population_hash": record.population_hash, "record_sha256": digest,
+        "selected": list(record.selected), "mandatory": dict(record.mandatory), "excluded": dict(record.excluded),
+        "excluded_waived": record.excluded_waived, "stratified": record.strata is not None,
+        "reason": reason, "supersedes": superseded,
+        "entries": len(entries),
+        "entries_digest": rows_digest([(e["code"], e["key"], e["selected"], e["order_no"], e["mandatory_reason"],
+                                        e["excluded_reason"]) for e in entries]),
+    })
+    return row.id
+
+
+# --------------------------------------------------------------------------- store-level reads
+
+
+def load_draw(store: Store, draw_id: int, kind: str | None = None) -> StoredDraw:
+    with store.read() as uow:
+        return find_draw(uow, draw_id, kind)
+
+
+def active_draw(store: Store, kind: str, period: str) -> StoredDraw | None:
+    with store.read() as uow:
+        return find_active(uow, kind, period)
+
+
+def draw_history(store: Store, kind: str, period: str) -> list[StoredDraw]:
+    with store.read() as uow:
+        return find_history(uow, kind, period)
+
+
+def latest_draw(store: Store, kind: str) -> StoredDraw | None:
+    """The most recently made active draw of a kind (for `show` without an id)."""
+    with store.read() as uow:
+        row = uow.session.exec(select(Draw).where(Draw.kind == kind, Draw.active == True)  # noqa: E712
+                               .order_by(Draw.period.desc(), Draw.seq.desc())).first()
+        return _stored(row, _names(uow.session, kind)) if row is not None else None
+
+
+def list_draws(store: Store, kind: str, year: int | None = None) -> list[dict[str, Any]]:
+    """Every draw of a kind (redraws and inactive ones included), by period then seq."""
+    _check_kind(kind)
+    with store.read() as uow:
+        q = select(Draw).where(Draw.kind == kind)
+        if year is not None:
+            q = q.where(Draw.period.like(f"{int(year):04d}%"))
+        rows = list(uow.session.exec(q.order_by(Draw.period, Draw.seq)))
+    out = []
+    for r in rows:
+        try:
+            doc = json.loads(r.record)
+            population, selected = len(doc.get("population") or []), list(doc.get("selected") or [])
+        except (ValueError, AttributeError):
+            population, selected = None, []
+        out.append({"id": r.id, "label": r.label, "period": r.period, "seq": r.seq, "seed": r.seed,
+                    "seed_generated": bool(r.seed_generated), "rate": r.rate, "k": r.k, "population": population,
+                    "population_hash": r.population_hash, "selected": selected, "active": bool(r.active),
+                    "reason": r.reason or "", "created_at": r.created_at.isoformat() if r.created_at else None})
+    return out
+
+
+# --------------------------------------------------------------------------- the published text
+
+
+def _org(d: StoredDraw, code: str) -> str:
+    name = d.names.get(code, "")
+    return f"{code} {name}" if name else code
+
+
+def _by_reason(d: StoredDraw, reasons: dict[str, str]) -> str:
+    """Codes grouped by their reason: 「2024-02 已抽中」U003 某单位、U016 某单位；… (codes in code order)."""
+    groups: dict[str, list[str]] = {}
+    for code in sorted(reasons):
+        groups.setdefault(reasons[code], []).append(_org(d, code))
+    return "；".join((f"（{why}）" if why else "") + "、".join(orgs) for why, orgs in groups.items())
+
+
+def publication_lines(d: StoredDraw) -> list[str]:
+    """The 公示文本 a committee publishes: seed, population, rule, exclusions, mandatory, selection."""
+    r = d.record
+    n = len(r.population)
+    if d.kind == "sample":
+        from djctl.domain.periods import parse_month
+
+        title = f"{parse_month(d.period).label}党建工作抽查抽签结果公示"
+    else:
+        title = f"{d.period}年度“回头看”抽签结果公示"
+    lines = [title, f"抽签编号：#{d.id}　标签：{r.label}　算法：{r.algorithm}"]
+    if d.seed_generated:
+        lines.append(f"种子：「{r.seed}」（系统随机生成，抽签前未公布）")
+    else:
+        lines.append(f"种子：「{r.seed}」")
+    lines.append(f"总体：{POPULATION_CN.get(d.kind, '')} {n} 个，总体哈希（SHA-256）：{r.population_hash}")
+    if r.count is not None:
+        lines.append(f"规则：指定抽取 {r.count} 个（不超过总体数），应抽 k = {r.k} 个")
+    else:
+        lines.append(f"规则：抽取比例 {r.rate}，应抽 ceil({r.rate} × {n}) 个（不少于 {r.min_count} 个、不超过总体数），"
+                     f"即 k = {r.k} 个")
+    if r.excluded_waived:
+        lines.append(f"排除：{_by_reason(d, r.excluded_requested)}。{r.excluded_waived_reason}")
+    elif r.excluded:
+        lines.append(f"排除（不参加本次抽取）：{_by_reason(d, r.excluded)}")
+    else:
+        lines.append("排除：无")
+    lines.append(f"必抽：{_by_reason(d, r.mandatory)}" if r.mandatory else "必抽：无")
+    if r.quotas is not None:
+        lines.append("分层：按分组分层抽取，名额（最大余数法）：" + "，".join(f"{g} {q} 个" for g, q in r.quotas.items()))
+    lines.append(f"抽中（按抽取顺序，共 {len(r.selected)} 个）：")
+    for i, c in enumerate(r.selected, start=1):
+        group = f"，{d.group(c)}" if r.strata is not None else ""
+        lines.append(f"  {i}. {_org(d, c)}（{d.how(c)}{group}）")
+    if d.seq > 1:
+        lines.append(f"重抽：本次为该期第 {d.seq} 次抽签，原因：{d.reason or '（未记录）'}；此前的抽签记录保留可查。")
+    lines.append("核验：每个编码的键 = SHA-256(种子 + \\x1f + 标签 + \\x1f + 编码)，必抽之外按键升序抽取；"
+                 f"任何人可据此复算，或运行 djctl {d.kind} verify {d.id}。")
+    return lines
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass
+class DrawVerification:
+    """The result of recomputing a draw: `differences` empty means identical."""
+
+    draw_id: int | None
+    label: str
+    source: str  # "store" or the record file's path
+    differences: list[str]
+    selected: list[str]
+    record_sha256: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.draw_id, "label": self.label, "source": self.source, "ok": self.ok,
+                "differences": list(self.differences), "selected": list(self.selected),
+                "record_sha256": self.record_sha256}
+
+
+def _audit_digest(uow: UnitOfWork, kind: str, draw_id: int) -> str | None:
+    q = sa_select(AUDIT.c.payload).where(AUDIT.c.action == f"{kind}.draw",
+                                      AUDIT.c.payload.like(f'%"draw_id":{int(draw_id)},%'))
+    for (payload,) in uow.conn.execute(q):
+        try:
+            doc = json.loads(payload)
+        except ValueError:
+            continue
+        if doc.get("draw_id") == draw_id:
+            return doc.get("record_sha256")
+    return None
+
+
+def _entry_differences(doc: dict[str, Any], rows: list[Any]) -> list[str]:
+    """Compare draw_entry rows with the record; every difference named by code."""
+    population = [str(c) for c in doc.get("population") or []]
+    keys = doc.get("keys") or {}
+    selected = [str(c) for c in doc.get("selected") or []]
+    order = {c: i for i, c in enumerate(selected, start=1)}
+    mandatory = doc.get("mandatory") or {}
+    excluded = doc.get("excluded") or {}
+    diffs: list[str] = []
+    seen: dict[str, Any] = {}
+    for r in rows:
+        if r.code in seen:
+            diffs.append(f"抽签明细中编码「{r.code}」重复")
+        seen[r.code] = r
+    for c in population:
+        r = seen.get(c)
+        if r is None:
+            diffs.append(f"抽签明细缺少编码「{c}」")
+            continue
+        if r.key != keys.get(c):
+            diffs.append(f"抽签明细中编码「{c}」的键值与记录不一致：明细为 {r.key}，记录为 {keys.get(c)}")
+        if bool(r.selected) != (c in order):
+            diffs.append(f"抽签明细中编码「{c}」{'标为抽中' if r.selected else '未标为抽中'}，"
+                         f"记录中{'抽中' if c in order else '未抽中'}")
+        elif r.order_no != order.get(c):
+            diffs.append(f"抽签明细中编码「{c}」的抽取顺序为 {r.order_no}，记录为 {order.get(c)}")
+        if (r.mandatory_reason or "") != str(mandatory.get(c, "")):
+            diffs.append(f"抽签明细中编码「{c}」的必抽原因「{r.mandatory_reason}」与记录「{mandatory.get(c, '')}」不一致")
+        if (r.excluded_reason or "") != str(excluded.get(c, "")):
+            diffs.append(f"抽签明细中编码「{c}」的排除原因「{r.excluded_reason}」与记录「{excluded.get(c, '')}」不一致")
+    pop_set = set(population)
+    diffs += [f"抽签明细多出不在总体中的编码「{c}」" for c in seen if c not in pop_set]
+    if len(diffs) > MAX_ENTRY_DIFFS:
+        diffs = diffs[:MAX_ENTRY_DIFFS] + [f"抽签明细另有 {len(diffs) - MAX_ENTRY_DIFFS} 处不一致（未逐条列出）"]
+    return diffs
+
+
+def verify_draw(store: Store, draw_id: int, kind: str | None = None) -> DrawVerification:
+    """Recompute a stored draw from its record and check the audit digest, the columns and draw_entry."""
+    with store.read() as uow:
+        row = uow.session.get(Draw, draw_id)
+        if row is None or (kind is not None and row.kind != kind):
+            find_draw(uow, draw_id, kind)  # raises the clear error
+        entries = list(uow.conn.execute(
+            sa_select(ENTRY.c.code, ENTRY.c.key, ENTRY.c.selected, ENTRY.c.order_no, ENTRY.c.mandatory_reason,
+                   ENTRY.c.excluded_reason).where(ENTRY.c.draw_id == draw_id).order_by(ENTRY.c.id)))
+        audited = _audit_digest(uow, row.kind, draw_id)
+    diffs: list[str] = []
+    digest = hashlib.sha256(row.record.encode("utf-8")).hexdigest()
+    if audited is None:
+        diffs.append("审计日志中找不到这次抽签的事件，无法确认记录未被改动")
+    elif audited != digest:
+        diffs.append(f"抽签记录的摘要与抽签时写入审计日志的不一致（记录被改动）：审计为 {audited}，现为 {digest}")
+    try:
+        doc = json.loads(row.record)
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        diffs.append("抽签记录不是有效的 JSON 对象，无法复算")
+        return DrawVerification(draw_id, row.label, "store", diffs, [], digest)
+    diffs += [f"记录：{d}" for d in verify_record(doc)]
+    columns = [("label", row.label, "标签"), ("seed", row.seed, "种子"), ("rate", row.rate, "抽取比例"),
+               ("k", row.k, "抽取数量 k"), ("population_hash", row.population_hash, "总体哈希"),
+               ("algorithm", row.algorithm, "算法")]
+    for key, value, cn in columns:
+        if doc.get(key) != value:
+            diffs.append(f"抽签表的{cn}「{value}」与记录「{doc.get(key)}」不一致")
+    try:
+        expected_label = draw_label(row.kind, row.period, row.seq)
+    except ValueError:
+        expected_label = None
+    if row.label != expected_label:
+        diffs.append(f"抽签标签「{row.label}」与类别、期间和序号应有的标签「{expected_label}」不一致")
+    diffs += _entry_differences(doc, entries)
+    selected = [str(c) for c in doc.get("selected") or []]
+    return DrawVerification(draw_id, row.label, "store", diffs, selected, digest)
+
+
+def read_record_file(path: Path) -> dict[str, Any]:
+    """A draw record file (`djctl sample show ID --json > FILE`), read without any store."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("抽签记录文件不存在", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取抽签记录文件：{exc}", path=str(path)) from None
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"抽签记录文件不是有效的 JSON：{exc}", path=str(path)) from None
+    if not isinstance(doc, dict):
+        raise InputError("抽签记录文件应为一个 JSON 对象（djctl sample show 编号 --json 的输出）", path=str(path))
+    missing = [k for k in ("algorithm", "label", "seed", "population", "population_hash", "k", "selected") if k not in doc]
+    if missing:
+        raise InputError("抽签记录缺少键：" + "、".join(missing), path=str(path),
+                         hint="应为 djctl sample show 编号 --json 的输出")
+    shapes = {"population": list, "selected": list, "keys": dict, "mandatory": dict, "excluded": dict,
+              "excluded_requested": dict, "strata": dict, "quotas": dict}
+    bad = [k for k, t in shapes.items() if doc.get(k) is not None and not isinstance(doc[k], t)]
+    if bad:
+        raise InputError("抽签记录中这些键的类型不对：" + "、".join(bad), path=str(path))
+    return doc
+
+
+def verify_record_file(path: Path) -> DrawVerification:
+    """Recompute an exported record on its own (no store is opened)."""
+    doc = read_record_file(path)
+    diffs = list(verify_record(doc))
+    digest = record_sha256(doc)
+    if doc.get("record_sha256") is not None and doc["record_sha256"] != digest:
+        diffs.append(f"记录摘要不一致：文件中为 {doc['record_sha256']}，按内容计算为 {digest}（文件被改动）")
+    draw_id = doc.get("id") if isinstance(doc.get("id"), int) else None
+    return DrawVerification(draw_id, str(doc.get("label")), str(path), diffs,
+                            [str(c) for c in doc.get("selected") or []], digest)
+
+
+def write_record_file(d: StoredDraw, path: Path) -> Path:
+    """Write the record as `show --json` prints it (the file `verify --record` reads)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(d.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+

@@ -1,0 +1,334 @@
+"""The year's negative list (负面清单): who goes on it, why, and the documents.
+
+An organization goes on year Y's list, with one Chinese reason per finding, when in Y:
+
+- a unit's self score was found false (虚假) in a spot check of a month of Y (active check reports; the
+  check's `false_flag`, or, where it is empty, an overclaim beyond the scheme's `spot_check.tolerance`,
+  decided by `domain.scoring.task_outcome`); one reason per checked month, naming the tasks;
+- a branch rebounded: a `tier_change` with basis 回头看 dated in Y that moved it down;
+- a rectification item of the unit or branch was overdue at year end: its deadline was before
+  Y-12-31 and it was not closed by Y-12-31 (`services.rectify.overdue_on(item, Y-12-31)`).
+
+Building stores the list in `negative_entry`; rebuilding marks the year's older entries inactive and
+inserts the new ones (history kept), and a rebuild that finds the same list changes nothing. Next year's
+draws read the active entries of Y (`negative_codes`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_
+from sqlalchemy import select as sa_select
+from sqlmodel import select
+
+from djctl.domain.points import fmt, to_x100
+from djctl.domain.tiers import steps_up
+from djctl.errors import ActionNeeded, DjctlError
+from djctl.store.engine import Store, now
+from djctl.store.tables import (
+    Branch,
+    CheckReport,
+    CheckScore,
+    NegativeEntry,
+    Rectification,
+    SelfReport,
+    SelfScore,
+    Task,
+    TierChange,
+    Unit,
+)
+
+FORMATS: tuple[str, ...] = ("docx", "xlsx", "md", "html")
+KIND_CN = {"unit": "考核单位", "branch": "党支部"}
+KIND_ORDER = {"unit": 0, "branch": 1}
+BUILD_ACTION = "negative.build"
+
+
+@dataclass
+class Finding:
+    """Reasons gathered for one organization, each with a sort key (date first)."""
+
+    kind: str
+    code: str
+    reasons: list[tuple[str, str]] = field(default_factory=list)  # (sort key, sentence)
+
+
+def _cn_month(month: str) -> str:
+    y, m = month.split("-")
+    return f"{int(y)}年{int(m)}月"
+
+
+def _cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _short(text: str, n: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ------------------------------------------------------------------ findings
+
+
+def _false_checks(session, year: int, add) -> None:
+    from djctl.domain.scheme import Scheme
+    from djctl.domain.scoring import task_outcome
+    from djctl.services.setup import load_scheme
+
+    try:
+        scheme = load_scheme(session, year)
+    except DjctlError:
+        scheme = Scheme(year=year)
+    tol = to_x100(scheme.spot_check.tolerance)
+    CR, CS, SR, SS, T = (CheckReport.__table__, CheckScore.__table__, SelfReport.__table__, SelfScore.__table__,
+                         Task.__table__)
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    q = (sa_select(CR.c.unit_code, CR.c.month, CS.c.task_code, CS.c.verified_x100, CS.c.false_flag,
+                   SS.c.points_x100.label("self_x100"), T.c.points_x100.label("full_x100"),
+                   T.c.name.label("task_name"), T.c.seq)
+         .select_from(CR.join(CS, CS.c.report_id == CR.c.id)
+                      .join(SR, SR.c.id == CR.c.self_report_id)
+                      .outerjoin(SS, and_(SS.c.report_id == SR.c.id, SS.c.task_code == CS.c.task_code))
+                      .outerjoin(T, and_(T.c.task_list_id == SR.c.task_list_id, T.c.code == CS.c.task_code)))
+         .where(CR.c.month.in_(months), CR.c.active == True)  # noqa: E712
+         .order_by(CR.c.unit_code, CR.c.month, T.c.seq, CS.c.task_code))
+    per_month: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in session.connection().execute(q):
+        self_x100 = int(r.self_x100 or 0)
+        verified = int(r.verified_x100)
+        full = int(r.full_x100) if r.full_x100 is not None else max(self_x100, verified)
+        try:
+            o = task_outcome(task=r.task_code, full_x100=full, self_x100=self_x100, verified_x100=verified,
+                             false=r.false_flag, tolerance_x100=tol, multiplier=scheme.spot_check.false_multiplier)
+            is_false, deduction = bool(o.false), o.deduction_x100
+        except ValueError:  # inconsistent stored points: trust an explicit mark only
+            is_false, deduction = bool(r.false_flag), max(0, self_x100 - verified)
+        if not is_false:
+            continue
+        name = f"{r.task_code} {r.task_name}" if r.task_name else r.task_code
+        per_month[(r.unit_code, r.month)].append(
+            f"任务「{name}」自评 {fmt(self_x100)} 分、核查 {fmt(verified)} 分，扣 {fmt(deduction)} 分")
+    for (unit, month), tasks in per_month.items():
+        add("unit", unit, f"{month}-00", f"{_cn_month(month)}抽查核查中自评得分虚假（双倍扣分）：" + "；".join(tasks))
+
+
+def _rebounds(session, year: int, add) -> None:
+    rows = session.exec(select(TierChange).where(TierChange.basis == "回头看",
+                                                 TierChange.on_date >= date(year, 1, 1),
+                                                 TierChange.on_date <= date(year, 12, 31))
+                        .order_by(TierChange.on_date, TierChange.id)).all()
+    for c in rows:
+        if c.from_tier is None or steps_up(c.from_tier, c.to_tier) >= 0:
+            continue
+        add("branch", c.branch_code, c.on_date.isoformat(),
+            f"{_cn_month(c.on_date.isoformat()[:7])}“回头看”中不再符合{c.from_tier}支部标准，"
+            f"由{c.from_tier}支部降为{c.to_tier}支部（反弹）")
+
+
+def _overdue(session, year: int, add) -> None:
+    from djctl.services.rectify import SOURCE_CN, overdue_on
+
+    end = date(year, 12, 31)
+    rows = session.exec(select(Rectification).where(Rectification.due < end).order_by(Rectification.id)).all()
+    for r in rows:
+        if not overdue_on(r, end):
+            continue
+        add(r.org_kind, r.org_code, r.due.isoformat(),
+            f"整改事项第 {r.id} 号「{_short(r.problem)}」（{SOURCE_CN.get(r.source, r.source)}发现，"
+            f"整改期限 {_cn_date(r.due)}）截至{year}年12月31日未整改销号（逾期）")
+
+
+def compute(session, year: int) -> list[Finding]:
+    """The year's findings, one per organization: units first, then branches, each by code."""
+    found: dict[tuple[str, str], Finding] = {}
+
+    def add(kind: str, code: str, key: str, sentence: str) -> None:
+        found.setdefault((kind, code), Finding(kind, code)).reasons.append((key, sentence))
+
+    _false_checks(session, year, add)
+    _rebounds(session, year, add)
+    _overdue(session, year, add)
+    out = sorted(found.values(), key=lambda f: (KIND_ORDER.get(f.kind, 9), f.code))
+    for f in out:
+        f.reasons.sort(key=lambda kr: kr[0])
+    return out
+
+
+# ------------------------------------------------------------------ store
+
+
+def _names(session) -> dict[tuple[str, str], str]:
+    out = {("unit", u.code): u.name for u in session.exec(select(Unit))}
+    out.update({("branch", b.code): b.name for b in session.exec(select(Branch))})
+    return out
+
+
+def _active_entries(session, year: int) -> list[NegativeEntry]:
+    return list(session.exec(select(NegativeEntry).where(NegativeEntry.year == year,
+                                                         NegativeEntry.active == True)  # noqa: E712
+                             .order_by(NegativeEntry.id)))
+
+
+def _built(session, year: int) -> bool:
+    from djctl.store.audit import AUDIT
+
+    row = session.connection().execute(
+        sa_select(AUDIT.c.seq).where(AUDIT.c.action == BUILD_ACTION,
+                                     AUDIT.c.payload.like(f'%"year":{int(year)}%')).limit(1)).first()
+    return row is not None
+
+
+def _doc(session, year: int, entries: list[NegativeEntry], status: str) -> dict[str, Any]:
+    names = _names(session)
+    items = sorted(entries, key=lambda e: (KIND_ORDER.get(e.org_kind, 9), e.org_code))
+    rows = [{"org": e.org_code, "kind": e.org_kind, "kind_cn": KIND_CN.get(e.org_kind, e.org_kind),
+             "name": names.get((e.org_kind, e.org_code), ""), "reasons": json.loads(e.reasons), "id": e.id}
+            for e in items]
+    built_at = max((e.created_at for e in entries), default=None)
+    return {"year": year, "status": status, "built_at": built_at.isoformat() if built_at else None,
+            "entries": rows,
+            "counts": {"unit": sum(1 for r in rows if r["kind"] == "unit"),
+                       "branch": sum(1 for r in rows if r["kind"] == "branch"), "total": len(rows)},
+            "files": []}
+
+
+def build(store: Store, year: int) -> dict[str, Any]:
+    """Build (or rebuild) year's list; the same findings as the stored list change nothing."""
+    with store.write() as uow:
+        s = uow.session
+        findings = compute(s, year)
+        new = [(f.kind, f.code, [r for _, r in f.reasons]) for f in findings]
+        old = _active_entries(s, year)
+        old_set = sorted((e.org_kind, e.org_code, json.loads(e.reasons)) for e in old)
+        if sorted(new) == old_set and (old or _built(s, year)):
+            return _doc(s, year, old, "unchanged")
+        t = now()
+        for e in old:
+            e.active = False
+            s.add(e)
+        entries = [NegativeEntry(year=year, org_code=code, org_kind=kind,
+                                 reasons=json.dumps(reasons, ensure_ascii=False), active=True, created_at=t)
+                   for kind, code, reasons in new]
+        s.add_all(entries)
+        s.flush()
+        uow.audit(BUILD_ACTION, {"year": year, "entries": [[k, c, r] for k, c, r in new],
+                                 "replaced": [e.id for e in old], "ids": [e.id for e in entries]})
+        return _doc(s, year, entries, "built")
+
+
+def stored(store: Store, year: int) -> dict[str, Any]:
+    """The stored (active) list of `year`; ActionNeeded when it was never built."""
+    with store.read() as uow:
+        s = uow.session
+        entries = _active_entries(s, year)
+        if not entries and not _built(s, year):
+            raise ActionNeeded(f"{year} 年度负面清单尚未生成", hint=f"用 djctl negative-list --year {year} --build 生成")
+        return _doc(s, year, entries, "stored")
+
+
+def negative_codes(session, year: int, org_kind: str) -> dict[str, str]:
+    """code -> reasons (joined with "；") of the active entries of `year` of one kind (unit / branch)."""
+    rows = session.exec(select(NegativeEntry).where(NegativeEntry.year == year, NegativeEntry.org_kind == org_kind,
+                                                    NegativeEntry.active == True)  # noqa: E712
+                        .order_by(NegativeEntry.org_code)).all()
+    return {r.org_code: "；".join(json.loads(r.reasons)) for r in rows}
+
+
+# ------------------------------------------------------------------ documents
+
+
+def parse_formats(text: str) -> list[str]:
+    """"docx,xlsx" -> ["docx", "xlsx"]; ValueError (Chinese) for an unknown format."""
+    out = []
+    for part in text.replace("，", ",").split(","):
+        f = part.strip().lower()
+        if not f:
+            continue
+        if f not in FORMATS:
+            raise ValueError(f"格式「{part.strip()}」无效，应为 {'、'.join(FORMATS)}")
+        if f not in out:
+            out.append(f)
+    if not out:
+        raise ValueError(f"至少指定一种格式（{'、'.join(FORMATS)}）")
+    return out
+
+
+def _context(store: Store, doc: dict[str, Any]) -> dict[str, Any]:
+    """The document context of `djctl.io.render.render_document` (kind "negative_list")."""
+    from djctl.domain.scheme import Scheme
+    from djctl.services.setup import load_scheme
+
+    year = doc["year"]
+    with store.read() as uow:
+        try:
+            scheme = load_scheme(uow.session, year)
+        except DjctlError:
+            scheme = Scheme(year=year)
+    c = doc["counts"]
+    lead = (f"根据《{scheme.name or f'{year}年度考核方案'}》，经月度抽查核查、党支部“回头看”和问题整改跟踪，"
+            f"{year}年度共有 {c['unit']} 个考核单位、{c['branch']} 个党支部列入负面清单。"
+            f"列入负面清单的考核单位在{year + 1}年度月度抽查中必抽，党支部在{year + 1}年度“回头看”中必查。")
+    built = date.fromisoformat(doc["built_at"][:10]) if doc.get("built_at") else date.today()
+    sections: list[dict[str, Any]] = [{"heading": "", "paragraphs": [lead]}]
+    for n, (kind, heading) in enumerate((("unit", "一、考核单位"), ("branch", "二、党支部")), 1):
+        entries = [e for e in doc["entries"] if e["kind"] == kind]
+        if not entries:
+            sections.append({"heading": heading, "paragraphs": ["无。"]})
+            continue
+        rows = [[i, f"{e['name']}（{e['org']}）", "\n".join(f"{j}. {r}" for j, r in enumerate(e["reasons"], 1))]
+                for i, e in enumerate(entries, 1)]
+        sections.append({"heading": heading, "tables": [{
+            "caption": f"表{n} 列入负面清单的{KIND_CN[kind]}", "columns": ["序号", "名称（编码）", "列入原因"],
+            "rows": rows}]})
+    return {"kind": "negative_list", "title": f"{year}年度负面清单", "issuer": scheme.issuer,
+            "date": _cn_date(built), "year": year, "counts": c, "entries": doc["entries"], "sections": sections}
+
+
+def write_documents(store: Store, doc: dict[str, Any], formats: list[str], out_dir: Path,
+                    templates: Path | None = None) -> list[Path]:
+    """Write the list into `out_dir`: .docx / .md / .html through the shared renderer, .xlsx as a table."""
+    from djctl.io.render import render_document
+    from djctl.io.xlsx import write_table_workbook
+
+    ctx = _context(store, doc)
+    base = ctx["title"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    rendered = [f for f in formats if f != "xlsx"]
+    if rendered:
+        paths.extend(render_document(ctx, rendered, out_dir, base, templates))
+    if "xlsx" in formats:
+        path = out_dir / f"{base}.xlsx"
+        rows = [[i, e["kind_cn"], e["org"], e["name"], len(e["reasons"]),
+                 "\n".join(f"{j}. {r}" for j, r in enumerate(e["reasons"], 1))]
+                for i, e in enumerate(doc["entries"], 1)]
+        write_table_workbook(path, [(base, ["序号", "类别", "编码", "名称", "问题数", "列入原因"], rows)])
+        paths.append(path)
+    return paths
+
+
+def negative_list(store: Store, year: int, *, build_list: bool = False, formats: list[str] | None = None,
+                  out_dir: Path | None = None, templates: Path | None = None) -> dict[str, Any]:
+    """`djctl negative-list`: build (or read) the list, then write the documents asked for."""
+    doc = build(store, year) if build_list else stored(store, year)
+    if formats and out_dir is not None:
+        doc["files"] = [str(p) for p in write_documents(store, doc, formats, out_dir, templates)]
+    return doc
+
+
+# ------------------------------------------------------------------ demo
+
+
+def demo_step(store: Store, ctx: Any) -> list[str]:
+    """Build the demo year's list and write it as .docx and .xlsx into ctx.dir / "文书"."""
+    doc = negative_list(store, ctx.year, build_list=True, formats=["docx", "xlsx"], out_dir=ctx.dir / "文书",
+                        templates=getattr(ctx, "templates", None))
+    ctx.files.extend(Path(p) for p in doc["files"])
+    c = doc["counts"]
+    return [f"{ctx.year} 年度负面清单：{c['unit']} 个考核单位、{c['branch']} 个党支部（{Path(doc['files'][0]).name}）"]

@@ -1,0 +1,221 @@
+"""The monthly spot-check draw (月抽查抽签): who is in the population and what the rules add.
+
+Population: the units active in the month (`month_active`). Excluded: units selected in the active draws of
+the previous `sampling.exclude_recent_months` month(s). Mandatory: units on the previous year's negative
+list when `sampling.include_negative_list`. Strata: the unit's group when asked or when the scheme says so.
+k: the rate (the scheme's by default) or a count, at least `sampling.min_count`. The draw itself is
+`djctl.domain.sampling.run_draw`; storing and verifying is `djctl.services.draws`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from sqlmodel import select
+
+from djctl.domain.periods import Period, month_active, parse_month
+from djctl.domain.sampling import SEP, draw_label, run_draw
+from djctl.errors import ActionNeeded, DjctlError
+from djctl.services.draws import StoredDraw, find_draw, find_history, publication_lines, save_draw, selected_codes
+from djctl.services.setup import load_scheme
+from djctl.store.engine import Store, UnitOfWork
+from djctl.store.tables import NegativeEntry, Unit
+
+KIND = "sample"
+NO_GROUP = "未分组"
+
+
+@dataclass
+class SampleResult:
+    draw: StoredDraw
+    seed_generated: bool
+    notes: list[str] = field(default_factory=list)  # things worth saying (e.g. a listed unit not active)
+
+
+def parse_rate(value: Decimal | str) -> Decimal:
+    """A sampling rate as a decimal in (0, 1]; a ValueError-free DjctlError otherwise."""
+    from decimal import InvalidOperation
+
+    try:
+        r = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise DjctlError(f"抽取比例「{value}」不是有效数字（示例：0.2）") from None
+    if not r.is_finite() or not Decimal(0) < r <= Decimal(1):
+        raise DjctlError(f"抽取比例「{value}」应大于 0 且不超过 1（示例：0.2）")
+    return r
+
+
+def recent_exclusions(uow: UnitOfWork, month: Period, months: int) -> dict[str, str]:
+    """Units selected in the active draws of the `months` months before `month`, with the reason."""
+    seen: dict[str, list[str]] = {}
+    p = month
+    for _ in range(max(0, months)):
+        p = p.previous()
+        for code in selected_codes(uow, KIND, str(p)):
+            seen.setdefault(code, []).append(str(p))
+    return {code: "、".join(ms) + " 已抽中" for code, ms in seen.items()}
+
+
+def negative_list_units(uow: UnitOfWork, year: int) -> dict[str, str]:
+    """Units on `year`'s negative list (active entries), with the reason a draw shows."""
+    rows = uow.session.exec(select(NegativeEntry.org_code).where(
+        NegativeEntry.year == year, NegativeEntry.org_kind == "unit", NegativeEntry.active == True)  # noqa: E712
+        .order_by(NegativeEntry.org_code))
+    return {code: f"{year} 年度负面清单" for code in rows}
+
+
+def draw_sample(store: Store, month: str, *, rate: Decimal | str | None = None, count: int | None = None,
+                seed: str | None = None, stratify: bool | None = None, redraw: bool = False,
+                reason: str = "") -> SampleResult:
+    """Draw the month's spot-check units and store the draw (one transaction, one audit event).
+
+    A second draw of a month needs `redraw=True` and a reason; the earlier draws stay, inactive.
+    Without a seed one is generated (`seed_generated`), which the caller must say out loud.
+    """
+    try:
+        period = parse_month(month)
+    except ValueError as exc:
+        raise DjctlError(str(exc)) from None
+    reason = (reason or "").strip()
+    if redraw and not reason:
+        raise DjctlError("重抽必须说明原因", hint="加 --reason 原因")
+    if reason and not redraw:
+        raise DjctlError("--reason 只用于重抽", hint="重抽请同时加 --redraw")
+    if rate is not None and count is not None:
+        raise DjctlError("抽取比例与抽取数量只能给出一个")
+    if rate is not None:
+        rate = parse_rate(rate)
+    if count is not None and (isinstance(count, bool) or int(count) != count or count < 1):
+        raise DjctlError(f"抽取数量「{count}」应为正整数")
+    generated = seed is None
+    seed = secrets.token_hex(16) if seed is None else seed
+    if not seed.strip() or SEP in seed:
+        raise DjctlError("种子不能为空，也不能含有分隔符 \\x1f")
+    m = str(period)
+    with store.write() as uow:
+        scheme = load_scheme(uow.session, period.year)
+        history = find_history(uow, KIND, m)
+        if history and not redraw:
+            last = history[-1]
+            raise DjctlError(f"{m} 已经抽签（#{last.id}，{last.label}），不能再次抽签",
+                             hint=f"确需重抽请加 --redraw --reason 原因（原抽签保留可查）；查看：djctl sample show {last.id}")
+        if redraw and not history:
+            raise DjctlError(f"{m} 还没有抽签，无从重抽", hint="去掉 --redraw 与 --reason 即为首次抽签")
+        seq = (history[-1].seq + 1) if history else 1
+        units = list(uow.session.exec(select(Unit).order_by(Unit.code)))
+        active = [u for u in units if month_active(m, u.active_from, u.active_to)]
+        if not active:
+            raise ActionNeeded(f"{m} 没有在册的考核单位，无法抽签",
+                               hint="先用 djctl org import 导入名册，或检查单位的成立、撤销日期")
+        codes = {u.code for u in active}
+        sampling = scheme.sampling
+        excluded = recent_exclusions(uow, period, sampling.exclude_recent_months)
+        notes: list[str] = []
+        mandatory: dict[str, str] = {}
+        if sampling.include_negative_list:
+            listed = negative_list_units(uow, period.year - 1)
+            mandatory = {c: r for c, r in listed.items() if c in codes}
+            notes += [f"{c} 在{r}上，但 {m} 不在册，未纳入抽签" for c, r in listed.items() if c not in codes]
+        use_strata = sampling.stratify if stratify is None else stratify
+        strata = {u.code: (u.group_name or NO_GROUP) for u in active} if use_strata else None
+        try:
+            record = run_draw(seed=seed, label=draw_label(KIND, m, seq), population=sorted(codes),
+                              rate=None if count is not None else (sampling.rate if rate is None else rate),
+                              count=count, min_count=sampling.min_count, mandatory=mandatory,
+                              excluded=excluded, strata=strata)
+        except ValueError as exc:
+            raise DjctlError(f"无法抽签：{exc}") from None
+        if history:
+            notes += _redraw_notes(uow, period, sampling.exclude_recent_months, [d.id for d in history if d.active])
+        draw_id = save_draw(uow, record, kind=KIND, period=m, seq=seq, reason=reason, seed_generated=generated)
+        stored = find_draw(uow, draw_id)
+    return SampleResult(stored, generated, notes)
+
+
+def _redraw_notes(uow: UnitOfWork, period: Period, exclude_months: int, superseded: list[int]) -> list[str]:
+    """What a redraw leaves behind: checks made for the superseded draw, later draws that excluded by it."""
+    from sqlalchemy import func
+
+    from djctl.store.tables import CheckReport
+
+    notes = []
+    checks = uow.session.exec(select(func.count()).select_from(CheckReport).where(
+        CheckReport.draw_id.in_(superseded), CheckReport.active == True)).one()  # noqa: E712
+    if checks:
+        notes.append(f"被取代的抽签已有 {checks} 份核查结果，请确认是否仍然有效")
+    p = period
+    for _ in range(max(0, exclude_months)):
+        p = Period(p.year + (p.index == 12), "month", p.index % 12 + 1)
+        if selected_codes(uow, KIND, str(p)):
+            notes.append(f"{p} 已按本月原抽签结果排除单位；如需按重抽结果排除，请对 {p} 重抽")
+    return notes
+
+
+def show_sample(store: Store, draw_id: int | None = None, month: str | None = None) -> StoredDraw:
+    """A spot-check draw by id, the month's active draw, or (neither given) the latest active draw."""
+    from djctl.services.draws import active_draw, latest_draw, load_draw
+
+    if draw_id is not None:
+        return load_draw(store, draw_id, KIND)
+    d = active_draw(store, KIND, month) if month is not None else latest_draw(store, KIND)
+    if d is None:
+        raise DjctlError(f"{month} 还没有抽签" if month else "还没有任何月度抽查抽签",
+                         hint="抽签：djctl sample --month 2024-03 --seed 事先公布的公开数字")
+    return d
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def demo_seed(year: int, month: int) -> str:
+    """A published-style seed for the demo: a fictional lottery result fixed per month."""
+    h = hashlib.sha256(f"示范市福利彩票 {year}-{month:02d}".encode("utf-8")).digest()
+    reds: list[int] = []
+    for b in h:
+        n = b % 33 + 1
+        if n not in reds:
+            reds.append(n)
+        if len(reds) == 6:
+            break
+    blue = h[-1] % 16 + 1
+    return f"{year}-{month:02d} 示范市福利彩票开奖号码 " + " ".join(f"{n:02d}" for n in sorted(reds)) + f" + {blue:02d}"
+
+
+DEMO_REDRAW_MONTH = 6
+DEMO_REDRAW_REASON = "公示前发现种子抄录有误（误用上一期开奖号码），按本期号码重抽"
+
+
+def demo_step(store: Store, ctx) -> list[str]:
+    """Draw every month of the demo year with a published-style seed; write each record and its 公示.
+
+    June shows a redraw: first drawn with a mistyped seed, then redrawn with a reason (both kept).
+    """
+    from djctl.services.draws import write_record_file
+
+    out_dir = Path(ctx.dir) / "抽签"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for mi in range(1, 13):
+        m = f"{ctx.year}-{mi:02d}"
+        if mi == DEMO_REDRAW_MONTH:
+            first = draw_sample(store, m, seed=demo_seed(ctx.year, mi - 1)).draw
+            result = draw_sample(store, m, seed=demo_seed(ctx.year, mi), redraw=True, reason=DEMO_REDRAW_REASON)
+            lines.append(f"{m}：抽签 #{first.id} 种子有误，重抽为 #{result.draw.id}（{result.draw.label}），两次记录均保留")
+        else:
+            result = draw_sample(store, m, seed=demo_seed(ctx.year, mi))
+        d = result.draw
+        record_path = write_record_file(d, out_dir / f"抽签记录-{m}.json")
+        text_path = out_dir / f"抽签公示-{m}.txt"
+        text_path.write_text("\n".join(publication_lines(d)) + "\n", encoding="utf-8")
+        ctx.files.extend([text_path, record_path])
+        if mi <= 2:
+            excluded = f"，已排除上月抽中的 {len(d.record.excluded)} 个" if d.record.excluded else ""
+            lines.append(f"{m}：种子「{d.seed}」，总体 {len(d.record.population)} 个{excluded}，"
+                         f"抽中 {len(d.selected)} 个：" + "、".join(d.selected))
+    lines.append(f"全年 12 个月各抽签一次（6 月重抽一次），抽签记录与公示文本在 {out_dir}；"
+                 "任何人可用 djctl sample verify --record 文件 独立复算")
+    return lines
