@@ -1118,13 +1118,13 @@ class _DocxBuilder:
 
     def _table_xml(self, columns: list[str], rows: list[list[str]], ncols: int) -> str:
         widths_chars = []
+        minimums = []
         for c in range(ncols):
             cells = ([columns[c]] if columns else []) + [r[c] for r in rows]
             widths_chars.append(max((_display_width(x) for x in cells), default=2))
-        weights = [min(max(w, 4), 30) for w in widths_chars]
+            minimums.append(max((_unbreakable_width(x) for x in cells), default=2))
         total_twips = self.text_width * 1440 // 914400
-        widths = [total_twips * w // sum(weights) for w in weights]
-        widths[-1] += total_twips - sum(widths)
+        widths = _column_widths(widths_chars, minimums, total_twips)
         long_text = [w > 24 for w in widths_chars]
         table_style = self.style_ids["table"]
         parts = [f'<w:tbl xmlns:w="{_W_NS}"><w:tblPr>']
@@ -1189,6 +1189,41 @@ def _runs_xml(text: str, rpr: str) -> str:
             if chunk:
                 pieces.append(f'<w:t xml:space="preserve">{_xml_escape(chunk, quote=False)}</w:t>')
     return f"<w:r>{rpr}{''.join(pieces)}</w:r>"
+
+
+_UNIT_TWIPS = 125   # one half-width character of 小四 (12 pt) text, with a little slack
+_CELL_PAD_TWIPS = 230
+
+
+def _column_widths(natural: list[int], minimum: list[int], total: int) -> list[int]:
+    """Every column gets what its longest unbreakable piece needs (numbers never wrap), then the rest
+    of the line is shared among the columns whose text can wrap, in proportion to what they lack."""
+    mins = [min(m, n) * _UNIT_TWIPS + _CELL_PAD_TWIPS for m, n in zip(minimum, natural)]
+    need = sum(mins)
+    if need >= total:
+        widths = [total * m // need for m in mins]
+    else:
+        wants = [max(0, min(n, 30) * _UNIT_TWIPS + _CELL_PAD_TWIPS - m) for n, m in zip(natural, mins)]
+        spare = total - need
+        if sum(wants) <= spare:
+            # everything fits on one line: give the leftover to the widest text columns
+            extra = [w + (spare - sum(wants)) * w // max(sum(wants), 1) for w in wants] if sum(wants) else wants
+        else:
+            extra = [spare * w // sum(wants) for w in wants]
+        widths = [m + e for m, e in zip(mins, extra)]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _unbreakable_width(text: str) -> int:
+    """Width of the longest piece that must not wrap: a number or Latin word; CJK text may wrap after
+    any character, but headers of up to four characters (名次、得分) stay on one line."""
+    if not text:
+        return 0
+    tokens = re.findall(r"[0-9A-Za-z.,:%+\-−/]+", text)
+    latin = max((len(t) for t in tokens), default=0)
+    cjk = _display_width(text) if _display_width(text) <= 8 else 4
+    return max(latin, cjk)
 
 
 def _display_width(text: str) -> int:

@@ -21,7 +21,7 @@ from djctl.io.xlsx_guard import check_workbook_file
 
 MAX_CELL_CHARS = 32_767
 META_SHEET = "_djctl"
-_MERGE = re.compile(rb'<mergeCell[^>]*ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 
 
 def norm_text(value: Any) -> str:
@@ -81,8 +81,8 @@ class Workbook:
             raise InputError(f"工作簿无法打开（文件已损坏：{exc.__class__.__name__}）", path=self.path,
                              hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
         except Exception as exc:  # openpyxl raises many types on malformed parts
-            if exc.__class__.__module__.startswith("defusedxml"):
-                raise SecurityError("工作簿含有不安全的 XML 内容，拒绝读取", path=self.path) from exc
+            if _from_defusedxml(exc):
+                raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
             raise InputError(f"工作簿无法读取（{exc.__class__.__name__}）", path=self.path,
                              hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
 
@@ -129,8 +129,8 @@ class Workbook:
         except InputError:
             raise
         except Exception as exc:
-            if exc.__class__.__module__.startswith("defusedxml"):
-                raise SecurityError("工作簿含有不安全的 XML 内容，拒绝读取", path=self.path) from exc
+            if _from_defusedxml(exc):
+                raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
             raise InputError(f"工作表「{name}」无法读取（{exc.__class__.__name__}）", path=self.path) from exc
         return SheetData(name, rows, self._merged_ranges(ws))
 
@@ -144,6 +144,18 @@ class Workbook:
             except KeyError:
                 return []
         return [m.decode() for m in _MERGE.findall(data)]
+
+
+def _from_defusedxml(exc: BaseException) -> bool:
+    """defusedxml refused something, maybe wrapped by openpyxl (it re-raises as ValueError)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if cur.__class__.__module__.startswith("defusedxml"):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,9 @@ class Table:
 def find_table(path: str, data: SheetData, columns: Sequence[Column], *, scan_rows: int = 30) -> Table:
     """Locate the header row (the first row naming every required column) and map columns by name."""
     required = [c for c in columns if c.required]
+    if not data.rows:
+        raise InputError(f"工作表「{data.title}」是空的（没有任何行）", path=path,
+                         hint="请在第一行填写表头，其下每行一条数据；可用 djctl 生成的模板")
     best: tuple[int, list[str]] | None = None
     for rownum, cells in data.rows[:scan_rows]:
         headers = [norm_text(c.value) for c in cells]
@@ -221,7 +236,13 @@ def cell_value(value: Any) -> Any:
     """Check a value before it goes into a cell: refuse strings Excel would truncate."""
     if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
         raise InputError(f"文本过长（{len(value)} 个字符，Excel 单元格上限 {MAX_CELL_CHARS}），拒绝写入")
+    if isinstance(value, str) and _ILLEGAL_CHARS.search(value):
+        raise InputError(f"文本「{_ILLEGAL_CHARS.sub('?', value[:40])}」含有 Excel 不允许的控制字符，拒绝写入",
+                         hint="请删除其中的不可见控制字符后再试")
     return value
+
+
+_ILLEGAL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what openpyxl refuses (tab, LF, CR are fine)
 
 
 def put(ws: Any, row: int, column: int, value: Any, **style: Any) -> Any:
@@ -262,17 +283,30 @@ def write_table_workbook(path: str | Path, sheets: Sequence[tuple[str, Sequence[
 
     wb = OWorkbook(write_only=True)
     bold = Font(bold=True)
-    for title, headers, rows in sheets:
-        ws = wb.create_sheet(_sheet_title(title))
-        ws.freeze_panes = "A2"
-        for i, h in enumerate(headers):
-            width = max(8, min(40, 2 * len(str(h)) + 2))
-            ws.column_dimensions[_col_letter(i + 1)].width = width
-        ws.append([wo_cell(ws, h, font=bold) for h in headers])
-        for row in rows:
-            ws.append([wo_cell(ws, v) for v in row])
+    try:
+        for title, headers, rows in sheets:
+            ws = wb.create_sheet(_sheet_title(title))
+            ws.freeze_panes = "A2"
+            for i, h in enumerate(headers):
+                width = max(8, min(40, 2 * len(str(h)) + 2))
+                ws.column_dimensions[_col_letter(i + 1)].width = width
+            ws.append([wo_cell(ws, h, font=bold) for h in headers])
+            for row in rows:
+                ws.append([wo_cell(ws, v) for v in row])
+    except BaseException:
+        _discard_write_only(wb)  # a refused value: close the sheet streams and remove their temp files
+        raise
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     wb.save(str(path))
+
+
+def _discard_write_only(wb: Any) -> None:
+    for ws in wb.worksheets:
+        try:
+            ws.close()
+            ws._writer.cleanup()
+        except Exception:  # noqa: BLE001 - best effort on the way out of an error
+            pass
 
 
 def _sheet_title(title: str) -> str:

@@ -19,16 +19,24 @@ MAX_TOTAL_UNCOMPRESSED = 400 * 1024 * 1024
 MAX_MEMBER_UNCOMPRESSED = 300 * 1024 * 1024
 MAX_RATIO = 150                             # uncompressed / compressed for members above 1 MB
 PROLOG_SCAN = 64 * 1024
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg")
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ROOT_START = re.compile(rb"<(?![?!])")
 
 
 def _assert_defusedxml() -> None:
     import openpyxl.xml
 
-    if not openpyxl.xml.DEFUSEDXML:
+    if not openpyxl.xml.DEFUSEDXML or not _parsers_defused():
         raise SecurityError("openpyxl 未启用 defusedxml，拒绝读取外来表格", hint="请安装 defusedxml 并勿设置 OPENPYXL_DEFUSEDXML=False")
+
+
+def _parsers_defused() -> bool:
+    """The iterparse that openpyxl's sheet and shared-string readers actually bound at import is defusedxml's."""
+    from openpyxl.reader import strings
+    from openpyxl.worksheet import _reader
+
+    return all(getattr(m.iterparse, "__module__", "").startswith("defusedxml") for m in (strings, _reader))
 
 
 def check_workbook_file(path: str | os.PathLike) -> None:
@@ -51,6 +59,9 @@ def check_workbook_file(path: str | os.PathLike) -> None:
     if not zipfile.is_zipfile(p):
         suffix = p.suffix.lower()
         hint = "请在 Excel 中「另存为」Excel 工作簿（.xlsx）后再导入"
+        if head.startswith(b"PK\x03\x04"):
+            raise InputError("工作簿不完整（zip 文件被截断，可能未完整传输或下载）", path=name,
+                             hint="请让报送单位重新发送原文件")
         if suffix == ".csv":
             raise InputError("文件是 .csv，不是 .xlsx 工作簿", path=name, hint=hint)
         raise InputError("文件不是有效的 .xlsx 工作簿（不是 zip 格式，可能已损坏）", path=name, hint=hint)
@@ -74,14 +85,17 @@ def check_workbook_file(path: str | os.PathLike) -> None:
             if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise InputError("文件是 zip 但不是 Excel 工作簿（缺少 xl/ 内容）", path=name,
                                  hint="请确认上传的是 .xlsx 文件，而不是 .docx 或其他压缩包")
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels", ".vml")):
+            for info in infos:  # every part but images: content types may give an XML part any name
+                if not info.is_dir() and not info.filename.startswith("xl/media/") \
+                        and not info.filename.lower().endswith(_IMAGE_SUFFIXES):
                     _check_prolog(zf, info, name)
     except zipfile.BadZipFile as exc:
         raise InputError(f"工作簿已损坏（zip 结构错误：{exc}）", path=name,
                          hint="文件可能未完整传输，请让报送单位重新发送") from exc
-    except (EOFError, zlib_error()) as exc:
+    except EOFError as exc:
         raise InputError("工作簿已损坏（内容被截断）", path=name, hint="文件可能未完整传输，请让报送单位重新发送") from exc
+    except zlib_error() as exc:
+        raise InputError("工作簿已损坏（内部数据无法解压）", path=name, hint="文件可能未完整传输，请让报送单位重新发送") from exc
 
 
 def zlib_error():
@@ -91,13 +105,31 @@ def zlib_error():
 
 
 def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
-    """No DTD, no entity declarations before the root element (XXE and billion-laughs)."""
+    """No DTD, no entity declarations before the root element (XXE and billion-laughs).
+
+    Comments and processing instructions are skipped as a whole (a comment may contain "<a"), and a
+    UTF-16 part is decoded first, so neither hides a DOCTYPE from this scan.
+    """
     with zf.open(info) as fh:
         chunk = fh.read(PROLOG_SCAN)
-    match = _ROOT_START.search(chunk)
-    prolog = chunk if match is None else chunk[: match.start()]
-    if match is None and len(chunk) >= PROLOG_SCAN:
+    text = _as_utf8(chunk)
+    rest = text[_PROLOG_MISC.match(text).end():]
+    if not rest and len(chunk) >= PROLOG_SCAN:
         raise SecurityError(f"工作簿内部文件「{info.filename}」开头异常（超长声明），拒绝读取", path=name)
-    upper = prolog.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+    if rest.startswith(b"<!"):
         raise SecurityError(f"工作簿内部文件「{info.filename}」含有 DTD/实体声明（可能是 XML 炸弹或外部实体攻击），拒绝读取", path=name)
+
+
+_PROLOG_MISC = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
+_UTF16 = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be"))
+
+
+def _as_utf8(chunk: bytes) -> bytes:
+    """The scanned bytes as UTF-8 (BOM dropped); UTF-16 parts are decoded."""
+    if chunk.startswith(b"\xef\xbb\xbf"):
+        return chunk[3:]
+    for bom, codec in _UTF16:
+        if chunk.startswith(bom):
+            body = chunk[2:] if bom[0] in (0xFF, 0xFE) else chunk
+            return body[: len(body) // 2 * 2].decode(codec, errors="replace").encode("utf-8")
+    return chunk

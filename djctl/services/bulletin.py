@@ -28,7 +28,8 @@ SOURCE_CN = {"spotcheck": "月抽查", "lookback": "回头看", "inspection": "�
 
 
 def _n(v: Decimal | None) -> str:
-    return "" if v is None else fmt(v)
+    """Scores in documents: always two decimals (95.00), as people print them."""
+    return "" if v is None else f"{round2(Decimal(v)):.2f}"
 
 
 def distribution(scores: list[Decimal]) -> list[tuple[str, int]]:

@@ -79,6 +79,25 @@ def step_monthly(store: Store, ctx: DemoContext) -> list[str]:
     return demo_step(store, ctx)
 
 
+def step_tiers(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.tiers import demo_step
+
+    return demo_step(store, ctx)
+
+
+def step_draws(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.spotcheck_draw import demo_step
+
+    return demo_step(store, ctx)
+
+
+def step_rectify_negative(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.negative import demo_step as negative_step
+    from djctl.services.rectify import demo_step as rectify_step
+
+    return rectify_step(store, ctx) + negative_step(store, ctx)
+
+
 def step_votes(store: Store, ctx: DemoContext) -> list[str]:
     from djctl.services.adjust import demo_step as adjust_step
     from djctl.services.votes import demo_step as votes_step
@@ -101,7 +120,10 @@ Step = Callable[[Store, DemoContext], list[str]]
 STEPS: list[tuple[str, Step]] = [
     ("建库、载入方案与名册", step_setup),
     ("月度任务、自评表下发与收回导入（12 个月）", step_monthly),
+    ("支部分类定级：验收升级", step_tiers),
+    ("月抽查：每月公开种子随机抽签", step_draws),
     ("民主测评与加减分项", step_votes),
+    ("整改销号与年度负面清单", step_rectify_negative),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
 ]
 

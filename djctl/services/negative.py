@@ -222,6 +222,11 @@ def build(store: Store, year: int) -> dict[str, Any]:
         return _doc(s, year, entries, "built")
 
 
+def is_built(session, year: int) -> bool:
+    """Whether the year's list was ever built (an empty list that was built counts)."""
+    return bool(_active_entries(session, year)) or _built(session, year)
+
+
 def stored(store: Store, year: int) -> dict[str, Any]:
     """The stored (active) list of `year`; ActionNeeded when it was never built."""
     with store.read() as uow:

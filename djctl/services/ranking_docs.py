@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from djctl.domain.periods import Period, parse_year
-from djctl.domain.points import fmt
+from decimal import Decimal
+
+from djctl.domain.points import fmt, round2
 from djctl.errors import ActionNeeded
 from djctl.services.annual import YearRow, year_rows
 from djctl.services.docs_common import cn_date, render
@@ -16,7 +18,8 @@ from djctl.store.engine import Store
 
 
 def _n(v) -> str:
-    return "" if v is None else fmt(v)
+    """Scores in documents: always two decimals (95.00), as people print them."""
+    return "" if v is None else f"{round2(Decimal(v)):.2f}"
 
 
 def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_date: date) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
             if code not in file_units and (old.active_to is None or old.active_to >= when):
                 report.missing_units.append(code)
                 if deactivate_missing:
-                    old.active_to = when
+                    old.active_to = when - timedelta(days=1)  # active_to is the last active day (inclusive)
                     old.updated_at = t
                     s.add(old)
                     report.deactivated_units.append(code)
