@@ -86,9 +86,10 @@ def step_tiers(store: Store, ctx: DemoContext) -> list[str]:
 
 
 def step_draws(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.spotcheck_draw import demo_step
+    from djctl.services.spotcheck import demo_step as check_step
+    from djctl.services.spotcheck_draw import demo_step as draw_step
 
-    return demo_step(store, ctx)
+    return draw_step(store, ctx) + check_step(store, ctx)
 
 
 def step_rectify_negative(store: Store, ctx: DemoContext) -> list[str]:
@@ -121,7 +122,7 @@ STEPS: list[tuple[str, Step]] = [
     ("建库、载入方案与名册", step_setup),
     ("月度任务、自评表下发与收回导入（12 个月）", step_monthly),
     ("支部分类定级：验收升级", step_tiers),
-    ("月抽查：每月公开种子随机抽签", step_draws),
+    ("月抽查：每月公开种子随机抽签，核查表下发、填写、导入（虚假双倍扣分）", step_draws),
     ("民主测评与加减分项", step_votes),
     ("整改销号与年度负面清单", step_rectify_negative),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),

@@ -17,28 +17,22 @@ draws read the active entries of Y (`negative_codes`).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
-from djctl.domain.points import fmt, to_x100
+from djctl.domain.points import fmt
 from djctl.domain.tiers import steps_up
 from djctl.errors import ActionNeeded, DjctlError
 from djctl.store.engine import Store, now
 from djctl.store.tables import (
     Branch,
-    CheckReport,
-    CheckScore,
     NegativeEntry,
     Rectification,
-    SelfReport,
-    SelfScore,
     Task,
     TierChange,
     Unit,
@@ -77,45 +71,23 @@ def _short(text: str, n: int = 40) -> str:
 
 
 def _false_checks(session, year: int, add) -> None:
+    """Units with a false self-score: the same outcomes the scores use (services.scores.check_outcomes)."""
     from djctl.domain.scheme import Scheme
-    from djctl.domain.scoring import task_outcome
+    from djctl.services.scores import check_outcomes
     from djctl.services.setup import load_scheme
 
     try:
         scheme = load_scheme(session, year)
     except DjctlError:
         scheme = Scheme(year=year)
-    tol = to_x100(scheme.spot_check.tolerance)
-    CR, CS, SR, SS, T = (CheckReport.__table__, CheckScore.__table__, SelfReport.__table__, SelfScore.__table__,
-                         Task.__table__)
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    q = (sa_select(CR.c.unit_code, CR.c.month, CS.c.task_code, CS.c.verified_x100, CS.c.false_flag,
-                   SS.c.points_x100.label("self_x100"), T.c.points_x100.label("full_x100"),
-                   T.c.name.label("task_name"), T.c.seq)
-         .select_from(CR.join(CS, CS.c.report_id == CR.c.id)
-                      .join(SR, SR.c.id == CR.c.self_report_id)
-                      .outerjoin(SS, and_(SS.c.report_id == SR.c.id, SS.c.task_code == CS.c.task_code))
-                      .outerjoin(T, and_(T.c.task_list_id == SR.c.task_list_id, T.c.code == CS.c.task_code)))
-         .where(CR.c.month.in_(months), CR.c.active == True)  # noqa: E712
-         .order_by(CR.c.unit_code, CR.c.month, T.c.seq, CS.c.task_code))
-    per_month: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in session.connection().execute(q):
-        self_x100 = int(r.self_x100 or 0)
-        verified = int(r.verified_x100)
-        full = int(r.full_x100) if r.full_x100 is not None else max(self_x100, verified)
-        try:
-            o = task_outcome(task=r.task_code, full_x100=full, self_x100=self_x100, verified_x100=verified,
-                             false=r.false_flag, tolerance_x100=tol, multiplier=scheme.spot_check.false_multiplier)
-            is_false, deduction = bool(o.false), o.deduction_x100
-        except ValueError:  # inconsistent stored points: trust an explicit mark only
-            is_false, deduction = bool(r.false_flag), max(0, self_x100 - verified)
-        if not is_false:
-            continue
-        name = f"{r.task_code} {r.task_name}" if r.task_name else r.task_code
-        per_month[(r.unit_code, r.month)].append(
-            f"任务「{name}」自评 {fmt(self_x100)} 分、核查 {fmt(verified)} 分，扣 {fmt(deduction)} 分")
-    for (unit, month), tasks in per_month.items():
-        add("unit", unit, f"{month}-00", f"{_cn_month(month)}抽查核查中自评得分虚假（双倍扣分）：" + "；".join(tasks))
+    by_code = {t.code: t.name for t in session.exec(select(Task))}  # a code's latest name, for the reason text
+    outcomes = check_outcomes(session, months, scheme)
+    for (unit, month), items in sorted(outcomes.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        tasks = [f"任务「{o.task} {by_code.get(o.task, '')}」自评 {fmt(o.self_x100)} 分、核查 {fmt(o.verified_x100)} 分，"
+                 f"扣 {fmt(o.deduction_x100)} 分" for o in items if o.false]
+        if tasks:
+            add("unit", unit, f"{month}-00", f"{_cn_month(month)}抽查核查中自评得分虚假（双倍扣分）：" + "；".join(tasks))
 
 
 def _rebounds(session, year: int, add) -> None:

@@ -75,7 +75,8 @@ def check_outcomes(session, months: list[str], scheme: Scheme, unit: str | None 
                       .join(SR, SR.c.id == CR.c.self_report_id)
                       .join(SS, and_(SS.c.report_id == SR.c.id, SS.c.task_code == CS.c.task_code))
                       .join(T, and_(T.c.task_list_id == SR.c.task_list_id, T.c.code == CS.c.task_code)))
-         .where(CR.c.month.in_(months), CR.c.active == True))  # noqa: E712
+         # a check made against a self report that was later replaced no longer counts (check status: 需重新核查)
+         .where(CR.c.month.in_(months), CR.c.active == True, SR.c.active == True))  # noqa: E712
     if unit:
         q = q.where(CR.c.unit_code == unit)
     tol = to_x100(scheme.spot_check.tolerance)
@@ -87,9 +88,20 @@ def check_outcomes(session, months: list[str], scheme: Scheme, unit: str | None 
     return out
 
 
-def month_rows(session, months: list[str], scheme: Scheme, units: list[Unit] | None = None) -> dict[str, list[MonthRow]]:
+def unit_rows(session) -> list[Any]:
+    """Every unit as a light row (code, name, group_name, active_from, active_to), in code order.
+
+    Scores read thousands of units at a time; plain rows cost a fraction of ORM objects (bench/run.py).
+    Anything that takes `units` here accepts these rows or `Unit` objects alike.
+    """
+    u = Unit.__table__
+    q = sa_select(u.c.code, u.c.name, u.c.group_name, u.c.active_from, u.c.active_to).order_by(u.c.code)
+    return list(session.connection().execute(q))
+
+
+def month_rows(session, months: list[str], scheme: Scheme, units: list[Any] | None = None) -> dict[str, list[MonthRow]]:
     """month -> one row per unit (reported / missing / inactive), in unit-code order."""
-    units = units if units is not None else list(session.exec(select(Unit).order_by(Unit.code)))
+    units = units if units is not None else unit_rows(session)
     fulls = full_points(session, months)
     q = (sa_select(SR.c.id, SR.c.unit_code, SR.c.month, SR.c.task_list_id, func.sum(SS.c.points_x100))
          .select_from(SR.join(SS, SS.c.report_id == SR.c.id))
@@ -100,14 +112,15 @@ def month_rows(session, months: list[str], scheme: Scheme, units: list[Unit] | N
     list_full = list_full_points(session, {v[1] for v in reports.values()})
     checks = check_outcomes(session, months, scheme)
     out: dict[str, list[MonthRow]] = {}
+    plain = [(u.code, u.name, u.group_name, u.active_from, u.active_to) for u in units]
     for month in months:
         rows = []
-        for u in units:
-            row = MonthRow(u.code, u.name, u.group_name, month, "inactive")
-            if not month_active(month, u.active_from, u.active_to):
+        for code, name, group, active_from, active_to in plain:
+            row = MonthRow(code, name, group, month, "inactive")
+            if (active_from is not None or active_to is not None) and not month_active(month, active_from, active_to):
                 rows.append(row)
                 continue
-            rep = reports.get((u.code, month))
+            rep = reports.get((code, month))
             if rep is None:
                 row.status = "missing"
                 row.full_x100 = fulls.get(month, 0)
@@ -117,7 +130,7 @@ def month_rows(session, months: list[str], scheme: Scheme, units: list[Unit] | N
             rid, tl_id, self_total = rep
             row.status, row.report_id, row.self_x100 = "reported", rid, self_total
             row.full_x100 = list_full.get(tl_id, fulls.get(month, 0))
-            outcomes = checks.get((u.code, month), [])
+            outcomes = checks.get((code, month), [])
             row.checked = bool(outcomes)
             row.deduction_x100 = sum(o.deduction_x100 for o in outcomes)
             row.false_tasks = [o.task for o in outcomes if o.false]

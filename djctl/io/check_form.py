@@ -1,0 +1,186 @@
+"""The spot-check worksheet (抽查核查表): written per drawn unit, read back when the committee has filled it.
+
+Layout (sheet 核查表): a title, a header block (单位编码, 单位名称, 月份, 抽签), the instructions, then the
+task table prefilled with the unit's stored self-scores. Only 核查得分, 是否虚假, 核查说明 and 核查人 are
+unlocked; 核查得分 carries data validation (0 to 分值, at most one decimal) and 是否虚假 a 是/否 list. A very
+hidden sheet carries the form kind, unit, month, the draw and self-report ids and a hash of the self-scores
+as stored, so a returned sheet is matched to exactly what was checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from djctl.errors import InputError, ProblemList
+from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.selfeval_form import HEADER_ROW, form_filename, header_cell
+from djctl.io.xlsx import Column, Workbook, find_table, read_meta, wo_cell, write_meta
+
+SHEET = "核查表"
+FORM_KIND = "check"
+FILE_SUFFIX = "_核查表"
+YES, NO = "是", "否"
+COLUMNS = (
+    Column("序号", ("no",), required=False),
+    Column("任务编码", ("task_code", "code", "编码")),
+    Column("任务名称", ("task", "name", "名称"), required=False),
+    Column("分值", ("points",)),
+    Column("自评得分", ("self_score",)),
+    Column("自评说明", ("self_note", "完成情况说明"), required=False),
+    Column("核查得分", ("verified", "verified_score", "核定得分")),
+    Column("是否虚假", ("false", "虚假")),
+    Column("核查说明", ("check_note",), required=False),
+    Column("核查人", ("checker",), required=False),
+)
+LETTERS = "ABCDEFGHIJ"
+COL = {c.name: LETTERS[i] for i, c in enumerate(COLUMNS)}
+FILL_COLUMNS = ("核查得分", "是否虚假", "核查说明", "核查人")
+INSTRUCTIONS = ("填表说明：请逐项填写「核查得分」（0 到分值之间，最多 1 位小数，每项都要填写）；自评得分高于核查得分且"
+                "属虚报的，在「是否虚假」填「是」（双倍扣分），不属虚报的填「否」，留空则按考核方案的容差规则认定；"
+                "在「核查说明」写明依据，在「核查人」署名。自评得分为单位报送的原值，请勿修改；请勿增删行、"
+                "修改任务编码或分值、重命名工作表。")
+META_KEYS = ("kind", "unit", "month", "draw_id", "self_report_id", "self_hash", "task_hash")
+
+
+@dataclass(frozen=True)
+class CheckFormTask:
+    code: str
+    name: str
+    points: Decimal
+    self_score: Decimal
+    self_note: str = ""
+
+
+def check_filename(month: str, unit_code: str, unit_name: str) -> str:
+    """`2024-03_U005_名称_核查表.xlsx`."""
+    return form_filename(month, unit_code, unit_name, FILE_SUFFIX)
+
+
+def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, draw_id: int,
+                     draw_label: str, self_report_id: int, self_hash: str, task_hash: str,
+                     tasks: list[CheckFormTask]) -> Path:
+    from openpyxl import Workbook as OWorkbook
+    from openpyxl.styles import Alignment, Font, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = OWorkbook(write_only=True)
+    ws = wb.create_sheet(SHEET)
+    unlocked = Protection(locked=False)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    for letter, width in zip(LETTERS, (6, 10, 40, 8, 10, 28, 10, 10, 36, 12)):
+        ws.column_dimensions[letter].width = width
+    first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
+    v, pts = COL["核查得分"], COL["分值"]
+    score_dv = DataValidation(type="custom", allow_blank=False, showErrorMessage=True,
+                              formula1=f"AND(ISNUMBER({v}{first}),{v}{first}>=0,{v}{first}<={pts}{first},"
+                                       f"ROUND({v}{first},1)={v}{first})",
+                              errorTitle="核查得分无效", error="请填写 0 到分值之间的数，最多 1 位小数")
+    score_dv.add(f"{v}{first}:{v}{last}")
+    f = COL["是否虚假"]
+    flag_dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True, showErrorMessage=True,
+                             errorTitle="是否虚假", error="请选择「是」或「否」，或留空（按容差规则认定）")
+    flag_dv.add(f"{f}{first}:{f}{last}")
+    ws.data_validations.append(score_dv)
+    ws.data_validations.append(flag_dv)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.freeze_panes = f"A{first}"
+    ws.append([wo_cell(ws, f"{month_label}党建工作抽查核查表", font=Font(bold=True, size=14))])
+    ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
+               wo_cell(ws, unit_name)])
+    ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month), wo_cell(ws, "抽签", font=bold),
+               wo_cell(ws, f"#{draw_id}（{draw_label}）")])
+    ws.append([wo_cell(ws, INSTRUCTIONS)])
+    ws.append([])
+    ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
+    for i, t in enumerate(tasks, 1):
+        ws.append([wo_cell(ws, i), wo_cell(ws, t.code), wo_cell(ws, t.name, alignment=wrap), wo_cell(ws, _num(t.points)),
+                   wo_cell(ws, _num(t.self_score)), wo_cell(ws, t.self_note or None, alignment=wrap),
+                   *[wo_cell(ws, None, protection=unlocked, **({"alignment": wrap} if c == "核查说明" else {}))
+                     for c in FILL_COLUMNS]])
+    write_meta(wb, {"kind": FORM_KIND, "unit": unit_code, "month": month, "draw_id": str(draw_id),
+                    "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path
+
+
+def _num(d: Decimal) -> int | float:
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class CheckRow:
+    row: int
+    code: str
+    points: Decimal | None
+    self_score: Decimal | None
+    verified: Decimal | None
+    false_flag: bool | None
+    note: str
+    checker: str
+
+
+@dataclass
+class CheckForm:
+    meta: dict[str, str]
+    header_unit: str
+    header_month: str
+    rows: list[CheckRow]
+    problems: ProblemList
+    header_unit_row: int | None = None
+    header_month_row: int | None = None
+
+
+def _flag(r: RowReader) -> bool | None:
+    """是 / 否 / empty (None: the scheme's tolerance rule decides); anything else is refused."""
+    value = r.text("是否虚假", required=False, max_len=20)
+    if not value:
+        return None
+    if value == YES:
+        return True
+    if value == NO:
+        return False
+    r._err("是否虚假", f"「{value}」无效，应填「{YES}」或「{NO}」（或留空，按容差规则认定）")
+    return None
+
+
+def read_check_form(path: Path) -> CheckForm:
+    """Read a returned check worksheet; structural problems raise, value problems are collected."""
+    problems = ProblemList(str(path))
+    with Workbook(path, max_rows=5000) as wb:
+        meta = read_meta(wb)
+        if not meta:
+            raise InputError("不是 djctl 生成的表格（缺少隐藏的校验信息）", path=str(path),
+                             hint="请使用 djctl check forms 生成的原表填写，不要复制到新建的工作簿")
+        if meta.get("kind") != FORM_KIND:
+            raise InputError(f"表格类型不符：这是「{meta.get('kind')}」表，不是抽查核查表（check）", path=str(path),
+                             hint="自评表请用 djctl selfeval import 导入")
+        data = wb.sheet(SHEET)
+    table = find_table(str(path), data, COLUMNS)
+    refuse_merged(problems, data, table.header_row, table.columns)
+    rows: list[CheckRow] = []
+    for rownum, cells in table.rows:
+        r = RowReader(problems, SHEET, rownum, table, cells)
+        code = r.code("任务编码", required=False)
+        if not code:
+            problems.add("不是任务行（没有任务编码）：请勿插入行或在表格下方填写内容", SHEET, rownum, "任务编码")
+            continue
+        pts = r.points("分值", max_decimals=2)
+        self_score = r.points("自评得分", max_decimals=2)
+        verified = r.points("核查得分", hi=pts)
+        flag = _flag(r)
+        note = r.text("核查说明", required=False, max_len=2000)
+        checker = r.text("核查人", required=False, max_len=100)
+        rows.append(CheckRow(rownum, code, pts, self_score, verified, flag, note, checker))
+    unit_row, unit = header_cell(data, "单位编码")
+    month_row, month = header_cell(data, "月份")
+    return CheckForm({k: meta.get(k, "") for k in META_KEYS}, unit or "", month or "", rows, problems,
+                     unit_row, month_row)
