@@ -74,6 +74,16 @@ class Builder:
                 s.add(CheckScore(report_id=cr.id, task_code=code, verified_x100=v, false_flag=false))
             uow.audit("test.check", {"unit": unit, "month": month})
 
+    def draw(self, month: str, selected: list[str] | None = None) -> None:
+        """A minimal stored draw for a month (for gap checks; not a verifiable record)."""
+        import json
+
+        with self.store.write() as uow:
+            uow.session.add(Draw(kind="sample", period=month, seq=1, label=f"sample:{month}", algorithm="djctl-draw-v1",
+                                 seed="test", rate="0.2", k=len(selected or []), population_hash="x",
+                                 record=json.dumps({"population": [], "selected": selected or []}), created_at=NOW))
+            uow.audit("test.draw", {"month": month})
+
     def votes(self, year: int, unit: str, good: int, fairly: int, avg: int, poor: int) -> None:
         with self.store.write() as uow:
             s = uow.session

@@ -80,9 +80,10 @@ def step_monthly(store: Store, ctx: DemoContext) -> list[str]:
 
 
 def step_tiers(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.tiers import demo_step
+    from djctl.services.lookback import demo_step as lookback_step
+    from djctl.services.tiers import demo_step as tiers_step
 
-    return demo_step(store, ctx)
+    return tiers_step(store, ctx) + lookback_step(store, ctx)
 
 
 def step_draws(store: Store, ctx: DemoContext) -> list[str]:
@@ -110,8 +111,8 @@ def step_year_end(store: Store, ctx: DemoContext) -> list[str]:
     from djctl.services.yearend import run_year_end
 
     out = ctx.dir / "文书"
-    r = run_year_end(store, ctx.year, out, allow_gaps=True, on_date=date(ctx.year + 1, 1, 10), templates=ctx.templates)
-    ctx.files.extend(out / f["name"] for f in r.files)
+    r = run_year_end(store, ctx.year, out, allow_gaps=False, on_date=date(ctx.year + 1, 1, 10), templates=ctx.templates)
+    ctx.files = list(dict.fromkeys([*ctx.files, *(out / f["name"] for f in r.files)]))
     lines = [f"缺口 {len(r.gaps)} 处：" + "；".join(g.message for g in r.gaps[:3]) + ("……" if len(r.gaps) > 3 else "")] if r.gaps else []
     lines.append(f"生成 {len(r.files)} 个文件（四个季度通报、年度结果通报与排名表等），清单：{r.manifest}")
     return lines
@@ -121,7 +122,7 @@ Step = Callable[[Store, DemoContext], list[str]]
 STEPS: list[tuple[str, Step]] = [
     ("建库、载入方案与名册", step_setup),
     ("月度任务、自评表下发与收回导入（12 个月）", step_monthly),
-    ("支部分类定级：验收升级", step_tiers),
+    ("支部分类定级：验收升级；回头看抽签、检查、反弹降级", step_tiers),
     ("月抽查：每月公开种子随机抽签，核查表下发、填写、导入（虚假双倍扣分）", step_draws),
     ("民主测评与加减分项", step_votes),
     ("整改销号与年度负面清单", step_rectify_negative),

@@ -29,11 +29,15 @@ from sqlmodel import select
 from djctl.domain.sampling import DrawRecord, draw_label, verify_record
 from djctl.errors import DjctlError, InputError
 from djctl.store.audit import AUDIT, canonical, rows_digest
+from djctl.store.bulk import insert_rows
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Draw, DrawEntry, Unit
 
 KINDS = ("sample", "lookback")
+#: Kinds whose draws of one period may form several series: `lookback:2024` and an ad-hoc `lookback:2024-专项`.
+SERIES_KINDS = ("lookback",)
 KIND_CN = {"sample": "月度抽查", "lookback": "回头看"}
+STRATA_CN = {"sample": "分组", "lookback": "支部等次"}
 POPULATION_CN = {"sample": "在册考核单位", "lookback": "达标及以上党支部"}
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(DrawRecord))
 ENTRY = DrawEntry.__table__
@@ -43,7 +47,9 @@ __all__ = [
     "DrawVerification",
     "StoredDraw",
     "active_draw",
+    "audit_payload",
     "draw_history",
+    "label_base",
     "find_active",
     "find_draw",
     "find_history",
@@ -56,6 +62,7 @@ __all__ = [
     "record_sha256",
     "save_draw",
     "selected_codes",
+    "series_label",
     "verify_draw",
     "verify_record_file",
     "write_record_file",
@@ -71,6 +78,42 @@ def record_sha256(record: DrawRecord | dict) -> str:
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown draw kind {kind!r}")
+
+
+def label_base(label: str) -> str:
+    """The series a label belongs to: the label without its redraw suffix (`lookback:2024-专项#2` → `lookback:2024-专项`)."""
+    return str(label).split("#", 1)[0]
+
+
+def _numbered(base: str, n: int) -> str:
+    """The n-th draw of a series: the base for the first, `base#n` after (as `draw_label`)."""
+    return base if n <= 1 else f"{base}#{int(n)}"
+
+
+def series_label(kind: str, period: str, name: str | None = None, n: int = 1) -> str:
+    """`lookback:2024` (name None) or `lookback:2024-专项`, with `#n` for the n-th draw of that series."""
+    return draw_label(kind, period if not name else f"{period}-{name}", n)
+
+
+def _base_ok(kind: str, period: str, base: str) -> bool:
+    plain = f"{kind}:{period}"
+    if base == plain:
+        return True
+    return kind in SERIES_KINDS and base.startswith(plain + "-") and len(base) > len(plain) + 1
+
+
+def _expected_label(kind: str, period: str, seq: int, label: str, earlier: list[Draw]) -> str | None:
+    """The label a draw must carry: `kind:period` numbered by seq, or (series kinds) its series numbered by
+    its position among the earlier draws of the same series in that period; None when the base is not allowed."""
+    if kind not in SERIES_KINDS:
+        try:
+            return draw_label(kind, period, seq)
+        except ValueError:
+            return None
+    base = label_base(label)
+    if not _base_ok(kind, period, base):
+        return None
+    return _numbered(base, 1 + sum(1 for r in earlier if label_base(r.label) == base))
 
 
 # --------------------------------------------------------------------------- the stored draw
@@ -97,6 +140,12 @@ class StoredDraw:
     record_json: dict[str, Any]
     record_sha256: str
     names: dict[str, str] = field(default_factory=dict)
+    unannounced: bool = False
+
+    @property
+    def series(self) -> str:
+        """The label without its redraw suffix (`lookback:2024-专项`)."""
+        return label_base(self.label)
 
     @property
     def selected(self) -> list[str]:
@@ -122,6 +171,7 @@ class StoredDraw:
             "seq": self.seq,
             "reason": self.reason,
             "seed_generated": self.seed_generated,
+            "unannounced": self.unannounced,
             "active": self.active,
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "record_sha256": self.record_sha256,
@@ -131,10 +181,13 @@ class StoredDraw:
 
 
 def _names(session, kind: str) -> dict[str, str]:
-    units = {code: name for code, name in session.exec(select(Unit.code, Unit.name))}
+    # plain Core rows: a province has thousands of units and branches
+    conn = session.connection()
+    u, b = Unit.__table__, Branch.__table__
+    units = {code: name for code, name in conn.execute(sa_select(u.c.code, u.c.name))}
     if kind == "sample":
         return units
-    branches = {code: name for code, name in session.exec(select(Branch.code, Branch.name))}
+    branches = {code: name for code, name in conn.execute(sa_select(b.c.code, b.c.name))}
     return {**units, **branches}
 
 
@@ -151,6 +204,7 @@ def _stored(row: Draw, names: dict[str, str]) -> StoredDraw:
         reason=row.reason or "", active=bool(row.active), created_at=row.created_at, record=record,
         record_json=doc, record_sha256=hashlib.sha256(row.record.encode("utf-8")).hexdigest(),
         names={c: names[c] for c in record.population if c in names},
+        unannounced=bool(getattr(row, "unannounced", False)),
     )
 
 
@@ -203,35 +257,38 @@ def selected_codes(uow: UnitOfWork, kind: str, period: str) -> list[str]:
 
 
 def save_draw(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, seq: int, reason: str = "",
-              seed_generated: bool = False) -> int:
+              seed_generated: bool = False, unannounced: bool = False, audit_extra: dict[str, Any] | None = None) -> int:
     """Store a draw made by `run_draw`: the row, its entries (Core executemany) and ONE audit event.
 
-    Earlier draws of the same kind and period are marked inactive (never deleted). The record's label
-    must be `draw_label(kind, period, seq)`. Returns the new draw's id.
+    Earlier draws of the same kind, period and series are marked inactive (never deleted). The record's
+    label must be `draw_label(kind, period, seq)`; for look-backs it may name a series of the period
+    (`series_label`), numbered by its place in that series. `audit_extra` adds keys to the audit payload
+    (never replacing the standard ones). Returns the new draw's id.
     """
     _check_kind(kind)
-    expected_label = draw_label(kind, period, seq)
+    rows = _rows(uow, kind, period)
+    expected_label = _expected_label(kind, period, seq, record.label, rows)
     if record.label != expected_label:
         raise ValueError(f"draw label {record.label!r} != {expected_label!r}")
     record_doc = record.to_json()
     text = canonical(record_doc)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     s = uow.session
-    superseded = [r.id for r in _rows(uow, kind, period) if r.active]
+    base = label_base(record.label)
+    superseded = [r.id for r in rows if r.active and label_base(r.label) == base]
     if superseded:
         s.execute(update(Draw).where(Draw.id.in_(superseded)).values(active=False))
     row = Draw(kind=kind, period=period, seq=seq, label=record.label, algorithm=record.algorithm, seed=record.seed,
                seed_generated=seed_generated, rate=record.rate, k=record.k, population_hash=record.population_hash,
-               record=text, reason=reason, active=True, created_at=now())
+               record=text, reason=reason, unannounced=unannounced, active=True, created_at=now())
     s.add(row)
     s.flush()
     order = {c: i for i, c in enumerate(record.selected, start=1)}
-    entries = [{"draw_id": row.id, "code": c, "key": record.keys[c], "selected": c in order,
-                "order_no": order.get(c), "mandatory_reason": record.mandatory.get(c, ""),
-                "excluded_reason": record.excluded.get(c, "")} for c in record.population]
-    if entries:
-        uow.conn.execute(ENTRY.insert(), entries)
-    uow.audit(f"{kind}.draw", {
+    entries = [(c, record.keys[c], c in order, order.get(c), record.mandatory.get(c, ""), record.excluded.get(c, ""))
+               for c in record.population]
+    insert_rows(uow.conn, ENTRY, ("draw_id", "code", "key", "selected", "order_no", "mandatory_reason",
+                                  "excluded_reason"), [(row.id, *e) for e in entries])
+    payload: dict[str, Any] = {
         "draw_id": row.id, "kind": kind, "period": period, "seq": seq, "label": record.label,
         "algorithm": record.algorithm, "seed": record.seed, "seed_generated": seed_generated,
         "rate": record.rate, "count": record.count, "k": record.k, "population": len(record.population),
@@ -240,9 +297,13 @@ def save_draw(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, se
         "excluded_waived": record.excluded_waived, "stratified": record.strata is not None,
         "reason": reason, "supersedes": superseded,
         "entries": len(entries),
-        "entries_digest": rows_digest([(e["code"], e["key"], e["selected"], e["order_no"], e["mandatory_reason"],
-                                        e["excluded_reason"]) for e in entries]),
-    })
+        "entries_digest": rows_digest(entries),
+    }
+    if unannounced:
+        payload["unannounced"] = True
+    for key, value in (audit_extra or {}).items():
+        payload.setdefault(key, value)
+    uow.audit(f"{kind}.draw", payload)
     return row.id
 
 
@@ -290,7 +351,8 @@ def list_draws(store: Store, kind: str, year: int | None = None) -> list[dict[st
         out.append({"id": r.id, "label": r.label, "period": r.period, "seq": r.seq, "seed": r.seed,
                     "seed_generated": bool(r.seed_generated), "rate": r.rate, "k": r.k, "population": population,
                     "population_hash": r.population_hash, "selected": selected, "active": bool(r.active),
-                    "reason": r.reason or "", "created_at": r.created_at.isoformat() if r.created_at else None})
+                    "reason": r.reason or "", "unannounced": bool(r.unannounced),
+                    "created_at": r.created_at.isoformat() if r.created_at else None})
     return out
 
 
@@ -319,8 +381,11 @@ def publication_lines(d: StoredDraw) -> list[str]:
 
         title = f"{parse_month(d.period).label}党建工作抽查抽签结果公示"
     else:
-        title = f"{d.period}年度“回头看”抽签结果公示"
+        name = d.series[len(f"{d.kind}:{d.period}-"):] if d.series != f"{d.kind}:{d.period}" else ""
+        title = f"{d.period}年度“回头看”{f'（{name}）' if name else ''}抽签结果公示"
     lines = [title, f"抽签编号：#{d.id}　标签：{r.label}　算法：{r.algorithm}"]
+    if d.unannounced:
+        lines.append("方式：暗访（不提前通知被抽中的支部）")
     if d.seed_generated:
         lines.append(f"种子：「{r.seed}」（系统随机生成，抽签前未公布）")
     else:
@@ -339,7 +404,8 @@ def publication_lines(d: StoredDraw) -> list[str]:
         lines.append("排除：无")
     lines.append(f"必抽：{_by_reason(d, r.mandatory)}" if r.mandatory else "必抽：无")
     if r.quotas is not None:
-        lines.append("分层：按分组分层抽取，名额（最大余数法）：" + "，".join(f"{g} {q} 个" for g, q in r.quotas.items()))
+        lines.append(f"分层：按{STRATA_CN.get(d.kind, '分组')}分层抽取，名额（最大余数法）："
+                     + "，".join(f"{g} {q} 个" for g, q in r.quotas.items()))
     lines.append(f"抽中（按抽取顺序，共 {len(r.selected)} 个）：")
     for i, c in enumerate(r.selected, start=1):
         group = f"，{d.group(c)}" if r.strata is not None else ""
@@ -375,7 +441,8 @@ class DrawVerification:
                 "record_sha256": self.record_sha256}
 
 
-def _audit_digest(uow: UnitOfWork, kind: str, draw_id: int) -> str | None:
+def audit_payload(uow: UnitOfWork, kind: str, draw_id: int) -> dict[str, Any] | None:
+    """The payload of the audit event written when the draw was made (None when there is none)."""
     q = sa_select(AUDIT.c.payload).where(AUDIT.c.action == f"{kind}.draw",
                                       AUDIT.c.payload.like(f'%"draw_id":{int(draw_id)},%'))
     for (payload,) in uow.conn.execute(q):
@@ -383,9 +450,14 @@ def _audit_digest(uow: UnitOfWork, kind: str, draw_id: int) -> str | None:
             doc = json.loads(payload)
         except ValueError:
             continue
-        if doc.get("draw_id") == draw_id:
-            return doc.get("record_sha256")
+        if isinstance(doc, dict) and doc.get("draw_id") == draw_id:
+            return doc
     return None
+
+
+def _audit_digest(uow: UnitOfWork, kind: str, draw_id: int) -> str | None:
+    doc = audit_payload(uow, kind, draw_id)
+    return None if doc is None else doc.get("record_sha256")
 
 
 def _entry_differences(doc: dict[str, Any], rows: list[Any]) -> list[str]:
@@ -435,6 +507,7 @@ def verify_draw(store: Store, draw_id: int, kind: str | None = None) -> DrawVeri
             sa_select(ENTRY.c.code, ENTRY.c.key, ENTRY.c.selected, ENTRY.c.order_no, ENTRY.c.mandatory_reason,
                    ENTRY.c.excluded_reason).where(ENTRY.c.draw_id == draw_id).order_by(ENTRY.c.id)))
         audited = _audit_digest(uow, row.kind, draw_id)
+        earlier = [r for r in _rows(uow, row.kind, row.period) if r.seq < row.seq]
     diffs: list[str] = []
     digest = hashlib.sha256(row.record.encode("utf-8")).hexdigest()
     if audited is None:
@@ -455,10 +528,7 @@ def verify_draw(store: Store, draw_id: int, kind: str | None = None) -> DrawVeri
     for key, value, cn in columns:
         if doc.get(key) != value:
             diffs.append(f"抽签表的{cn}「{value}」与记录「{doc.get(key)}」不一致")
-    try:
-        expected_label = draw_label(row.kind, row.period, row.seq)
-    except ValueError:
-        expected_label = None
+    expected_label = _expected_label(row.kind, row.period, row.seq, row.label, earlier)
     if row.label != expected_label:
         diffs.append(f"抽签标签「{row.label}」与类别、期间和序号应有的标签「{expected_label}」不一致")
     diffs += _entry_differences(doc, entries)

@@ -71,15 +71,17 @@ def find_gaps(session, y: Period) -> tuple[list[Gap], list[dict[str, str]]]:
         for code in d.selected:
             if (code, m) in reports and (code, m) not in checks:
                 gaps.append(Gap("check", f"{m} 抽中的 {code} 还没有导入核查表", m, code))
-    try:
-        from djctl.services.votes import votes_for_year
+    from djctl.services.negative import is_built
 
-        votes = votes_for_year(session, y.year)
-        for u in units:
-            if any(month_active(m, u.active_from, u.active_to) for m in y.months) and u.code not in votes:
-                gaps.append(Gap("votes", f"{u.code} {u.name} 没有 {y.year} 年度民主测评票", str(y.year), u.code))
-    except ImportError:  # pragma: no cover - votes service always shipped
-        pass
+    if not is_built(session, y.year):
+        gaps.append(Gap("negative_list", f"{y.year} 年度负面清单尚未生成（djctl negative-list --year {y.year} --build）",
+                        str(y.year)))
+    from djctl.services.votes import votes_for_year
+
+    votes = votes_for_year(session, y.year)
+    for u in units:
+        if any(month_active(m, u.active_from, u.active_to) for m in y.months) and u.code not in votes:
+            gaps.append(Gap("votes", f"{u.code} {u.name} 没有 {y.year} 年度民主测评票", str(y.year), u.code))
     return gaps, missing
 
 
@@ -104,8 +106,8 @@ def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = F
                                   templates=templates, doc_number=None, on_date=day, remarks_path=None)
     written += write_ranking(store, y.year, formats=FORMATS, out_dir=out_dir, templates=templates,
                              doc_number=None, on_date=day)
-    for extra in _optional_documents():
-        written += extra(store, y.year, out_dir, templates, day)
+    written += _tier_and_lookback_documents(store, y.year, out_dir, templates, day)
+    written += _negative_list_documents(store, y.year, out_dir, templates)
     from djctl.io.zipnorm import normalize_zip
 
     for p in written:
@@ -122,19 +124,18 @@ def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = F
     return result
 
 
-def _optional_documents():
-    """Documents of capabilities that register a year-end writer: (store, year, out_dir, templates, day) -> paths."""
-    writers = []
-    for module, name in (("djctl.services.tiers", "yearend_documents"), ("djctl.services.lookback", "yearend_documents"),
-                         ("djctl.services.negative", "yearend_documents")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        fn = getattr(mod, name, None)
-        if fn is not None:
-            writers.append(fn)
-    return writers
+def _tier_and_lookback_documents(store: Store, year: int, out_dir: Path, templates: Path | None, day: date) -> list[Path]:
+    from djctl.services.lookback import yearend_documents as lookback_documents
+    from djctl.services.tiers import tier_stats, write_stats_xlsx
+
+    paths = [write_stats_xlsx(tier_stats(store, year, by="unit"), out_dir / f"{year}_支部分类定级统计.xlsx")]
+    return paths + lookback_documents(store, year, out_dir, templates, day)
+
+
+def _negative_list_documents(store: Store, year: int, out_dir: Path, templates: Path | None) -> list[Path]:
+    from djctl.services.negative import stored, write_documents
+
+    return write_documents(store, stored(store, year), FORMATS, out_dir, templates)
 
 
 def require_no_gaps(result: YearEndResult) -> None:

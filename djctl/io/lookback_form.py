@@ -1,0 +1,206 @@
+"""The look-back worksheet (回头看核查表): one per drawn branch, read back when the committee has filled it.
+
+Layout (sheet 回头看核查表): a title, a header block (支部编码, 支部名称, 所属单位, 等次, 抽签, 方式), the
+instructions, then the branch's checklist (every item of every tier from 达标 up to its tier). Only 是否达到,
+问题描述 and 核查人 are unlocked; 是否达到 carries a 是/否 list. A very hidden sheet carries the form kind,
+the draw, the branch, its tier at the draw, the year and a hash of the checklist the sheet was made from.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from djctl.errors import InputError, ProblemList
+from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.selfeval_form import form_filename
+from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
+
+SHEET = "回头看核查表"
+FORM_KIND = "lookback"
+FILE_SUFFIX = "_回头看核查表"
+HEADER_ROW = 8  # the table header row as written; reading finds it by names
+YES, NO = "是", "否"
+COLUMNS = (
+    Column("序号", ("no",), required=False),
+    Column("项目编码", ("item_code", "code", "编码")),
+    Column("项目", ("item", "项目名称", "名称"), required=False),
+    Column("标准", ("standard", "检查标准"), required=False),
+    Column("过硬维度", ("dimension", "维度"), required=False),
+    Column("是否达到", ("passed", "达到", "是否达标")),
+    Column("问题描述", ("problem", "问题")),
+    Column("核查人", ("checker",), required=False),
+)
+LETTERS = "ABCDEFGH"
+COL = {c.name: LETTERS[i] for i, c in enumerate(COLUMNS)}
+FILL_COLUMNS = ("是否达到", "问题描述", "核查人")
+HEADER_LABELS = ("支部编码", "支部名称", "所属单位", "等次", "抽签", "方式")
+INSTRUCTIONS = ("填表说明：请逐项核查，在「是否达到」选择「是」或「否」（每项都要填写）；未达到的项目须在「问题描述」"
+                "写明发现的问题（将作为整改事项下发），在「核查人」署名。任何一项未达到即认定该支部反弹，"
+                "按考核方案下调等次。请勿增删行、修改项目编码、重命名工作表。")
+META_KEYS = ("kind", "draw_id", "branch", "tier", "year", "items_hash")
+
+
+@dataclass(frozen=True)
+class FormItem:
+    code: str
+    item: str
+    standard: str
+    dimension: str
+
+
+def lookback_filename(tag: str, branch_code: str, branch_name: str) -> str:
+    """`2024_U001-B01_名称_回头看核查表.xlsx` (tag is the year, or `2024-专项` for an ad-hoc look-back)."""
+    return form_filename(tag, branch_code, branch_name, FILE_SUFFIX)
+
+
+def write_lookback_form(path: Path, *, branch_code: str, branch_name: str, unit_code: str, unit_name: str,
+                        tier: str, year: int, draw_id: int, draw_label: str, unannounced: bool, items_hash: str,
+                        items: list[FormItem]) -> Path:
+    from openpyxl import Workbook as OWorkbook
+    from openpyxl.styles import Alignment, Font, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = OWorkbook(write_only=True)
+    ws = wb.create_sheet(SHEET)
+    unlocked = Protection(locked=False)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    for letter, width in zip(LETTERS, (6, 10, 30, 44, 10, 10, 40, 12)):
+        ws.column_dimensions[letter].width = width
+    first, last = HEADER_ROW + 1, HEADER_ROW + max(1, len(items))
+    f = COL["是否达到"]
+    dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=False, showErrorMessage=True,
+                        errorTitle="是否达到", error="请选择「是」或「否」")
+    dv.add(f"{f}{first}:{f}{last}")
+    ws.data_validations.append(dv)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.freeze_panes = f"A{first}"
+    ws.append([wo_cell(ws, f"{year}年度党支部分类定级“回头看”核查表", font=Font(bold=True, size=14))])
+    ws.append([wo_cell(ws, "支部编码", font=bold), wo_cell(ws, branch_code), wo_cell(ws, "支部名称", font=bold),
+               wo_cell(ws, branch_name)])
+    ws.append([wo_cell(ws, "所属单位", font=bold), wo_cell(ws, f"{unit_code} {unit_name}".strip())])
+    ws.append([wo_cell(ws, "等次", font=bold), wo_cell(ws, f"{tier}支部"), wo_cell(ws, "抽签", font=bold),
+               wo_cell(ws, f"#{draw_id}（{draw_label}）")])
+    ws.append([wo_cell(ws, "方式", font=bold), wo_cell(ws, "暗访" if unannounced else "常规核查")])
+    ws.append([wo_cell(ws, INSTRUCTIONS)])
+    ws.append([])
+    ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
+    for i, it in enumerate(items, 1):
+        ws.append([wo_cell(ws, i), wo_cell(ws, it.code), wo_cell(ws, it.item, alignment=wrap),
+                   wo_cell(ws, it.standard or None, alignment=wrap), wo_cell(ws, it.dimension or None),
+                   *[wo_cell(ws, None, protection=unlocked, **({"alignment": wrap} if c == "问题描述" else {}))
+                     for c in FILL_COLUMNS]])
+    write_meta(wb, {"kind": FORM_KIND, "draw_id": str(draw_id), "branch": branch_code, "tier": tier,
+                    "year": str(year), "items_hash": items_hash})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class ItemRow:
+    row: int
+    code: str
+    passed: bool | None
+    problem: str
+    checker: str
+
+
+@dataclass
+class LookbackForm:
+    meta: dict[str, str]
+    header: dict[str, tuple[int, str]]  # label -> (row, value) of the header block
+    rows: list[ItemRow]
+    problems: ProblemList
+
+
+def header_block(data: SheetData, header_row: int) -> dict[str, tuple[int, str]]:
+    """label -> (row, value right of it) for the header labels found above the table."""
+    out: dict[str, tuple[int, str]] = {}
+    for rownum, cells in data.rows:
+        if rownum >= header_row:
+            break
+        for i, c in enumerate(cells):
+            label = norm_text(c.value)
+            if label in HEADER_LABELS and label not in out:
+                out[label] = (rownum, norm_text(cells[i + 1].value) if i + 1 < len(cells) else "")
+    return out
+
+
+def _passed(r: RowReader) -> bool | None:
+    """是 / 否 only; empty or anything else is refused with its position."""
+    value = unicodedata.normalize("NFKC", r.text("是否达到", required=False, max_len=20)).strip()
+    if value == YES:
+        return True
+    if value == NO:
+        return False
+    r._err("是否达到", "不能为空，请选择「是」或「否」" if not value else f"「{value}」无效，应填「{YES}」或「{NO}」")
+    return None
+
+
+def read_lookback_form(path: Path) -> LookbackForm:
+    """Read a returned look-back worksheet; structural problems raise, value problems are collected."""
+    problems = ProblemList(str(path))
+    with Workbook(path, max_rows=5000) as wb:
+        meta = read_meta(wb)
+        if not meta:
+            raise InputError("不是 djctl 生成的表格（缺少隐藏的校验信息）", path=str(path),
+                             hint="请使用 djctl lookback forms 生成的原表填写，不要复制到新建的工作簿")
+        if meta.get("kind") != FORM_KIND:
+            raise InputError(f"表格类型不符：这是「{meta.get('kind')}」表，不是回头看核查表（lookback）", path=str(path))
+        data = wb.sheet(SHEET)
+    table = find_table(str(path), data, COLUMNS)
+    refuse_merged(problems, data, table.header_row, table.columns)
+    rows: list[ItemRow] = []
+    for rownum, cells in table.rows:
+        r = RowReader(problems, SHEET, rownum, table, cells)
+        code = r.code("项目编码", required=False)
+        if not code:
+            problems.add("不是检查项目行（没有项目编码）：请勿插入行或在表格下方填写内容", SHEET, rownum, "项目编码")
+            continue
+        passed = _passed(r)
+        problem = r.text("问题描述", required=False, max_len=1500)
+        checker = r.text("核查人", required=False, max_len=100)
+        if passed is False and not problem:
+            problems.add("未达到的项目须填写问题描述（将作为整改事项下发）", SHEET, rownum, "问题描述")
+        rows.append(ItemRow(rownum, code, passed, problem, checker))
+    return LookbackForm({k: meta.get(k, "") for k in META_KEYS}, header_block(data, table.header_row), rows, problems)
+
+
+# ---------------------------------------------------------------- filling (the demo plays the committee)
+
+
+def fill_lookback_form(src: Path, dst: Path, answers: dict[str, tuple[bool, str]], checker: str) -> Path:
+    """Fill a worksheet as a checker would (是/否, 问题描述, 核查人 per item code) and save it as `dst`."""
+    from openpyxl import load_workbook
+
+    from djctl.io.xlsx import put
+
+    wb = load_workbook(str(src))
+    ws = wb[SHEET]
+    header_row, cols = None, {}
+    for row in ws.iter_rows(min_row=1, max_row=40):
+        names = {norm_text(c.value): c.column for c in row if c.value is not None}
+        if "项目编码" in names and "是否达到" in names:
+            header_row, cols = row[0].row, names
+            break
+    if header_row is None:
+        raise InputError("找不到核查表的表头", path=str(src))
+    for r in range(header_row + 1, ws.max_row + 1):
+        code = norm_text(ws.cell(r, cols["项目编码"]).value)
+        if code not in answers:
+            continue
+        passed, problem = answers[code]
+        put(ws, r, cols["是否达到"], YES if passed else NO)
+        put(ws, r, cols["问题描述"], problem or None)
+        put(ws, r, cols["核查人"], checker)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(dst))
+    return dst
