@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,20 +16,130 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--kills", type=int, default=None, help="number of SIGKILLs in the crash-safety test")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: needs the SQLite file store (skipped when DJCTL_TEST_DB is set)")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--runslow"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    skip_slow = None if config.getoption("--runslow") else pytest.mark.skip(reason="slow: run with --runslow")
+    skip_sqlite = pytest.mark.skip(reason="SQLite only (DJCTL_TEST_DB is set)") if os.environ.get("DJCTL_TEST_DB") else None
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        if skip_slow is not None and "slow" in item.keywords:
+            item.add_marker(skip_slow)
+        if skip_sqlite is not None and "sqlite_only" in item.keywords:
+            item.add_marker(skip_sqlite)
+
+
+class ServerDatabases:
+    """Databases on the DJCTL_TEST_DB server (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
+
+    Every test gets a database of its own: a clone of a template migrated once per session (migrating a
+    fresh store costs about a second, cloning a fraction of that), created one test ahead in the background
+    and dropped in the background after its test."""
+
+    def __init__(self, url: str) -> None:
+        import itertools
+        import secrets
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        self.admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with self.admin.connect() as conn:  # PostgreSQL 15+: copying the files beats WAL-logging every page
+            modern = conn.exec_driver_sql("SHOW server_version_num").scalar_one()
+        self._strategy = " STRATEGY FILE_COPY" if int(modern) >= 150000 else ""
+        self._names = (f"djctl_test_{secrets.token_hex(4)}_{n}" for n in itertools.count(1))
+        self.template = self._create()
+        self._migrate(self.template)
+        self._jobs = ThreadPoolExecutor(1, thread_name_prefix="djctl-test-db")
+        self._ahead = self._jobs.submit(self._create, self.template)
+
+    def url(self, name: str) -> str:
+        return self.admin.url.set(database=name).render_as_string(hide_password=False)
+
+    def store(self) -> tuple[str, Callable[[], None]]:
+        """A migrated store of its own: (URL, drop)."""
+        name = self._ahead.result()
+        self._ahead = self._jobs.submit(self._create, self.template)
+        return self.url(name), lambda: self._jobs.submit(self._drop, name)  # dropped while the next test runs
+
+    def empty(self) -> tuple[str, Callable[[], None]]:
+        """A new, empty database: (URL, drop)."""
+        name = self._create()
+        return self.url(name), lambda: self._drop(name)
+
+    def close(self) -> None:
+        self._jobs.shutdown(wait=True)
+        self._drop(self._ahead.result())
+        self._drop(self.template)
+        self.admin.dispose()
+
+    def _create(self, template: str | None = None) -> str:
+        from sqlalchemy import text
+
+        name = next(self._names)
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"{self._strategy}' if template else "")))
+        return name
+
+    def _drop(self, name: str) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _migrate(self, name: str) -> None:
+        from djctl.store.engine import open_store
+
+        before = os.environ.get("DJCTL_USER")
+        os.environ["DJCTL_USER"] = "tester"  # the actor of the migration event, as in every test's store
+        try:
+            open_store(self.url(name)).dispose()
+        finally:
+            if before is None:
+                del os.environ["DJCTL_USER"]
+            else:
+                os.environ["DJCTL_USER"] = before
+
+
+@pytest.fixture(scope="session")
+def _server():
+    """The DJCTL_TEST_DB server, or None when the suite runs on SQLite files."""
+    url = os.environ.get("DJCTL_TEST_DB")
+    if not url:
+        yield None
+        return
+    server = ServerDatabases(url)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def server_db(_server, request: pytest.FixtureRequest):
+    """new() -> the URL of another new, empty database on the DJCTL_TEST_DB server (dropped after the
+    test); skips the test when no server is configured."""
+    if _server is None:
+        pytest.skip("needs DJCTL_TEST_DB (a PostgreSQL server)")
+
+    def new() -> str:
+        url, drop = _server.empty()
+        request.addfinalizer(drop)
+        return url
+
+    return new
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temp store, a temp working directory, a fixed terminal width and a known actor."""
-    test_db = os.environ.get("DJCTL_TEST_DB")
-    monkeypatch.setenv("DJCTL_DB", test_db or str(tmp_path / "djctl.db"))
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, _server) -> Path:
+    """A temp store (a file in tmp_path, or a fresh database on the DJCTL_TEST_DB server), a temp
+    working directory, a fixed terminal width and a known actor."""
+    if _server is not None and "sqlite_only" not in request.keywords:
+        url, drop = _server.store()
+        request.addfinalizer(drop)
+        monkeypatch.setenv("DJCTL_DB", url)
+    else:
+        monkeypatch.setenv("DJCTL_DB", str(tmp_path / "djctl.db"))
     monkeypatch.setenv("DJCTL_USER", "tester")
     monkeypatch.setenv("COLUMNS", "120")
     monkeypatch.delenv("DJCTL_DEBUG", raising=False)

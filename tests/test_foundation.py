@@ -14,6 +14,7 @@ from sqlalchemy import inspect
 from tests.helpers import json_out, small_roster
 
 
+@pytest.mark.sqlite_only
 def test_init_creates_store_and_scheme(cli, tmp_path):
     r = cli("init")
     assert r.exit_code == 0, r.output
@@ -56,6 +57,7 @@ def test_foreign_database_is_refused(cli, tmp_path):
     assert r.exit_code == 3, r.output
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(store):
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -75,6 +77,7 @@ def test_audit_rows_cannot_be_updated_or_deleted(store):
                 conn.execute(AUDIT.delete())
 
 
+@pytest.mark.sqlite_only
 def test_audit_verify_finds_a_flipped_byte(cli, tmp_path):
     assert cli("init").exit_code == 0
     assert cli("org", "import", small_roster(tmp_path / "r.xlsx")).exit_code == 0
@@ -97,6 +100,7 @@ def test_audit_verify_finds_a_flipped_byte(cli, tmp_path):
     assert "第 3 号事件" in bad.output
 
 
+@pytest.mark.sqlite_only
 def test_audit_truncated_and_recomputed_chain_fails_against_head(cli, tmp_path):
     assert cli("init").exit_code == 0
     head = cli("audit", "head", "--json")

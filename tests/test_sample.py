@@ -349,6 +349,7 @@ def test_unknown_draw_id(cli, city):
     assert cli("sample", "show", "--month", "2024-03").exit_code == 2
 
 
+@pytest.mark.sqlite_only
 def test_tampered_record_fails_verify_naming_the_difference(cli, city, tmp_path):
     doc = draw(cli)
     record = json.loads(sql(tmp_path, "SELECT record FROM draw WHERE id = ?", (doc["id"],))[0][0])
@@ -366,6 +367,7 @@ def test_tampered_record_fails_verify_naming_the_difference(cli, city, tmp_path)
     assert v["ok"] is False and len(v["differences"]) >= 3
 
 
+@pytest.mark.sqlite_only
 def test_coherently_forged_record_is_caught_by_the_audit_digest(cli, city, tmp_path):
     """A record recomputed with another seed verifies on its own; the digest in the audit chain does not."""
     doc = draw(cli)
@@ -383,6 +385,7 @@ def test_coherently_forged_record_is_caught_by_the_audit_digest(cli, city, tmp_p
     assert len(v["differences"]) == 1 and "审计日志" in v["differences"][0]
 
 
+@pytest.mark.sqlite_only
 def test_tampered_draw_entry_fails_verify(cli, city, tmp_path):
     doc = draw(cli)
     other = next(c for c in city if c not in doc["selected"])
@@ -397,6 +400,7 @@ def test_tampered_draw_entry_fails_verify(cli, city, tmp_path):
     assert r.exit_code == 1 and "抽签明细缺少编码「U001」" in r.stdout
 
 
+@pytest.mark.sqlite_only
 def test_tampered_draw_column_fails_verify(cli, city, tmp_path):
     doc = draw(cli)
     sql(tmp_path, "UPDATE draw SET seed = 'other' WHERE id = ?", (doc["id"],))
@@ -455,6 +459,7 @@ def test_bad_record_file_exit_2(cli, tmp_path, monkeypatch, content):
     assert cli("sample", "verify", "--record", tmp_path / "absent.json").exit_code == 2
 
 
+@pytest.mark.sqlite_only
 def test_one_audit_event_per_draw_with_record_digest(cli, city, store):
     doc = draw(cli)
     draw(cli, "2024-03", "--redraw", "--reason", "更正", seed="s2")

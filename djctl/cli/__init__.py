@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from djctl import __version__
-from djctl.cli import adjust, annual, audit, bulletin, demo, negative, org, rectify, sample, score, selfeval, setup, tasks, tier, votes
+from djctl.cli import adjust, annual, audit, backup, bulletin, check, demo, lookback, negative, org, rectify, sample, score, selfeval, setup, store, tasks, tier, votes
 from djctl.cli._app import make_app
 from djctl.cli._settings import Settings
 
@@ -40,15 +40,19 @@ app.add_typer(setup.app)
 app.add_typer(setup.scheme_app, name="scheme")
 app.add_typer(org.app, name="org")
 app.add_typer(audit.app, name="audit")
+app.add_typer(backup.app)
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(selfeval.app, name="selfeval")
 app.add_typer(score.app)
 app.add_typer(votes.app, name="votes")
 app.add_typer(adjust.app, name="adjust")
 app.add_typer(sample.app, name="sample")
+app.add_typer(check.app, name="check")
+app.add_typer(lookback.app, name="lookback")
 app.add_typer(tier.app, name="tier")
 app.add_typer(rectify.app, name="rectify")
 app.add_typer(negative.app)
 app.add_typer(bulletin.app)
 app.add_typer(annual.app)
 app.add_typer(demo.app)
+app.add_typer(store.app)

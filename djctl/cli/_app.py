@@ -48,6 +48,11 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # a bug: one line, exit 1, never a traceback unless asked
             if os.environ.get("DJCTL_DEBUG") == "1" or _is_click_exception(exc):
                 raise
+            if isinstance(exc, OSError):  # a path the user gave: a directory, a device, no permission, disk full
+                where = f" {exc.filename}" if exc.filename else "文件"
+                report_error(DjctlError(f"无法读写{where}：{_os_reason(exc)}",
+                                        hint="请检查路径（是否为目录、是否有权限、磁盘是否已满）"))
+                raise typer.Exit(2) from None
             from djctl.cli._output import err_console
 
             err_console().print(f"[bold red]djctl 内部错误：[/]{_escape(exc.__class__.__name__)}: {_escape(str(exc)[:500])}",
@@ -60,6 +65,15 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    reasons = {errno.EISDIR: "这是一个目录", errno.ENOTDIR: "路径中有一段不是目录", errno.ENOENT: "不存在",
+               errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.EEXIST: "已存在", errno.ENOSPC: "磁盘已满",
+               errno.EROFS: "只读文件系统", errno.EIO: "输入输出错误"}
+    return reasons.get(exc.errno, exc.strerror or exc.__class__.__name__)
 
 
 def _is_click_exception(exc: Exception) -> bool:

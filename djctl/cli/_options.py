@@ -11,7 +11,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档�
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="只校验，不写入")]
 MonthOpt = Annotated[str, typer.Option("--month", "-m", help="月份，如 2024-03")]
 QuarterOpt = Annotated[str, typer.Option("--quarter", help="季度，如 2024Q1 或 2024-Q1")]
-YearOpt = Annotated[int, typer.Option("--year", "-y", help="年度，如 2024")]
+
+
+def check_year(value: int | None) -> int | None:
+    """A year option outside 2000–2100 is a usage error (exit 2), not a date error deep inside a service."""
+    if value is not None and not 2000 <= value <= 2100:
+        raise typer.BadParameter(f"「{value}」不是有效年度（2000 到 2100）")
+    return value
+
+
+YearOpt = Annotated[int, typer.Option("--year", "-y", help="年度，如 2024", callback=check_year)]
 OutDirOpt = Annotated[Path, typer.Option("--out", "-o", help="输出目录")]
 SeedOpt = Annotated[Optional[str], typer.Option("--seed", help="抽签种子（建议事先公布的公开数字，如彩票开奖号码）")]
 XlsxOpt = Annotated[Optional[Path], typer.Option("--xlsx", help="同时导出为 .xlsx 表格")]

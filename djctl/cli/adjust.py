@@ -126,7 +126,7 @@ def adjust_list(
 @app.command("revoke")
 def adjust_revoke(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="加减分项编号（见 djctl adjust list）", metavar="ID")],
+    item_id: Annotated[int, typer.Argument(help="加减分项编号（见 djctl adjust list）", metavar="ID", min=1, max=2**63 - 1)],
     reason: Annotated[str, typer.Option("--reason", help="撤销原因")],
     json_: JsonOpt = False,
 ) -> None:

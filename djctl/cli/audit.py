@@ -15,6 +15,7 @@ from djctl.cli._settings import settings
 from djctl.errors import ActionNeeded
 
 app = make_app(help="审计日志：每次写入都追加一条带哈希链的事件。")
+MAX_SHOWN = 20
 
 
 @app.command("log")
@@ -46,9 +47,12 @@ def audit_log(
 def audit_verify(
     ctx: typer.Context,
     against: Annotated[Optional[Path], typer.Option("--against", help="此前用 djctl audit head --json 导出的链头文件")] = None,
+    chain_only: Annotated[bool, typer.Option("--chain-only", help="只校验审计链，不核对各表数据与审计事件是否一致")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """重新计算整条审计链，指出第一条有问题的事件。
+    """重新计算整条审计链，再逐条核对自评、核查、抽签、测评票、任务清单、加减分项等数据与写入时的审计事件是否一致。
+
+    指出第一条有问题的事件，以及被改动、删除或绕过 djctl 写入的表和行。
 
     示例：djctl audit verify --against 链头-2024-03.json
     """
@@ -57,14 +61,27 @@ def audit_verify(
     st = settings(ctx)
     out = Output(json_, st.quiet)
     store = st.open_store(must_exist=True)
-    r = verify(store, against)
+    r = verify(store, against, content=not chain_only)
+    c = r.chain
     if json_:
-        out.doc({"store": store.describe(), "ok": r.ok, "events": r.events, "head": {"seq": r.head_seq, "hash": r.head},
-                 "problem": r.problem, "bad_seq": r.bad_seq})
-    elif r.ok:
-        out.line(f"审计链完好：{r.events} 条事件，链头 #{r.head_seq} {r.head}")
+        out.doc({"store": store.describe(), **r.to_json()})
+    else:
+        out.info(f"数据库：{store.describe()}")
+        if c.ok:
+            out.line(f"审计链完好：{c.events} 条事件，链头 #{c.head_seq} {c.head}")
+        if r.content is not None and r.content.ok:
+            out.line(f"数据与审计事件一致：核对 {r.content.events} 条事件、{r.content.rows} 行数据")
+        if r.content is not None and r.content.unverified:
+            out.warn(f"{len(r.content.unverified)} 行数据没有对应的审计事件，但库中有非 djctl 写入的事件"
+                     f"（{'、'.join(r.content.unknown_actions[:5])}），无法判断，未计为问题")
+        for line in r.problems[:MAX_SHOWN]:
+            out.line(line)
+        if r.count > MAX_SHOWN:
+            out.line(f"……另有 {r.count - MAX_SHOWN} 处（用 --json 查看）")
     if not r.ok:
-        raise ActionNeeded(f"审计链校验失败：{r.problem}", hint="数据可能被绕过 djctl 修改；请从备份恢复并调查")
+        what = "审计链校验失败" if not c.ok else "数据与审计事件不一致"
+        raise ActionNeeded(f"{what}：{r.problems[0]}" + (f"（共 {r.count} 处）" if r.count > 1 else ""),
+                           hint="数据可能被绕过 djctl 修改；请从备份恢复（djctl restore）并调查")
 
 
 @app.command("head")

@@ -125,7 +125,7 @@ def rectify_list(
 @app.command("show")
 def rectify_show(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="整改事项编号")],
+    item_id: Annotated[int, typer.Argument(help="整改事项编号", min=1, max=2**63 - 1)],
     json_: JsonOpt = False,
 ) -> None:
     """显示一项整改事项及其全部变更历史（来自审计日志）。
@@ -150,7 +150,7 @@ def rectify_show(
 @app.command("update")
 def rectify_update(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="整改事项编号")],
+    item_id: Annotated[int, typer.Argument(help="整改事项编号", min=1, max=2**63 - 1)],
     status: Annotated[Optional[str], typer.Option("--status", help="新状态：open（未整改）/ in_progress（整改中）；销号请用 close")] = None,
     feedback: Annotated[Optional[str], typer.Option("--feedback", help="整改反馈（替换原反馈，原文保留在审计日志）")] = None,
     json_: JsonOpt = False,
@@ -179,7 +179,7 @@ def rectify_update(
 @app.command("close")
 def rectify_close(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="整改事项编号")],
+    item_id: Annotated[int, typer.Argument(help="整改事项编号", min=1, max=2**63 - 1)],
     feedback: Annotated[str, typer.Option("--feedback", help="整改反馈（整改措施与结果）")],
     on_date: Annotated[str, typer.Option("--date", help="销号日期，如 2024-09-20")],
     json_: JsonOpt = False,

@@ -36,11 +36,14 @@ def tasks_set(
     r = set_tasks(st.open_store(), str(p), file, standing=not no_standing, force=force)
     if json_:
         out.doc({"month": r.month, "status": r.status, "version": r.version, "sha256": r.sha256,
-                 "tasks": len(r.tasks), "full": float(r.total)})
+                 "tasks": len(r.tasks), "full": float(r.total), "superseded": r.superseded})
         return
     words = {"created": "已设置", "unchanged": "与现有清单相同，未改动", "replaced": "已替换为新版本"}
     out.line(f"{r.month} 任务清单{words[r.status]}（第 {r.version} 版，{len(r.tasks)} 项，满分 {r.total}）")
     out.line(f"清单校验码：{r.sha256[:16]}")
+    if r.superseded:
+        out.warn(f"{len(r.superseded)} 个单位按旧清单报送的自评已转入历史，需按新表重新报送：{'、'.join(r.superseded)}"
+                 f"（djctl selfeval forms --month {r.month}）")
 
 
 @app.command("show")

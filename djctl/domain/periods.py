@@ -7,7 +7,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
+MIN_YEAR, MAX_YEAR = 2000, 2100  # the years djctl accepts anywhere (the --year options say the same)
 _MONTH = re.compile(r"^(\d{4})-?(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -87,6 +89,8 @@ def parse_period(text: str, kinds: tuple[str, ...] = ("month", "quarter", "year"
         found = Period(int(m.group(1)), "year", 0)
     if found is None:
         raise ValueError(f"「{text}」不是有效的期间（示例：2024-03、2024Q1、2024）")
+    if not MIN_YEAR <= found.year <= MAX_YEAR:  # "0000-01" would print as "0-01" and never parse again
+        raise ValueError(f"「{text}」的年份无效（{MIN_YEAR} 到 {MAX_YEAR}）")
     if found.kind not in kinds:
         names = {"month": "月份（如 2024-03）", "quarter": "季度（如 2024Q1）", "year": "年度（如 2024）"}
         raise ValueError(f"「{text}」不是{'或'.join(names[k] for k in kinds)}")
@@ -105,11 +109,18 @@ def parse_year(text: str | int) -> Period:
     return parse_period(str(text), ("year",))
 
 
+@lru_cache(maxsize=256)
+def month_bounds(month_str: str) -> tuple[date, date]:
+    """(first day, last day) of a month given as text; cached, as scores ask it for every unit and month."""
+    p = parse_month(month_str)
+    return p.first_day(), p.last_day()
+
+
 def month_active(month_str: str, active_from: date | None, active_to: date | None) -> bool:
     """A unit is active in a month if its active period overlaps that month at all."""
-    p = parse_month(month_str)
-    if active_from is not None and active_from > p.last_day():
+    first, last = month_bounds(month_str)
+    if active_from is not None and active_from > last:
         return False
-    if active_to is not None and active_to < p.first_day():
+    if active_to is not None and active_to < first:
         return False
     return True

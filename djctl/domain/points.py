@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 HUNDRED = Decimal(100)
 TWO_PLACES = Decimal("0.01")
@@ -45,6 +46,15 @@ def fmt(value: Decimal | int | None, places: int = 2) -> str:
 
 def to_float(value: Decimal) -> float:
     """A Decimal as a JSON number, rounded half-up to 2 decimals."""
+    try:
+        return _to_float_cached(value)
+    except TypeError:  # unhashable (a signalling NaN): not cached
+        return float(round2(value))
+
+
+@lru_cache(maxsize=65536)
+def _to_float_cached(value: Decimal) -> float:
+    # cached: a year's scores turn the same few thousand rates into JSON numbers tens of thousands of times
     return float(round2(value))
 
 

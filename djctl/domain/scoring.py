@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from djctl.domain.points import fmt, from_x100, round2
 
@@ -167,8 +168,11 @@ def task_outcome(
 # --------------------------------------------------------------------------- rates and means
 
 
+@lru_cache(maxsize=65536)
 def monthly_rate(final_x100: int, full_x100: int) -> Decimal:
-    """Monthly rate = final / full × 100, rounded half-up to 2 decimals."""
+    """Monthly rate = final / full × 100, rounded half-up to 2 decimals.
+
+    Cached (a pure function of two integers, asked for every unit and month of a year's scores)."""
     if full_x100 == 0:
         raise ValueError("本月任务满分为 0，无法计算得分率")
     if full_x100 < 0 or final_x100 < 0:
@@ -261,11 +265,13 @@ def annual_total(
     weight_democratic: Decimal = Decimal("0.3"),
     bonus_cap: Decimal = Decimal(5),
     deduction_cap: Decimal = Decimal(10),
+    explain: bool = True,
 ) -> AnnualTotal:
     """Annual total = w_d × daily + w_m × democratic + min(Σ bonus, cap) − min(Σ deduction, cap).
 
     ``daily`` and ``democratic`` are the rounded figures; a missing one (None) counts as 0 and the
-    steps say so. The total is rounded half-up to 2 decimals once, at the end.
+    steps say so. The total is rounded half-up to 2 decimals once, at the end. ``explain=False`` leaves
+    ``steps`` empty (a year's scores for thousands of units need the figures, not the sentences).
     """
     bonus_items = [int(v) for v in bonus_x100_items]
     deduction_items = [int(v) for v in deduction_x100_items]
@@ -275,48 +281,46 @@ def annual_total(
     bcap, dcap = Decimal(bonus_cap), Decimal(deduction_cap)
     bonus_capped = min(bonus_raw, bcap)
     deduction_capped = min(deduction_raw, dcap)
-
-    steps: list[str] = []
-    if daily is None:
-        d = Decimal(0)
-        steps.append("日常考核得分：无有效月份，按 0 计")
-    else:
-        d = round2(Decimal(daily))
-        steps.append(f"日常考核得分 {_num(d)}（全年各月得分率的平均）")
-    if democratic is None:
-        m = Decimal(0)
-        steps.append("民主测评得分：无测评票，按 0 计")
-    else:
-        m = round2(Decimal(democratic))
-        steps.append(f"民主测评得分 {_num(m)}")
-    if bonus_items:
-        steps.append(
-            f"加分项 {' + '.join(fmt(v) for v in bonus_items)} = {_num(bonus_raw)}，"
-            f"封顶 {_num(bcap)}，计 {_num(bonus_capped)}"
-        )
-    else:
-        steps.append("加分项：无")
-    if deduction_items:
-        steps.append(
-            f"减分项 {' + '.join(fmt(v) for v in deduction_items)} = {_num(deduction_raw)}，"
-            f"封顶 {_num(dcap)}，计 {_num(deduction_capped)}"
-        )
-    else:
-        steps.append("减分项：无")
-
+    d = Decimal(0) if daily is None else round2(Decimal(daily))
+    m = Decimal(0) if democratic is None else round2(Decimal(democratic))
     part_d = wd * d
     part_m = wm * m
     exact = part_d + part_m + bonus_capped - deduction_capped
     total = round2(exact)
-    expr = (
-        f"{_num(wd)} × {_num(d)} + {_num(wm)} × {_num(m)}"
-        f" + min({_num(bonus_raw)}, {_num(bcap)}) − min({_num(deduction_raw)}, {_num(dcap)})"
-    )
-    middle = f"{_num(part_d)} + {_num(part_m)} + {_num(bonus_capped)} − {_num(deduction_capped)}"
-    line = f"年度总分 = {expr} = {middle} = {_num(exact)}"
-    if exact != total:
-        line += f" ≈ {_num(total)}（四舍五入保留两位小数）"
-    steps.append(line)
+
+    steps: list[str] = []
+    if explain:
+        if daily is None:
+            steps.append("日常考核得分：无有效月份，按 0 计")
+        else:
+            steps.append(f"日常考核得分 {_num(d)}（全年各月得分率的平均）")
+        if democratic is None:
+            steps.append("民主测评得分：无测评票，按 0 计")
+        else:
+            steps.append(f"民主测评得分 {_num(m)}")
+        if bonus_items:
+            steps.append(
+                f"加分项 {' + '.join(fmt(v) for v in bonus_items)} = {_num(bonus_raw)}，"
+                f"封顶 {_num(bcap)}，计 {_num(bonus_capped)}"
+            )
+        else:
+            steps.append("加分项：无")
+        if deduction_items:
+            steps.append(
+                f"减分项 {' + '.join(fmt(v) for v in deduction_items)} = {_num(deduction_raw)}，"
+                f"封顶 {_num(dcap)}，计 {_num(deduction_capped)}"
+            )
+        else:
+            steps.append("减分项：无")
+        expr = (
+            f"{_num(wd)} × {_num(d)} + {_num(wm)} × {_num(m)}"
+            f" + min({_num(bonus_raw)}, {_num(bcap)}) − min({_num(deduction_raw)}, {_num(dcap)})"
+        )
+        middle = f"{_num(part_d)} + {_num(part_m)} + {_num(bonus_capped)} − {_num(deduction_capped)}"
+        line = f"年度总分 = {expr} = {middle} = {_num(exact)}"
+        if exact != total:
+            line += f" ≈ {_num(total)}（四舍五入保留两位小数）"
+        steps.append(line)
     return AnnualTotal(
         daily=None if daily is None else d,
         democratic=None if democratic is None else m,

@@ -7,6 +7,7 @@ note cells are unlocked; the score cells carry data validation (0 to 分值, at 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -54,7 +55,10 @@ def form_filename(month: str, unit_code: str, unit_name: str, suffix: str = "") 
 
 
 def write_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, task_hash: str,
-               tasks: list[FormTask], title_suffix: str = "党建工作月度自评表") -> Path:
+               tasks: list[FormTask], title_suffix: str = "党建工作月度自评表",
+               scores: Mapping[str, tuple[Decimal, str]] | None = None) -> Path:
+    """Write one unit's form. `scores` (task code -> (self score, note)) pre-fills the cells a unit fills
+    in, for demos and benchmarks that need returned forms; without it the cells are left empty."""
     from openpyxl import Workbook as OWorkbook
     from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -84,9 +88,10 @@ def write_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_
     ws.append([])
     ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
     for i, t in enumerate(tasks, 1):
+        score, note = (scores or {}).get(t.code, (None, None))
         ws.append([wo_cell(ws, i), wo_cell(ws, t.code), wo_cell(ws, t.name, alignment=wrap), wo_cell(ws, t.dimension),
-                   wo_cell(ws, _num(t.points)), wo_cell(ws, None, protection=unlocked),
-                   wo_cell(ws, None, protection=unlocked, alignment=wrap)])
+                   wo_cell(ws, _num(t.points)), wo_cell(ws, None if score is None else _num(Decimal(score)), protection=unlocked),
+                   wo_cell(ws, note, protection=unlocked, alignment=wrap)])
     write_meta(wb, {"kind": FORM_KIND, "unit": unit_code, "month": month, "task_hash": task_hash})
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(str(path))
@@ -99,13 +104,18 @@ def _num(d: Decimal) -> int | float:
 
 def header_value(data: SheetData, label: str) -> str | None:
     """The value right of a label in the header block (above the task table)."""
+    return header_cell(data, label)[1]
+
+
+def header_cell(data: SheetData, label: str) -> tuple[int | None, str | None]:
+    """(row, value) of the cell right of a label in the header block; (None, None) if the label is gone."""
     for rownum, cells in data.rows:
         if rownum >= HEADER_ROW:
             break
         for i, c in enumerate(cells):
-            if norm_text(c.value) == label and i + 1 < len(cells):
-                return norm_text(cells[i + 1].value)
-    return None
+            if norm_text(c.value) == label:
+                return rownum, norm_text(cells[i + 1].value) if i + 1 < len(cells) else ""
+    return None, None
 
 
 @dataclass
@@ -125,6 +135,8 @@ class ReturnedForm:
     rows: list[ReturnedRow]
     problems: ProblemList
     extra: dict[str, Any]
+    header_unit_row: int | None = None   # where the header values were found, for error positions
+    header_month_row: int | None = None
 
 
 def read_form(path: Path, *, kind: str = FORM_KIND, sheet: str = SHEET, columns: tuple[Column, ...] = COLUMNS,
@@ -158,4 +170,6 @@ def read_form(path: Path, *, kind: str = FORM_KIND, sheet: str = SHEET, columns:
         rows.append(ReturnedRow(rownum, code, pts, score, note))
         if extra_reader is not None:
             extra[code] = extra_reader(r)
-    return ReturnedForm(fm, header_value(data, "单位编码") or "", header_value(data, "月份") or "", rows, problems, extra)
+    unit_row, unit = header_cell(data, "单位编码")
+    month_row, month = header_cell(data, "月份")
+    return ReturnedForm(fm, unit or "", month or "", rows, problems, extra, unit_row, month_row)

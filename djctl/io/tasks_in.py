@@ -52,18 +52,24 @@ def read_tasks(path: Path) -> list[TaskDef]:
 
 
 def _read_toml(path: Path) -> list[TaskDef]:
+    if not path.is_file():
+        raise InputError("文件不存在" if not path.exists() else "不是文件", path=str(path))
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except OSError as exc:
+        raise InputError(f"文件无法读取（{exc.strerror or exc.__class__.__name__}）", path=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"不是有效的 TOML：{exc}", path=str(path)) from None
-    unknown = set(raw) - {"tasks"}
+    # every problem at once: unknown keys and the tasks' own problems
+    found = [(k, "未知的键（任务文件只能包含 [[tasks]]）") for k in sorted(set(raw) - {"tasks"})]
     try:
-        if unknown:
-            raise SchemeError([(k, "未知的键（任务文件只能包含 [[tasks]]）") for k in sorted(unknown)])
         tasks = parse_tasks(None, raw.get("tasks", []), "tasks")
     except SchemeError as exc:
+        found += list(exc.problems)
+        tasks = []
+    if found:
         raise InputError("任务清单有错误，未导入", path=str(path),
-                         problems=[Problem(f"{k}：{m}") for k, m in exc.problems]) from None
+                         problems=[Problem(f"{k}：{m}") for k, m in found])
     if not tasks:
         raise InputError("任务文件中没有 [[tasks]]", path=str(path))
     return tasks

@@ -13,6 +13,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,20 @@ def norm_text(value: Any) -> str:
 
 
 def norm_header(value: Any) -> str:
-    return re.sub(r"[\s*＊:：()（）]", "", norm_text(value)).lower()
+    text = norm_text(value)
+    # short texts cached: every returned form repeats the same headers, and find_table asks for each cell
+    # and column (long ones are not, so a hostile workbook cannot fill the cache with big strings)
+    return _norm_header_cached(text) if len(text) <= 64 else _norm_header_text(text)
+
+
+_HEADER_NOISE = re.compile(r"[\s*＊:：()（）]")
+
+
+def _norm_header_text(text: str) -> str:
+    return _HEADER_NOISE.sub("", text).lower()
+
+
+_norm_header_cached = lru_cache(maxsize=4096)(_norm_header_text)
 
 
 # ---------------------------------------------------------------- reading
@@ -102,7 +116,9 @@ class Workbook:
     def has_sheet(self, name: str) -> bool:
         return name in self._wb.sheetnames
 
-    def sheet(self, name: str) -> SheetData:
+    def sheet(self, name: str, *, merged: bool = True) -> SheetData:
+        """The sheet's non-empty rows; `merged=False` skips reading its merged ranges (a second pass over the
+        sheet's XML) for sheets whose merges nobody checks."""
         if name not in self._wb.sheetnames:
             raise InputError(f"缺少工作表「{name}」（现有：{'、'.join(self.sheetnames) or '无'}）", path=self.path,
                              hint="请勿重命名或删除工作表")
@@ -132,7 +148,7 @@ class Workbook:
             if _from_defusedxml(exc):
                 raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
             raise InputError(f"工作表「{name}」无法读取（{exc.__class__.__name__}）", path=self.path) from exc
-        return SheetData(name, rows, self._merged_ranges(ws))
+        return SheetData(name, rows, self._merged_ranges(ws) if merged else [])
 
     def _merged_ranges(self, ws: Any) -> list[str]:
         member = getattr(ws, "_worksheet_path", None)
@@ -167,8 +183,13 @@ class Column:
     required: bool = True
 
     def matches(self, header: str) -> bool:
-        h = norm_header(header)
-        return h == norm_header(self.name) or any(h == norm_header(a) for a in self.aliases)
+        return norm_header(header) in _column_names(self)
+
+
+@lru_cache(maxsize=1024)
+def _column_names(col: Column) -> frozenset[str]:
+    """The normalised name and aliases of a column (computed once per column)."""
+    return frozenset(norm_header(n) for n in (col.name, *col.aliases))
 
 
 @dataclass
@@ -221,7 +242,7 @@ def read_meta(wb: Workbook) -> dict[str, str]:
     """The hidden key/value sheet djctl writes into every form ({} if absent)."""
     if not wb.has_sheet(META_SHEET):
         return {}
-    data = wb.sheet(META_SHEET)
+    data = wb.sheet(META_SHEET, merged=False)
     out: dict[str, str] = {}
     for _, cells in data.rows:
         if len(cells) >= 2 and cells[0].value is not None:
@@ -297,7 +318,11 @@ def write_table_workbook(path: str | Path, sheets: Sequence[tuple[str, Sequence[
         _discard_write_only(wb)  # a refused value: close the sheet streams and remove their temp files
         raise
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    try:
+        wb.save(str(path))
+    except BaseException:
+        _discard_write_only(wb)  # e.g. the path is a directory: close the streams (no noise at exit), then report
+        raise
 
 
 def _discard_write_only(wb: Any) -> None:

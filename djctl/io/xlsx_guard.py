@@ -96,6 +96,9 @@ def check_workbook_file(path: str | os.PathLike) -> None:
         raise InputError("工作簿已损坏（内容被截断）", path=name, hint="文件可能未完整传输，请让报送单位重新发送") from exc
     except zlib_error() as exc:
         raise InputError("工作簿已损坏（内部数据无法解压）", path=name, hint="文件可能未完整传输，请让报送单位重新发送") from exc
+    except NotImplementedError as exc:  # zipfile: an unknown compression method or flag (patched data, …)
+        raise InputError(f"工作簿已损坏或使用了不支持的压缩方式（{exc}）", path=name,
+                         hint="请在 Excel 中「另存为」Excel 工作簿（.xlsx）后再导入") from exc
 
 
 def zlib_error():

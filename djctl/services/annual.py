@@ -15,7 +15,7 @@ from djctl.domain.scoring import AnnualTotal, annual_total, democratic_text, mea
 from djctl.errors import InputError
 from djctl.services.adjust import AdjustmentItem, adjustments_for_year
 from djctl.services.ranking_table import ranks_with_groups
-from djctl.services.scores import MonthRow, month_rows
+from djctl.services.scores import MonthRow, month_rows, unit_rows
 from djctl.services.setup import load_scheme
 from djctl.services.votes import votes_for_year
 from djctl.store.engine import Store
@@ -56,15 +56,17 @@ class YearRow:
                 "false": [m for m, r in self.months.items() if r.false]}
 
 
-def year_rows(session, y: Period, scheme) -> list[YearRow]:
-    units = list(session.exec(select(Unit).order_by(Unit.code)))
+def year_rows(session, y: Period, scheme, *, explain: bool = True) -> list[YearRow]:
+    """Every unit's year, ranked and graded; `explain=False` skips the sentences of each total (`total.steps`)."""
+    units = unit_rows(session)
     per_month = month_rows(session, y.months, scheme, units)
     votes = votes_for_year(session, y.year)
     items = adjustments_for_year(session, y.year)
     a = scheme.annual
     rows: list[YearRow] = []
+    year_months = y.months
     for i, u in enumerate(units):
-        months = {m: per_month[m][i] for m in y.months}
+        months = {m: per_month[m][i] for m in year_months}
         counted = [r.rate for r in months.values() if r.status != "inactive" and r.rate is not None]
         active = bool(counted)
         its = items.get(u.code, [])
@@ -73,7 +75,7 @@ def year_rows(session, y: Period, scheme) -> list[YearRow]:
             bonus_x100_items=[x.points_x100 for x in its if x.kind == "bonus"],
             deduction_x100_items=[x.points_x100 for x in its if x.kind == "deduction"],
             weight_daily=a.weight_daily, weight_democratic=a.weight_democratic,
-            bonus_cap=a.bonus_cap, deduction_cap=a.deduction_cap)
+            bonus_cap=a.bonus_cap, deduction_cap=a.deduction_cap, explain=explain)
         rows.append(YearRow(u.code, u.name, u.group_name, months, votes.get(u.code), its, total, active=active))
     ranked = [r for r in rows if r.active]
     totals = {r.unit: r.total.total for r in ranked}
@@ -97,7 +99,7 @@ def year_scores(store: Store, year: int | str) -> dict[str, Any]:
     y = parse_year(str(year))
     with store.read() as uow:
         scheme = load_scheme(uow.session, y.year)
-        rows = year_rows(uow.session, y, scheme)
+        rows = year_rows(uow.session, y, scheme, explain=False)
     return {"period": str(y), "rows": [r.to_json() for r in rows]}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from djctl.errors import InputError
 from djctl.store import audit
+from djctl.store.content import ContentResult
 from djctl.store.engine import Store
 
 
@@ -53,7 +55,47 @@ def read_head_file(path: Path) -> tuple[int, str]:
         raise InputError(f"链头文件无效（应为 djctl audit head --json 的输出）：{exc}", path=str(path)) from None
 
 
-def verify(store: Store, against: Path | None = None) -> audit.VerifyResult:
+@dataclass
+class Verification:
+    """The chain check, then (unless skipped) the content check, over one read snapshot."""
+
+    chain: audit.VerifyResult
+    content: ContentResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and (self.content is None or self.content.ok)
+
+    @property
+    def problems(self) -> list[str]:
+        out = [] if self.chain.ok else [self.chain.problem or "审计链校验失败"]
+        if self.content is not None:
+            out += [p.text() for p in self.content.problems]
+            if self.content.more:
+                out.append(f"另有 {self.content.more} 处不一致（未逐条列出）")
+        return out
+
+    @property
+    def count(self) -> int:
+        """How many problems in all (listed or not)."""
+        content = 0 if self.content is None else len(self.content.problems) + self.content.more
+        return (0 if self.chain.ok else 1) + content
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.chain
+        first = self.content.problems[0] if self.content is not None and self.content.problems else None
+        return {"ok": self.ok, "events": c.events, "head": {"seq": c.head_seq, "hash": c.head},
+                "problem": c.problem if not c.ok else (first.text() if first else None),
+                "bad_seq": c.bad_seq if not c.ok else (first.seq if first else None),
+                "chain": {"ok": c.ok, "problem": c.problem, "bad_seq": c.bad_seq},
+                "content": self.content.to_json() if self.content is not None else None}
+
+
+def verify(store: Store, against: Path | None = None, *, content: bool = True) -> Verification:
+    """Recompute the chain (against an exported head if given), then compare the rows with the events."""
+    from djctl.store.content import check
+
     expected = read_head_file(against) if against else None
     with store.read() as uow:
-        return audit.verify(uow.conn, expected)
+        chain = audit.verify(uow.conn, expected)
+        return Verification(chain, check(uow.conn) if content else None)

@@ -184,7 +184,7 @@ def write_bulletin(store: Store, quarter: str, *, formats: list[str], out_dir: P
 # ------------------------------------------------------------------ scheduling materials (季调度)
 
 
-def schedule_context(session, q: Period, scheme, *, on_date: date) -> dict[str, Any]:
+def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[str, Any] | None = None) -> dict[str, Any]:
     rows = quarter_rows(session, q, scheme)
     names = unit_names(session)
     status_cn = {"reported": "已报送", "missing": "未报送", "inactive": "—"}
@@ -224,28 +224,37 @@ def schedule_context(session, q: Period, scheme, *, on_date: date) -> dict[str, 
                                 r.due.isoformat(), "逾期" if r in overdue else "整改中"] for r in rect]}] if rect else []),
          "figures": [], "subsections": []},
     ]
-    tiers = _tier_section(session, q)
-    if tiers:
-        sections.append(tiers)
+    if tiers is not None:
+        sections.append(_tier_section(q, tiers))
     return {"kind": "schedule", "title": f"{q.label}党建工作调度会议材料", "issuer": scheme.issuer, "doc_number": None,
             "recipients": None, "date": cn_date(on_date), "sections": sections, "attachments": []}
 
 
-def _tier_section(session, q: Period) -> dict[str, Any] | None:
-    """Tier figures at the quarter's end (支部分类定级进展)."""
-    try:
-        from djctl.services.tiers import tier_snapshot  # provided by the tiers service
-    except ImportError:
-        return None
-    snap = tier_snapshot(session, q.last_day())
-    return {"heading": "五、支部分类定级进展", "level": 1, "paragraphs": snap["paragraphs"],
-            "tables": snap["tables"], "figures": [], "subsections": []}
+def _tier_section(q: Period, doc: dict[str, Any]) -> dict[str, Any]:
+    """Tier figures at the quarter's end (支部分类定级进展), from the tiers service's statistics."""
+    counts = doc["counts"]
+    total = sum(counts.values())
+    t = doc.get("targets", {})
+    lines = [f"截至{cn_date(q.last_day())}，在册党支部 {total} 个：" + "，".join(f"{k}支部 {counts[k]} 个" for k in ("示范", "过硬", "达标", "未达标")) + "。",
+             f"达标率 {doc.get('rate_standard_text', '')}（目标 {_pct(t.get('达标率'))}），"
+             f"过硬率 {doc.get('rate_strong_text', '')}（目标 {_pct(t.get('过硬率'))}）。"]
+    mv = doc.get("movements", {})
+    if mv:
+        lines.append(f"本年度以来等次上升 {mv.get('up', 0)} 个，下降 {mv.get('down', 0)} 个。")
+    return {"heading": "五、支部分类定级进展", "level": 1, "paragraphs": lines, "tables": [], "figures": [], "subsections": []}
+
+
+def _pct(v: Any) -> str:
+    return "" if v is None else f"{fmt(Decimal(str(v)) * 100)}%"
 
 
 def write_schedule(store: Store, quarter: str, *, formats: list[str], out_dir: Path, templates: Path | None,
                    on_date: date | None) -> list[Path]:
     q = parse_quarter(quarter)
+    from djctl.services.tiers import tier_stats
+
+    tiers = tier_stats(store, q.year, as_of=q.last_day())
     with store.read() as uow:
         scheme = load_scheme(uow.session, q.year)
-        ctx = schedule_context(uow.session, q, scheme, on_date=on_date or date.today())
+        ctx = schedule_context(uow.session, q, scheme, on_date=on_date or date.today(), tiers=tiers)
     return render(ctx, formats, out_dir, f"{q}_季度调度会材料", templates)

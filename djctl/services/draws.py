@@ -184,10 +184,10 @@ def _names(session, kind: str) -> dict[str, str]:
     # plain Core rows: a province has thousands of units and branches
     conn = session.connection()
     u, b = Unit.__table__, Branch.__table__
-    units = {code: name for code, name in conn.execute(sa_select(u.c.code, u.c.name))}
+    units = dict(conn.execute(sa_select(u.c.code, u.c.name)).tuples().all())
     if kind == "sample":
         return units
-    branches = {code: name for code, name in conn.execute(sa_select(b.c.code, b.c.name))}
+    branches = dict(conn.execute(sa_select(b.c.code, b.c.name)).tuples().all())
     return {**units, **branches}
 
 
@@ -247,13 +247,15 @@ def find_history(uow: UnitOfWork, kind: str, period: str) -> list[StoredDraw]:
 
 def selected_codes(uow: UnitOfWork, kind: str, period: str) -> list[str]:
     """The selection of the period's active draw in draw order ([] when there is no draw), from draw_entry."""
-    row = uow.session.exec(select(Draw).where(Draw.kind == kind, Draw.period == period, Draw.active == True)  # noqa: E712
-                           .order_by(Draw.seq.desc())).first()
-    if row is None:
+    draw = Draw.__table__  # the id only: the row's record (the whole population as JSON) is not needed here
+    draw_id = uow.conn.execute(sa_select(draw.c.id).where(draw.c.kind == kind, draw.c.period == period,
+                                                          draw.c.active == True)  # noqa: E712
+                               .order_by(draw.c.seq.desc()).limit(1)).scalar()
+    if draw_id is None:
         return []
-    q = (sa_select(ENTRY.c.code).where(ENTRY.c.draw_id == row.id, ENTRY.c.selected == True)  # noqa: E712
+    q = (sa_select(ENTRY.c.code).where(ENTRY.c.draw_id == draw_id, ENTRY.c.selected == True)  # noqa: E712
          .order_by(ENTRY.c.order_no))
-    return [r.code for r in uow.conn.execute(q)]
+    return list(uow.conn.execute(q).scalars().all())
 
 
 def save_draw(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, seq: int, reason: str = "",

@@ -81,7 +81,7 @@ def _false_checks(session, year: int, add) -> None:
     except DjctlError:
         scheme = Scheme(year=year)
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    by_code = {t.code: t.name for t in session.exec(select(Task))}  # a code's latest name, for the reason text
+    by_code = {t.code: t.name for t in session.exec(select(Task).order_by(Task.id))}  # a code's latest name, for the reason text
     outcomes = check_outcomes(session, months, scheme)
     for (unit, month), items in sorted(outcomes.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         tasks = [f"任务「{o.task} {by_code.get(o.task, '')}」自评 {fmt(o.self_x100)} 分、核查 {fmt(o.verified_x100)} 分，"

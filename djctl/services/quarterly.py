@@ -6,16 +6,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import select
-
 from djctl.domain.periods import Period, parse_quarter
 from djctl.domain.points import to_float
 from djctl.domain.scoring import mean_rate
 from djctl.services.ranking_table import ranks_with_groups
-from djctl.services.scores import MonthRow, month_rows
+from djctl.services.scores import MonthRow, month_rows, unit_rows
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store
-from djctl.store.tables import Unit
 
 
 @dataclass
@@ -50,7 +47,7 @@ class QuarterRow:
 
 
 def quarter_rows(session, q: Period, scheme) -> list[QuarterRow]:
-    units = list(session.exec(select(Unit).order_by(Unit.code)))
+    units = unit_rows(session)
     per_month = month_rows(session, q.months, scheme, units)
     rows = []
     for i, u in enumerate(units):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from djctl.domain.periods import month_active, parse_month
@@ -15,7 +16,9 @@ from djctl.errors import DjctlError, InputError, Problem
 from djctl.io.selfeval_form import FormTask, form_filename, read_form, write_form
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, find_import
 from djctl.services.tasks import list_tasks, require_list
-from djctl.store.audit import actor, rows_digest
+from djctl.store import content
+from djctl.store.audit import actor
+from djctl.store.bulk import insert_rows
 from djctl.store.engine import Store, now
 from djctl.store.tables import ImportFile, SelfReport, SelfScore, Unit
 
@@ -50,34 +53,93 @@ def write_forms(store: Store, month: str, out_dir: Path, units: list[str] | None
 
 def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_run: bool = False,
                  progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
-    """Import returned self-assessment workbooks; every file in its own transaction."""
+    """Import returned self-assessment workbooks; every file in its own transaction.
+
+    Files already imported (same SHA-256) are answered from one query for the whole run, without being
+    parsed again: re-running the import over a folder that keeps filling up costs little.
+    """
+    files = expand_paths(paths)
+    shas = {path: _sha_or_none(path) for path in files}
+    known = seen_imports(store, {sha for sha in shas.values() if sha})
+    task_lists: dict[int, dict[str, Any]] = {}
     results = []
-    for path in expand_paths(paths):
-        result = import_one(store, path, replace=replace, dry_run=dry_run)
+    for path in files:
+        result = import_one(store, path, replace=replace, dry_run=dry_run, sha256=shas[path], known=known,
+                            task_lists=task_lists)
         results.append(result)
         if progress:
             progress(result)
     return results
 
 
+@dataclass(frozen=True)
+class SeenImport:
+    """What the store remembers of an imported file (enough to answer "unchanged")."""
+
+    rows: int
+    subject: str
+    period: str
+    active: bool
+
+
+def seen_imports(store: Store, shas: set[str]) -> dict[str, SeenImport]:
+    """sha256 -> the stored self-assessment import with that content (the active one if several)."""
+    out: dict[str, SeenImport] = {}
+    if not shas:
+        return out
+    f = ImportFile.__table__
+    ordered = sorted(shas)
+    with store.read() as uow:
+        for i in range(0, len(ordered), 500):
+            q = (sa_select(f.c.sha256, f.c.rows, f.c.subject, f.c.period, f.c.active)
+                 .where(f.c.kind == "selfeval", f.c.sha256.in_(ordered[i:i + 500])))
+            for r in uow.conn.execute(q):
+                if r.sha256 not in out or r.active:
+                    out[r.sha256] = SeenImport(r.rows, r.subject, r.period, bool(r.active))
+    return out
+
+
+def _sha_or_none(path: Path) -> str | None:
+    try:
+        return file_sha256(path) if path.is_file() else None
+    except OSError:
+        return None
+
+
 class _DryRun(Exception):
     pass
 
 
-def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool = False) -> FileResult:
+_NOT_CURRENT = "这份文件以前导入过，但已不是当前有效的自评（已被另一份替换，或当月任务清单已修改），未改动"
+
+
+def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool = False,
+               sha256: str | None = None, known: dict[str, SeenImport] | None = None,
+               task_lists: dict[int, dict[str, Any]] | None = None) -> FileResult:
     result = FileResult(str(path))
     try:
         if not path.is_file():
             raise InputError("文件不存在", path=str(path))
-        result.sha256 = file_sha256(path)
+        try:
+            result.sha256 = sha256 or file_sha256(path)
+        except OSError as exc:
+            raise InputError(f"文件无法读取（{exc.strerror or exc.__class__.__name__}）", path=str(path)) from None
+        prior = (known or {}).get(result.sha256)
+        if prior is not None:
+            result.status = UNCHANGED
+            result.rows, result.subject, result.period = prior.rows, prior.subject, prior.period
+            result.message = "" if prior.active else _NOT_CURRENT
+            return result
         form = read_form(path)
         result.rows = len(form.rows)
         result.subject, result.period = form.meta.unit, form.meta.month
         with store.write() as uow:
-            if find_import(uow.session, "selfeval", result.sha256):
+            seen = find_import(uow.session, "selfeval", result.sha256)
+            if seen is not None:
                 result.status = UNCHANGED
+                result.message = "" if seen.active else _NOT_CURRENT
                 return result
-            _store_form(uow, path, result, form, replace)
+            _store_form(uow, path, result, form, replace, task_lists)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -87,7 +149,8 @@ def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool
     return result
 
 
-def _store_form(uow, path: Path, result: FileResult, form, replace: bool) -> None:
+def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
+                task_lists: dict[int, dict[str, Any]] | None = None) -> None:
     s = uow.session
     meta = form.meta
     problems = form.problems
@@ -95,11 +158,14 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool) -> Non
         month = str(parse_month(meta.month))
     except ValueError:
         raise InputError(f"表格校验信息中的月份「{meta.month}」无效", path=str(path)) from None
+    sheet = "自评表"
     if form.header_unit != meta.unit:
-        raise InputError(f"表头的单位编码被改为「{form.header_unit}」，与表格校验信息中的「{meta.unit}」不符",
-                         path=str(path), hint="每个单位只能报送下发给本单位的表格")
+        msg = f"表头的单位编码被改为「{form.header_unit}」，与表格校验信息中的「{meta.unit}」不符"
+        raise InputError(msg, path=str(path), problems=[Problem(msg, sheet, form.header_unit_row, "单位编码")],
+                         hint="每个单位只能报送下发给本单位的表格")
     if form.header_month != month:
-        raise InputError(f"表头的月份被改为「{form.header_month}」，与表格校验信息中的「{month}」不符", path=str(path))
+        msg = f"表头的月份被改为「{form.header_month}」，与表格校验信息中的「{month}」不符"
+        raise InputError(msg, path=str(path), problems=[Problem(msg, sheet, form.header_month_row, "月份")])
     unit = s.exec(select(Unit).where(Unit.code == meta.unit)).first()
     if unit is None:
         raise InputError(f"单位「{meta.unit}」不在名册中", path=str(path))
@@ -109,9 +175,8 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool) -> Non
     if tl.sha256 != meta.task_hash:
         raise InputError(f"这份表格是按旧的任务清单下发的，{month} 的任务清单已经修改（当前第 {tl.version} 版）",
                          path=str(path), hint=f"请重新下发表格（djctl selfeval forms --month {month}），由单位按新表填报")
-    tasks = {t.code: t for t in list_tasks(s, tl.id)}
+    tasks = _tasks_by_code(s, tl.id, task_lists)
     seen: dict[str, int] = {}
-    sheet = "自评表"
     for row in form.rows:
         t = tasks.get(row.code)
         if t is None:
@@ -152,13 +217,32 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool) -> Non
     s.add(report)
     s.flush()
     rows = [(r.code, to_x100(r.score), r.note) for r in sorted(form.rows, key=lambda r: tasks[r.code].seq)]
-    uow.conn.execute(SELF_SCORE.insert(), [{"report_id": report.id, "task_code": c, "points_x100": p, "note": n}
-                                           for c, p, n in rows])
+    insert_rows(uow.conn, SELF_SCORE, ("report_id", "task_code", "points_x100", "note"),
+                [(report.id, c, p, n) for c, p, n in rows])
     uow.audit("selfeval.import", {"file": path.name, "sha256": result.sha256, "unit": unit.code, "month": month,
                                   "import_id": imp.id, "report_id": report.id, "task_list": tl.sha256,
                                   "replaced_report": old.id if old else None, "rows": len(rows),
-                                  "rows_sha256": rows_digest(rows), "self_total_x100": sum(p for _, p, _ in rows)})
+                                  "rows_sha256": content.self_score_digest(uow.conn, report.id),
+                                  "self_total_x100": sum(p for _, p, _ in rows)})
     result.status = IMPORTED
+
+
+@dataclass(frozen=True)
+class _TaskInfo:
+    code: str
+    seq: int
+    points_x100: int
+
+
+def _tasks_by_code(session, task_list_id: int, cache: dict[int, dict[str, Any]] | None) -> dict[str, _TaskInfo]:
+    """The tasks of a task list by code, as plain values. Stored task lists never change (a change is a new
+    version with new rows), so one import run reads each list once (`cache`: task list id -> tasks)."""
+    if cache is not None and task_list_id in cache:
+        return cache[task_list_id]
+    tasks = {t.code: _TaskInfo(t.code, t.seq, t.points_x100) for t in list_tasks(session, task_list_id)}
+    if cache is not None:
+        cache[task_list_id] = tasks
+    return tasks
 
 
 @dataclass

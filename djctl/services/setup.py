@@ -24,6 +24,8 @@ def read_scheme_file(path: Path | None) -> tuple[str, Scheme, str]:
         raise InputError("方案文件不存在", path=str(p)) from None
     except UnicodeDecodeError:
         raise InputError("方案文件不是 UTF-8 编码的文本", path=str(p)) from None
+    except OSError as exc:  # a directory, no permission, a device
+        raise InputError(f"方案文件无法读取（{exc.strerror or exc.__class__.__name__}）", path=str(p)) from None
     return text, check_scheme_text(text, str(p)), str(p)
 
 

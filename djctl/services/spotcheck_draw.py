@@ -21,9 +21,10 @@ from djctl.domain.periods import Period, month_active, parse_month
 from djctl.domain.sampling import SEP, draw_label, run_draw
 from djctl.errors import ActionNeeded, DjctlError
 from djctl.services.draws import StoredDraw, find_draw, find_history, publication_lines, save_draw, selected_codes
+from djctl.services.scores import unit_rows
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store, UnitOfWork
-from djctl.store.tables import NegativeEntry, Unit
+from djctl.store.tables import NegativeEntry
 
 KIND = "sample"
 NO_GROUP = "未分组"
@@ -106,7 +107,7 @@ def draw_sample(store: Store, month: str, *, rate: Decimal | str | None = None, 
         if redraw and not history:
             raise DjctlError(f"{m} 还没有抽签，无从重抽", hint="去掉 --redraw 与 --reason 即为首次抽签")
         seq = (history[-1].seq + 1) if history else 1
-        units = list(uow.session.exec(select(Unit).order_by(Unit.code)))
+        units = unit_rows(uow.session)  # plain rows: a province has thousands
         active = [u for u in units if month_active(m, u.active_from, u.active_to)]
         if not active:
             raise ActionNeeded(f"{m} 没有在册的考核单位，无法抽签",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from djctl.errors import ActionNeeded, InputError
 from djctl.services.setup import load_scheme
 from djctl.store.audit import canonical
 from djctl.store.engine import Store, now
-from djctl.store.tables import SelfReport, Task, TaskList
+from djctl.store.tables import ImportFile, SelfReport, Task, TaskList
 
 
 def task_list_hash(tasks: list[TaskDef]) -> str:
@@ -39,6 +39,7 @@ class TaskSetResult:
     version: int
     sha256: str
     tasks: list[TaskDef]
+    superseded: list[str] = field(default_factory=list)  # units whose reports went to history (--force)
 
     @property
     def total(self):
@@ -79,14 +80,23 @@ def set_tasks(store: Store, month: str, path: Path | None, *, standing: bool = T
         old = current_list(s, str(p))
         if old is not None and old.sha256 == sha:
             return TaskSetResult(str(p), "unchanged", old.version, sha, tasks)
+        superseded: list[SelfReport] = []
         if old is not None:
-            reports = s.exec(select(func.count()).select_from(SelfReport)
-                             .where(SelfReport.month == str(p), SelfReport.active == True)).one()  # noqa: E712
-            if reports and not force:
-                raise InputError(f"{p} 已有 {reports} 个单位报送了自评，不能再修改任务清单",
+            superseded = list(s.exec(select(SelfReport).where(SelfReport.month == str(p),
+                                                              SelfReport.active == True)))  # noqa: E712
+            if superseded and not force:
+                raise InputError(f"{p} 已有 {len(superseded)} 个单位报送了自评，不能再修改任务清单",
                                  hint="确需修改请加 --force（旧清单与已报送的自评保留在历史中，各单位需按新表重新报送）")
             old.active = False
             s.add(old)
+            # reports made against the old list go to history: the units report again on the new form
+            for rep in superseded:
+                rep.active = False
+                s.add(rep)
+                imp = s.get(ImportFile, rep.import_id)
+                if imp is not None and imp.active:
+                    imp.active = False
+                    s.add(imp)
         version = (old.version + 1) if old else _next_version(s, str(p))
         tl = TaskList(month=str(p), version=version, sha256=sha, source=str(path or "方案常设任务"), active=True,
                       created_at=now())
@@ -97,8 +107,10 @@ def set_tasks(store: Store, month: str, path: Path | None, *, standing: bool = T
                        dimension=t.dimension, note=t.note))
         uow.audit("tasks.set", {"month": str(p), "version": version, "sha256": sha, "task_list_id": tl.id,
                                 "replaced": old.id if old else None, "forced": bool(old and force),
+                                "superseded_reports": sorted((r.unit_code, r.id) for r in superseded),
                                 "tasks": [[t.code, t.name, str(t.points), t.dimension] for t in tasks]})
-    return TaskSetResult(str(p), "replaced" if old else "created", version, sha, tasks)
+    return TaskSetResult(str(p), "replaced" if old else "created", version, sha, tasks,
+                         sorted(r.unit_code for r in superseded))
 
 
 def _next_version(session, month: str) -> int:

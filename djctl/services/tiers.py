@@ -268,7 +268,7 @@ def _pct(d: Decimal | None) -> str:
     return f"{fmt(d * 100)}%"
 
 
-def tier_stats(store: Store, year: int, *, by: str | None = None) -> dict[str, Any]:
+def tier_stats(store: Store, year: int, *, by: str | None = None, as_of: date | None = None) -> dict[str, Any]:
     """The year's tier statistics (DESIGN §4 `tier stats --json`).
 
     Rates are shares (0–1) rounded half-up to 4 decimals (`rate_standard`, `rate_strong`), with the same
@@ -277,7 +277,7 @@ def tier_stats(store: Store, year: int, *, by: str | None = None) -> dict[str, A
     from djctl.domain.scheme import Scheme
     from djctl.services.setup import load_scheme
 
-    end = date(year, 12, 31)
+    end = as_of or date(year, 12, 31)  # as_of: figures part-way through the year (quarterly materials)
     prev_end = date(year - 1, 12, 31)
     with store.read() as uow:
         s = uow.session

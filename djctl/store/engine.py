@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import Session
 
-from djctl.errors import StoreError
+from djctl.errors import DjctlError, StoreError
 from djctl.store import audit
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -106,6 +106,10 @@ def _translate_errors() -> Iterator[None]:
         if "malformed" in msg or "not a database" in msg or "disk image" in msg:
             raise StoreError(f"数据库文件已损坏：{msg}", hint="请用 djctl restore 从备份恢复") from exc
         raise
+    except (DataError, OverflowError) as exc:  # a value the column cannot hold (past 2^31 on a server, 2^63 in SQLite)
+        msg = (str(exc.orig) if getattr(exc, "orig", None) else str(exc)).splitlines()[0]
+        raise DjctlError(f"数据库不接受超出范围或格式不符的值（{msg}），没有写入任何数据",
+                         hint="请检查输入中过大的数字或异常的内容") from exc
 
 
 def make_engine(url: str) -> Engine:
@@ -134,10 +138,10 @@ def make_engine(url: str) -> Engine:
 NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ncpfs", "fuse.gvfsd-fuse")
 
 
-def filesystem_type(path: Path) -> str | None:
+def filesystem_type(path: Path, mounts_text: str | None = None) -> str | None:
     """The type of the file system holding `path`, from /proc/mounts (None where unknown)."""
     try:
-        mounts = Path("/proc/mounts").read_text().splitlines()
+        mounts = (Path("/proc/mounts").read_text() if mounts_text is None else mounts_text).splitlines()
     except OSError:
         return None
     target = str(path.resolve())
@@ -152,6 +156,15 @@ def filesystem_type(path: Path) -> str | None:
     return fstype
 
 
+def refuse_network_fs(path: Path, allow: bool = False) -> None:
+    """A SQLite store on a network share (NFS, SMB/CIFS, sshfs...) is refused unless explicitly allowed."""
+    fstype = filesystem_type(path.parent)
+    if fstype in NETWORK_FS and not allow:
+        raise StoreError(
+            f"数据库位于网络共享目录（{fstype}）：SQLite 在共享文件夹上加锁不可靠，多人同时使用会损坏数据",
+            hint="多人共用请改用 PostgreSQL 服务器（--db postgresql+psycopg://…，见 README）；确需如此请加 --allow-network-fs")
+
+
 def open_store(db: str | os.PathLike | None = None, *, migrate: bool = True, must_exist: bool = False,
                allow_network_fs: bool = False) -> Store:
     """Open (and create or upgrade) the store named by `db`, `DJCTL_DB` or ./djctl.db."""
@@ -162,19 +175,16 @@ def open_store(db: str | os.PathLike | None = None, *, migrate: bool = True, mus
             raise StoreError(f"数据库不存在：{path}", hint="先运行 djctl init，或用 --db 指定数据库")
         if not path.parent.exists():
             raise StoreError(f"数据库所在目录不存在：{path.parent}")
-        fstype = filesystem_type(path.parent)
-        if fstype in NETWORK_FS and not allow_network_fs:
-            raise StoreError(
-                f"数据库位于网络共享目录（{fstype}）：SQLite 在共享文件夹上加锁不可靠，多人同时使用会损坏数据",
-                hint="多人共用请改用 PostgreSQL 服务器（--db postgresql+psycopg://…，见 README）；确需如此请加 --allow-network-fs")
+        refuse_network_fs(path, allow_network_fs)
         _refuse_foreign_file(path)
-    engine = make_engine(url)
+    engine = make_server_engine(url)
     store = Store(url, engine)
     try:
         current = current_revision(store)
     except OperationalError as exc:
         engine.dispose()
-        raise StoreError(f"无法打开数据库：{exc.orig}", hint="文件可能已损坏或不是 djctl 数据库") from exc
+        raise StoreError(f"无法打开数据库：{exc.orig}", hint="文件可能已损坏或不是 djctl 数据库" if store.is_sqlite else
+                         "请检查数据库地址、用户、密码和网络，并确认数据库已经建好") from exc
     known = known_revisions()
     if current is not None and current not in known:
         engine.dispose()
@@ -189,11 +199,45 @@ def open_store(db: str | os.PathLike | None = None, *, migrate: bool = True, mus
     return store
 
 
+def make_server_engine(url: str) -> Engine:
+    """`make_engine`, with a URL SQLAlchemy cannot use (unknown dialect, driver not installed) as a StoreError."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        return make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        # the parser's messages repeat the URL (and so a password): only a missing driver is named
+        why = str(exc) if isinstance(exc, (NoSuchModuleError, ImportError)) else "地址格式无效"
+        raise StoreError(f"无法使用数据库地址（{url.split('://', 1)[0]}://…）：{why}",
+                         hint='PostgreSQL 地址形如 postgresql+psycopg://用户@主机/库名，并需先 pip install "djctl[postgres]"') from None
+
+
+def readonly_uri(path: Path) -> str:
+    """A `file:` URI opening `path` read-only (for sqlite3.connect(..., uri=True)); any name is quoted."""
+    from urllib.parse import quote
+
+    return f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+
+
 def _refuse_foreign_file(path: Path) -> None:
+    """Refuse a file that is not a SQLite database.
+
+    Asked through SQLite, never with open()/close(): closing ANY descriptor of a file drops every POSIX lock
+    this process holds on it, including the shared lock of an open WAL connection; another process may then
+    believe it is the last user, checkpoint and delete the WAL under this one, and both see a "malformed" store.
+    """
+    if path.exists() and not path.is_file():
+        raise StoreError(f"{path} 不是普通文件（是目录或设备）", hint="请用 --db 指定 djctl 数据库文件")
     if path.exists() and path.stat().st_size > 0:
-        with open(path, "rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                raise StoreError(f"{path} 不是 SQLite 数据库文件", hint="请用 --db 指定 djctl 数据库")
+        try:
+            conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
+            try:
+                conn.execute("PRAGMA schema_version").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                raise StoreError(f"{path} 不是 SQLite 数据库文件", hint="请用 --db 指定 djctl 数据库") from None
 
 
 def current_revision(store: Store) -> str | None:
@@ -235,22 +279,60 @@ def _upgrade(store: Store, current: str | None, target: str) -> None:
         raise
 
 
-def backup_sqlite(src: Path, dest: Path) -> None:
-    """Copy a live SQLite store with the backup API (consistent even while others read)."""
+def backup_sqlite(src: Path, dest: Path) -> dict[str, int]:
+    """Copy a live SQLite store with the backup API (consistent even while others write).
+
+    The copy is one self-contained file (rollback journal, no -wal beside it). Returns the row count of
+    every table as read in the same read transaction the copy was taken from, so a caller can compare
+    the copy with exactly the snapshot it came from.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    s = sqlite3.connect(str(src), timeout=BUSY_TIMEOUT_S)
-    d = sqlite3.connect(str(dest))
+    s = sqlite3.connect(str(src), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    d = sqlite3.connect(str(dest), isolation_level=None)
     try:
-        with d:
-            s.backup(d)
+        s.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        s.execute("BEGIN")
+        counts = table_counts(s)
+        s.backup(d)
+        s.execute("COMMIT")
+        try:
+            d.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError:  # `dest` is a live store others have open: it stays in WAL mode
+            pass
     finally:
         d.close()
         s.close()
+    return counts
+
+
+def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows per table of a SQLite database (sqlite3 connection), tables by name."""
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
 
 
 def restore_sqlite(src: Path, dest: Path) -> None:
-    """Replace `dest` with the content of backup `src` (backup API, then drop stale WAL files)."""
-    tmp = dest.with_name(dest.name + f".restore-{int(time.time())}")
+    """Replace the content of `dest` with backup `src`.
+
+    Through the backup API into the live file when it is a readable store: the copy takes the write lock,
+    is one transaction, and keeps the WAL consistent for anyone who has the store open. When `dest` is
+    missing or damaged, by replacing the file (and dropping its stale -wal/-shm).
+    """
+    if dest.exists() and dest.stat().st_size > 0:
+        try:
+            s = sqlite3.connect(str(src))
+            d = sqlite3.connect(str(dest), timeout=BUSY_TIMEOUT_S)
+            try:
+                d.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+                s.backup(d)
+                return
+            finally:
+                d.close()
+                s.close()
+        except sqlite3.DatabaseError:
+            pass  # a damaged store: replace the file below
+    tmp = dest.with_name(dest.name + f".restore-{os.getpid()}-{int(time.time())}")
     shutil.copyfile(src, tmp)
     for suffix in ("-wal", "-shm"):
         p = Path(str(dest) + suffix)
