@@ -184,10 +184,10 @@ def _names(session, kind: str) -> dict[str, str]:
     # plain Core rows: a province has thousands of units and branches
     conn = session.connection()
     u, b = Unit.__table__, Branch.__table__
-    units = dict(conn.execute(sa_select(u.c.code, u.c.name)).tuples().all())
+    units = dict(conn.execute(sa_select(u.c.code, u.c.name)).all())
     if kind == "sample":
         return units
-    branches = dict(conn.execute(sa_select(b.c.code, b.c.name)).tuples().all())
+    branches = dict(conn.execute(sa_select(b.c.code, b.c.name)).all())
     return {**units, **branches}
 
 

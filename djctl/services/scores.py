@@ -109,7 +109,7 @@ def month_rows(session, months: list[str], scheme: Scheme, units: list[Any] | No
     q = (sa_select(SR.c.id, SR.c.unit_code, SR.c.month, SR.c.task_list_id, total)
          .where(SR.c.month.in_(months), SR.c.active == True))  # noqa: E712
     reports: dict[tuple[str, str], tuple[int, int, int]] = {}
-    for rid, unit_code, month, tl_id, total_x100 in session.connection().execute(q).tuples().all():
+    for rid, unit_code, month, tl_id, total_x100 in session.connection().execute(q).all():
         if total_x100 is not None:  # a report without score rows counts as not reported (as the inner join did)
             reports[(unit_code, month)] = (rid, tl_id, int(total_x100))
     list_full = list_full_points(session, {v[1] for v in reports.values()})
