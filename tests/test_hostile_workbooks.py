@@ -23,7 +23,7 @@ from djctl.errors import InputError, SecurityError
 from tests import hostile as H
 from tests.helpers import UNIT_HEADER, json_out
 
-MAX_SECONDS = 5.0                # generous: a refusal takes milliseconds
+MAX_SECONDS = 30.0               # very generous (loaded CI machines): a refusal takes milliseconds, a bomb minutes
 MAX_TRACED = 128 * 1024 * 1024   # Python-level peak while reading
 MAX_RSS_GROWTH = 256 * 1024 * 1024
 SECRET = "DJCTL-XXE-SECRET-7f3a"
