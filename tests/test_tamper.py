@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.check_helpers import MONTH, check_forms, fill_check, setup_checks
-from tests.helpers import json_out, workbook
+from tests.helpers import workbook
 
 pytestmark = pytest.mark.sqlite_only
 
