@@ -250,7 +250,8 @@ def test_demo_step_makes_a_verified_backup(cli, filled, tmp_path, store):
     from djctl.services.backup import demo_step
     from djctl.services.demo import DemoContext
 
-    lines = demo_step(store, DemoContext(dir=tmp_path / "demo"))
+    demo_step(store, DemoContext(dir=tmp_path / "demo"))
+    lines = demo_step(store, DemoContext(dir=tmp_path / "demo"))  # a second demo run replaces its backup
     [b] = list((tmp_path / "demo" / "备份").glob("*.db"))
     assert (b.parent / (b.name + ".json")).exists()
     assert str(b) in lines[0] and "已核对" in lines[0]

@@ -118,6 +118,14 @@ def step_year_end(store: Store, ctx: DemoContext) -> list[str]:
     return lines
 
 
+def step_backup(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.backup import demo_step
+
+    if not store.is_sqlite:
+        return ["数据库在服务器上：请用服务器自己的备份工具（pg_dump）"]
+    return demo_step(store, ctx)
+
+
 Step = Callable[[Store, DemoContext], list[str]]
 STEPS: list[tuple[str, Step]] = [
     ("建库、载入方案与名册", step_setup),
@@ -127,6 +135,7 @@ STEPS: list[tuple[str, Step]] = [
     ("民主测评与加减分项", step_votes),
     ("整改销号与年度负面清单", step_rectify_negative),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
+    ("备份数据库（核对完整性、行数与审计链）", step_backup),
 ]
 
 

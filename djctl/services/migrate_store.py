@@ -109,8 +109,8 @@ def _copy(source: Store, target: Store, chunk: int) -> MigrateResult:
         expected: dict[str, int] = {}
         for t in tables:
             expected[t.name] = src.conn.execute(select(func.count()).select_from(t)).scalar_one()
-            rows = src.conn.execute(select(t).order_by(*t.primary_key.columns))
-            while batch := rows.fetchmany(chunk):
+            rows = src.conn.execute(select(t).order_by(*t.primary_key.columns).execution_options(yield_per=chunk))
+            for batch in rows.partitions(chunk):  # a server-side cursor on PostgreSQL: never the whole table in memory
                 dst.conn.execute(t.insert(), [dict(r._mapping) for r in batch])
         if not target.is_sqlite:
             _reset_sequences(dst.conn, tables)

@@ -14,15 +14,18 @@ from djctl.domain.periods import month_active, parse_month
 from djctl.domain.points import from_x100, to_x100
 from djctl.errors import DjctlError, InputError, Problem
 from djctl.io.selfeval_form import FormTask, form_filename, read_form, write_form
-from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, find_import
+from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256
 from djctl.services.tasks import list_tasks, require_list
-from djctl.store import content
-from djctl.store.audit import actor
+from djctl.store.audit import actor, rows_digest
 from djctl.store.bulk import insert_rows
 from djctl.store.engine import Store, now
-from djctl.store.tables import ImportFile, SelfReport, SelfScore, Unit
+from djctl.store.tables import ImportFile, SelfReport, SelfScore, TaskList, Unit
 
 SELF_SCORE = SelfScore.__table__
+UNIT = Unit.__table__
+TASK_LIST = TaskList.__table__
+REPORT = SelfReport.__table__
+IMPORT = ImportFile.__table__
 
 
 def active_units(session, month: str) -> list[Unit]:
@@ -134,7 +137,8 @@ def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool
         result.rows = len(form.rows)
         result.subject, result.period = form.meta.unit, form.meta.month
         with store.write() as uow:
-            seen = find_import(uow.session, "selfeval", result.sha256)
+            seen = uow.conn.execute(sa_select(IMPORT.c.active).where(IMPORT.c.kind == "selfeval",
+                                                                     IMPORT.c.sha256 == result.sha256)).first()
             if seen is not None:
                 result.status = UNCHANGED
                 result.message = "" if seen.active else _NOT_CURRENT
@@ -166,12 +170,18 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
     if form.header_month != month:
         msg = f"表头的月份被改为「{form.header_month}」，与表格校验信息中的「{month}」不符"
         raise InputError(msg, path=str(path), problems=[Problem(msg, sheet, form.header_month_row, "月份")])
-    unit = s.exec(select(Unit).where(Unit.code == meta.unit)).first()
+    conn = uow.conn  # Core statements: this runs once per returned form, thousands of times a month
+    unit = conn.execute(sa_select(UNIT.c.code, UNIT.c.active_from, UNIT.c.active_to)
+                        .where(UNIT.c.code == meta.unit)).first()
     if unit is None:
         raise InputError(f"单位「{meta.unit}」不在名册中", path=str(path))
     if not month_active(month, unit.active_from, unit.active_to):
         raise InputError(f"单位「{meta.unit}」{month} 不在册（已撤销或尚未启用），不应报送", path=str(path))
-    tl = require_list(s, month)
+    tl = conn.execute(sa_select(TASK_LIST.c.id, TASK_LIST.c.sha256, TASK_LIST.c.version)
+                      .where(TASK_LIST.c.month == month, TASK_LIST.c.active == True)  # noqa: E712
+                      .order_by(TASK_LIST.c.version.desc()).limit(1)).first()
+    if tl is None:
+        require_list(s, month)  # raises the usual "no task list" message
     if tl.sha256 != meta.task_hash:
         raise InputError(f"这份表格是按旧的任务清单下发的，{month} 的任务清单已经修改（当前第 {tl.version} 版）",
                          path=str(path), hint=f"请重新下发表格（djctl selfeval forms --month {month}），由单位按新表填报")
@@ -194,35 +204,31 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
     if missing:
         problems.add(f"缺少任务：{'、'.join(missing)}（请勿删除任务行）", sheet)
     problems.raise_if_any("自评表有错误，整份未导入")
-    old = s.exec(select(SelfReport).where(SelfReport.unit_code == unit.code, SelfReport.month == month,
-                                          SelfReport.active == True)).first()  # noqa: E712
+    old = conn.execute(sa_select(REPORT.c.id, REPORT.c.import_id)
+                       .where(REPORT.c.unit_code == unit.code, REPORT.c.month == month,
+                              REPORT.c.active == True)).first()  # noqa: E712
     if old is not None and not replace:
-        old_file = s.get(ImportFile, old.import_id)
-        raise InputError(f"{unit.code} {month} 已经报送过另一份自评表（{Path(old_file.path).name if old_file else old.import_id}）",
+        old_path = conn.execute(sa_select(IMPORT.c.path).where(IMPORT.c.id == old.import_id)).scalar()
+        raise InputError(f"{unit.code} {month} 已经报送过另一份自评表（{Path(old_path).name if old_path else old.import_id}）",
                          path=str(path), hint="确需以这份为准请加 --replace（原自评保留在历史中）")
     t = now()
-    imp = ImportFile(kind="selfeval", path=str(path), sha256=result.sha256, subject=unit.code, period=month,
-                     rows=len(form.rows), actor=actor(), created_at=t)
-    s.add(imp)
-    s.flush()
+    imp_id = conn.execute(IMPORT.insert().values(
+        kind="selfeval", path=str(path), sha256=result.sha256, subject=unit.code, period=month, rows=len(form.rows),
+        active=True, replaced_by=None, actor=actor(), created_at=t)).inserted_primary_key[0]
     if old is not None:
-        old.active = False
-        s.add(old)
-        old_imp = s.get(ImportFile, old.import_id)
-        if old_imp is not None:
-            old_imp.active = False
-            old_imp.replaced_by = imp.id
-            s.add(old_imp)
-    report = SelfReport(unit_code=unit.code, month=month, task_list_id=tl.id, import_id=imp.id, active=True, created_at=t)
-    s.add(report)
-    s.flush()
+        conn.execute(REPORT.update().where(REPORT.c.id == old.id).values(active=False))
+        conn.execute(IMPORT.update().where(IMPORT.c.id == old.import_id).values(active=False, replaced_by=imp_id))
+    report_id = conn.execute(REPORT.insert().values(
+        unit_code=unit.code, month=month, task_list_id=tl.id, import_id=imp_id, active=True,
+        created_at=t)).inserted_primary_key[0]
     rows = [(r.code, to_x100(r.score), r.note) for r in sorted(form.rows, key=lambda r: tasks[r.code].seq)]
     insert_rows(uow.conn, SELF_SCORE, ("report_id", "task_code", "points_x100", "note"),
-                [(report.id, c, p, n) for c, p, n in rows])
+                [(report_id, c, p, n) for c, p, n in rows])
+    # the digest of what was just written, in the order written: what content.self_score_digest reads back
     uow.audit("selfeval.import", {"file": path.name, "sha256": result.sha256, "unit": unit.code, "month": month,
-                                  "import_id": imp.id, "report_id": report.id, "task_list": tl.sha256,
+                                  "import_id": imp_id, "report_id": report_id, "task_list": tl.sha256,
                                   "replaced_report": old.id if old else None, "rows": len(rows),
-                                  "rows_sha256": content.self_score_digest(uow.conn, report.id),
+                                  "rows_sha256": rows_digest(rows),
                                   "self_total_x100": sum(p for _, p, _ in rows)})
     result.status = IMPORTED
 
