@@ -78,7 +78,10 @@ class Store:
             with conn.begin():
                 if not self.is_sqlite:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
-                with Session(bind=conn, autoflush=False, expire_on_commit=False) as session:
+                # the session only joins the connection's transaction: it never makes savepoints of its own, so a
+                # service may wrap part of a write in conn.begin_nested() and use the session inside it
+                with Session(bind=conn, autoflush=False, expire_on_commit=False,
+                             join_transaction_mode="rollback_only") as session:
                     uow = UnitOfWork(conn, session)
                     yield uow
                     session.flush()

@@ -1,0 +1,84 @@
+"""`selfeval import` writes forms in batches (one transaction, one savepoint per file): a refused file in the
+middle of a batch leaves nothing behind while its neighbours go in, results keep the order of the files,
+a dry run keeps nothing, and a file twice in one batch is imported once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sqlalchemy import text
+
+from djctl.errors import InputError
+from djctl.services import selfeval
+from tests.helpers import json_out
+from tests.monthly_helpers import active_scores, fill_all, import_json, query, setup_month, table_counts
+
+
+@pytest.fixture
+def five(cli, tmp_path, monkeypatch):
+    setup = setup_month(cli, tmp_path, units=5)
+    filled = fill_all(setup, tmp_path / "收回")
+    monkeypatch.setattr(selfeval, "BATCH_FILES", 2)  # batches of 2, 2 and 1 over five files
+    return setup, filled
+
+
+def _overclaim(path):
+    """A score above the task's points: found while storing (inside the file's savepoint), not while reading."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["自评表"]
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == "自评得分":
+                ws.cell(row=cell.row + 1, column=cell.column).value = 999
+    wb.save(path)
+
+
+@pytest.mark.parametrize("how", ["overclaim", "fails-after-writing"])
+def test_a_refused_file_in_a_batch_leaves_only_itself_out(cli, five, monkeypatch, how):
+    setup, filled = five
+    if how == "overclaim":
+        _overclaim(filled["U002"])
+    else:  # its import_file and self_report rows are written when the failure comes: the savepoint takes them back
+        real = selfeval.insert_rows
+
+        def failing(conn, table, columns, rows):
+            if rows and conn.execute(text("SELECT unit_code FROM self_report WHERE id = :i"),
+                                     {"i": rows[0][0]}).scalar() == "U002":
+                raise InputError("模拟写入中途失败")
+            return real(conn, table, columns, rows)
+
+        monkeypatch.setattr(selfeval, "insert_rows", failing)
+    code, doc = import_json(cli, *sorted(filled.values()))
+    assert code == 2
+    statuses = [(Path(f["path"]).name.split("_")[1], f["status"]) for f in doc["files"]]
+    assert statuses == [("U001", "imported"), ("U002", "refused"), ("U003", "imported"), ("U004", "imported"),
+                        ("U005", "imported")]
+    assert query("SELECT count(*) FROM self_report WHERE unit_code = 'U002'") == [(0,)]
+    assert query("SELECT count(*) FROM import_file WHERE subject = 'U002'") == [(0,)]
+    assert len(active_scores("U003")) == len(setup.tasks)
+    assert json_out(cli("audit", "verify", "--json"))["ok"]
+    events = [r[0] for r in query("SELECT payload FROM audit_event WHERE action = 'selfeval.import' ORDER BY seq")]
+    assert len(events) == 4 and all('"unit":"U002"' not in e for e in events)
+
+
+def test_dry_run_of_several_batches_keeps_nothing(cli, five):
+    _, filled = five
+    before = table_counts()
+    code, doc = import_json(cli, "--dry-run", *sorted(filled.values()))
+    assert code == 0
+    assert [f["status"] for f in doc["files"]] == ["valid"] * 5
+    assert table_counts() == before
+
+
+def test_the_same_file_twice_in_one_batch_is_imported_once(cli, five, tmp_path):
+    _, filled = five
+    copy = tmp_path / "副本.xlsx"
+    shutil.copy(filled["U001"], copy)
+    code, doc = import_json(cli, filled["U001"], copy)
+    assert code == 0
+    assert [f["status"] for f in doc["files"]] == ["imported", "unchanged"]
+    assert query("SELECT count(*) FROM self_report WHERE unit_code = 'U001'") == [(1,)]
