@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import json_out, small_roster
+from djctl.store.engine import known_revisions
 
 pytestmark = pytest.mark.sqlite_only  # backups and restores of the SQLite file
 
@@ -50,7 +51,7 @@ def test_backup_is_verified_and_has_a_sidecar(cli, filled, tmp_path):
     assert doc["head"] == {"seq": head["seq"], "hash": head["hash"]}
     side = json.loads((tmp_path / "b" / "one.db.json").read_text(encoding="utf-8"))
     assert side["format"] == "djctl-backup-v1" and side["counts"] == before and side["head"] == doc["head"]
-    assert side["sha256"] == doc["sha256"] and side["revision"] == "0001"
+    assert side["sha256"] == doc["sha256"] and side["revision"] == known_revisions()[-1]
     # one self-contained file: rollback journal, nothing beside it
     c = sqlite3.connect(b)
     assert c.execute("PRAGMA journal_mode").fetchone()[0] == "delete"

@@ -103,9 +103,10 @@ def month_rows(session, months: list[str], scheme: Scheme, units: list[Any] | No
     """month -> one row per unit (reported / missing / inactive), in unit-code order."""
     units = units if units is not None else unit_rows(session)
     fulls = full_points(session, months)
-    # each report's total as a correlated subquery over the report_id index: a join with GROUP BY the report
-    # id sorts every score row of the months in a temporary B-tree first, two to three times slower
-    total = sa_select(func.sum(SS.c.points_x100)).where(SS.c.report_id == SR.c.id).scalar_subquery()
+    # each report's total is stored at import (self_report.total_x100); a report without one (NULL) is summed
+    # from its rows by a correlated subquery over the report_id index (COALESCE evaluates it only then)
+    summed = sa_select(func.sum(SS.c.points_x100)).where(SS.c.report_id == SR.c.id).scalar_subquery()
+    total = func.coalesce(SR.c.total_x100, summed)
     q = (sa_select(SR.c.id, SR.c.unit_code, SR.c.month, SR.c.task_list_id, total)
          .where(SR.c.month.in_(months), SR.c.active == True))  # noqa: E712
     reports: dict[tuple[str, str], tuple[int, int, int]] = {}

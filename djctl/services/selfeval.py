@@ -270,10 +270,11 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
     if old is not None:
         conn.execute(REPORT.update().where(REPORT.c.id == old.id).values(active=False))
         conn.execute(IMPORT.update().where(IMPORT.c.id == old.import_id).values(active=False, replaced_by=imp_id))
+    rows = [(r.code, to_x100(r.score), r.note) for r in sorted(form.rows, key=lambda r: tasks[r.code].seq)]
+    total_x100 = sum(p for _, p, _ in rows)
     report_id = conn.execute(REPORT.insert().values(
         unit_code=unit.code, month=month, task_list_id=tl.id, import_id=imp_id, active=True,
-        created_at=t)).inserted_primary_key[0]
-    rows = [(r.code, to_x100(r.score), r.note) for r in sorted(form.rows, key=lambda r: tasks[r.code].seq)]
+        created_at=t, total_x100=total_x100)).inserted_primary_key[0]
     insert_rows(uow.conn, SELF_SCORE, ("report_id", "task_code", "points_x100", "note"),
                 [(report_id, c, p, n) for c, p, n in rows])
     # the digest of what was just written, in the order written: what content.self_score_digest reads back
@@ -281,7 +282,7 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
                                   "import_id": imp_id, "report_id": report_id, "task_list": tl.sha256,
                                   "replaced_report": old.id if old else None, "rows": len(rows),
                                   "rows_sha256": rows_digest(rows),
-                                  "self_total_x100": sum(p for _, p, _ in rows)})
+                                  "self_total_x100": total_x100})
     result.status = IMPORTED
 
 

@@ -127,6 +127,7 @@ class SelfReport(SQLModel, table=True):
     import_id: int = Field(foreign_key="import_file.id")
     active: bool = True
     created_at: datetime
+    total_x100: int | None = None  # sum of its self_score rows, stored at import (NULL: sum the rows)
 
 
 class SelfScore(SQLModel, table=True):
