@@ -73,6 +73,10 @@ def audit_verify(
         if r.content is not None and r.content.unverified:
             out.warn(f"{len(r.content.unverified)} 行数据没有对应的审计事件，但库中有非 djctl 写入的事件"
                      f"（{'、'.join(r.content.unknown_actions[:5])}），无法判断，未计为问题")
+        if r.content is not None and r.content.not_covered:
+            tables = "、".join(dict.fromkeys(p.table for p in r.content.not_covered))
+            n = sum(len(p.rows) for p in r.content.not_covered)
+            out.warn(f"{n} 行数据（{tables}）由旧版 djctl 写入，审计事件中没有其内容摘要，未逐行核对（用 --json 查看）")
         for line in r.problems[:MAX_SHOWN]:
             out.line(line)
         if r.count > MAX_SHOWN:

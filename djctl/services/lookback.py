@@ -47,6 +47,7 @@ from djctl.services.draws import (StoredDraw, audit_payload, find_draw, find_his
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, find_import
 from djctl.services.setup import load_scheme
 from djctl.store.audit import actor, rows_digest
+from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Draw, ImportFile, LookbackResult, Rectification, TierChange, Unit
 
@@ -516,6 +517,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
     failed = [r for r in ordered if not r.passed]
     notes: list[str] = []
     rebound: dict[str, Any] | None = None
+    digests: dict[str, list[int | None]] = {}  # small-table rows written here, for the audit digests
     if failed:
         target = down_one(tier) if scheme.lookback.rebound == "down_one" else TIERS[0]
         if earlier_rebound is None:
@@ -523,6 +525,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
                               note=f"{d.label} 回头看未达到 {len(failed)} 项：" + "、".join(r.code for r in failed),
                               source_ref=tier_ref, audit=False)
             rebound = {"from": tier, "to": target, "date": on_date.isoformat(), "tier_change_id": res.change_id}
+            digests["branch"], digests["tier_change"] = [res.branch_id], [res.change_id]
         else:
             notes.append(f"该支部已因本次回头看于 {earlier_rebound.on_date.isoformat()} 由{earlier_rebound.from_tier}支部"
                          f"降为{earlier_rebound.to_tier}支部，不再重复降级")
@@ -560,7 +563,8 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         "import_id": imp.id, "replaced_imports": old_imports, "rows": len(rows), "rows_sha256": rows_digest(rows),
         "failed": [r.code for r in failed], "rebound": rebound, "date": on_date.isoformat(),
         "rectifications": created, "rectifications_kept": kept, "rectifications_stale": stale,
-        "rectification_due": due.isoformat() if failed else None})
+        "rectification_due": due.isoformat() if failed else None, "period": imp.period,
+        "row_digests": row_digests(uow, rectification=created, **digests)})
     result.status = IMPORTED
     result.extra.update({"branch": code, "tier": tier, "passed": not failed, "failed_items": [r.code for r in failed],
                          "rebound": rebound, "rectifications": created})

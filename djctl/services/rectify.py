@@ -18,6 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from djctl.errors import InputError
+from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Rectification, Unit
 
@@ -105,7 +106,8 @@ def add_rectification(uow: UnitOfWork, org_code: str, org_kind: str | None, prob
     uow.session.flush()
     if audit:
         uow.audit("rectify.add", {"id": row.id, "org": org_code, "kind": kind, "problem": problem, "source": source,
-                                  "source_ref": row.source_ref, "due": due.isoformat()})
+                                  "source_ref": row.source_ref, "due": due.isoformat(),
+                                  "row_digests": row_digests(uow, rectification=[row.id])})
     return int(row.id)
 
 
@@ -150,7 +152,8 @@ def update(store: Store, item_id: int, *, status: str | None = None, feedback: s
         if new != old:
             r.updated_at = now()
             uow.session.add(r)
-            uow.audit("rectify.update", {"id": r.id, "org": r.org_code, "old": old, "new": new})
+            uow.audit("rectify.update", {"id": r.id, "org": r.org_code, "old": old, "new": new,
+                                         "row_digests": row_digests(uow, rectification=[r.id])})
     doc = show(store, item_id)
     doc["changed"] = new != old
     return doc
@@ -172,7 +175,7 @@ def close(store: Store, item_id: int, *, feedback: str, on_date: date) -> dict[s
         r.status, r.feedback, r.closed_on, r.updated_at = "closed", feedback, on_date, now()
         uow.session.add(r)
         uow.audit("rectify.close", {"id": r.id, "org": r.org_code, "old": old, "new": _snapshot(r),
-                                    "late": on_date > r.due})
+                                    "late": on_date > r.due, "row_digests": row_digests(uow, rectification=[r.id])})
     return show(store, item_id)
 
 

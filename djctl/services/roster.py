@@ -13,6 +13,7 @@ from djctl.errors import DjctlError, InputError, Problem
 from djctl.io.roster_xlsx import BRANCH_SHEET, UNIT_SHEET, read_roster
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256, find_import
 from djctl.store.audit import actor
+from djctl.store.content import row_digests
 from djctl.store.engine import Store, now
 from djctl.store.tables import Branch, ImportFile, TierChange, Unit
 
@@ -70,12 +71,14 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
             raise _Abort(report)
         t = now()
         when = on_date or date.today()
+        written: dict[str, list[Any]] = {"unit": [], "branch": [], "tier_change": []}  # rows for the audit digests
         for u in units:
             values = {"name": u.name, "kind": u.kind, "group_name": u.group, "secretary": u.secretary,
                       "members": u.members, "active_from": u.active_from, "active_to": u.active_to}
             old = existing_units.get(u.code)
             if old is None:
-                s.add(Unit(code=u.code, updated_at=t, **values))
+                written["unit"].append(Unit(code=u.code, updated_at=t, **values))
+                s.add(written["unit"][-1])
                 report.added_units.append(u.code)
                 continue
             diff = {k: [_jsonable(getattr(old, k)), _jsonable(v)] for k, v in values.items() if getattr(old, k) != v}
@@ -84,6 +87,7 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
                     setattr(old, k, v)
                 old.updated_at = t
                 s.add(old)
+                written["unit"].append(old)
                 report.changed_units[u.code] = diff
         for code, old in sorted(existing_units.items()):
             if code not in file_units and (old.active_to is None or old.active_to >= when):
@@ -92,6 +96,7 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
                     old.active_to = when - timedelta(days=1)  # active_to is the last active day (inclusive)
                     old.updated_at = t
                     s.add(old)
+                    written["unit"].append(old)
                     report.deactivated_units.append(code)
         s.flush()
         file_branches = {b.code for b in branches}
@@ -100,9 +105,12 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
                       "tier_date": b.tier_date}
             old = existing_branches.get(b.code)
             if old is None:
-                s.add(Branch(code=b.code, updated_at=t, active=True, **values))
-                s.add(TierChange(branch_code=b.code, from_tier=None, to_tier=b.tier, on_date=b.tier_date or when,
-                                 basis="名册导入", note=path.name, created_at=t))
+                written["branch"].append(Branch(code=b.code, updated_at=t, active=True, **values))
+                written["tier_change"].append(TierChange(branch_code=b.code, from_tier=None, to_tier=b.tier,
+                                                         on_date=b.tier_date or when, basis="名册导入", note=path.name,
+                                                         created_at=t))
+                s.add(written["branch"][-1])
+                s.add(written["tier_change"][-1])
                 report.added_branches.append(b.code)
                 continue
             diff = {k: [_jsonable(getattr(old, k)), _jsonable(v)] for k, v in values.items() if getattr(old, k) != v}
@@ -111,12 +119,15 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
                 old.active = True
             if diff:
                 if "tier" in diff:
-                    s.add(TierChange(branch_code=b.code, from_tier=old.tier, to_tier=b.tier, on_date=b.tier_date or when,
-                                     basis="名册导入", note=path.name, created_at=t))
+                    written["tier_change"].append(TierChange(branch_code=b.code, from_tier=old.tier, to_tier=b.tier,
+                                                             on_date=b.tier_date or when, basis="名册导入",
+                                                             note=path.name, created_at=t))
+                    s.add(written["tier_change"][-1])
                 for k, v in values.items():
                     setattr(old, k, v)
                 old.updated_at = t
                 s.add(old)
+                written["branch"].append(old)
                 report.changed_branches[b.code] = diff
         for code, old in sorted(existing_branches.items()):
             if code not in file_branches and old.active:
@@ -125,6 +136,7 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
                     old.active = False
                     old.updated_at = t
                     s.add(old)
+                    written["branch"].append(old)
                     report.deactivated_branches.append(code)
         if dry_run:
             result.status = VALID
@@ -140,7 +152,8 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
                                  "branches": {"added": report.added_branches, "changed": report.changed_branches,
                                               "deactivated": report.deactivated_branches},
                                  "rows": [[u.code, u.name, u.kind, u.group, u.members] for u in units]
-                                 + [[b.code, b.name, b.unit_code, b.members, b.tier] for b in branches]})
+                                 + [[b.code, b.name, b.unit_code, b.members, b.tier] for b in branches],
+                                 "row_digests": row_digests(uow, **{k: [r.id for r in v] for k, v in written.items()})})
     return report
 
 

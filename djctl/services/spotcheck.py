@@ -286,6 +286,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
 
     # every task found false becomes a rectification item (deadline counted from the import date)
     from djctl.services.rectify import add_rectification
+    from djctl.store.content import row_digests
 
     due = on_date + timedelta(days=scheme.lookback.rectify_days)
     created, kept, false_tasks = [], [], []
@@ -323,7 +324,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         "replaced_report": old.id if old else None, "rows": len(rows), "rows_sha256": rows_digest(rows),
         "verified_total_x100": sum(v for _, v, _, _, _ in rows), "deduction_x100": deduction,
         "false_tasks": false_tasks, "rectifications": created, "rectifications_kept": kept,
-        "rectification_due": due.isoformat()})
+        "rectification_due": due.isoformat(), "row_digests": row_digests(uow, rectification=created)})
     result.extra.update({"false_tasks": false_tasks, "deduction": float(from_x100(deduction)),
                          "rectifications": created})
     notes = []

@@ -21,6 +21,7 @@ from djctl.domain.tiers import TIERS, movements, normalize_tier, steps_up, tier_
 from djctl.errors import DjctlError, InputError, Problem
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256, find_import
 from djctl.store.audit import actor
+from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, ImportFile, TierChange, Unit
 
@@ -61,6 +62,7 @@ class TierChangeResult:
     change_id: int | None = None
     note: str = ""
     forced: bool = False
+    branch_id: int | None = None  # the branch row changed (for the caller's audit digests)
 
     def to_json(self) -> dict[str, Any]:
         return {"branch": self.branch, "name": self.name, "from": self.from_tier, "to": self.to_tier,
@@ -123,11 +125,12 @@ def change_tier(uow: UnitOfWork, branch_code: str, to_tier: str, on_date: date, 
     branch.tier, branch.tier_date, branch.updated_at = to_tier, on_date, t
     s.add(branch)
     s.flush()
-    result.changed, result.change_id = True, row.id
+    result.changed, result.change_id, result.branch_id = True, row.id, branch.id
     if audit:
         uow.audit("tier.set", {"branch": branch.code, "from": result.from_tier, "to": to_tier,
                                "date": on_date.isoformat(), "basis": basis, "note": note, "source_ref": source_ref,
-                               "forced": force, "tier_change_id": row.id})
+                               "forced": force, "tier_change_id": row.id,
+                               "row_digests": row_digests(uow, branch=[branch.id], tier_change=[row.id])})
     return result
 
 
@@ -218,9 +221,11 @@ def import_tiers(store: Store, path: Path, *, dry_run: bool = False) -> FileResu
                 s.add(row)
             result.status = IMPORTED
             uow.audit("tier.import", {"file": path.name, "sha256": result.sha256, "import_id": imp.id,
-                                      "rows": result.rows, "same": same,
+                                      "rows": result.rows, "same": same, "period": imp.period,
                                       "changes": [[c.branch, c.from_tier, c.to_tier, c.on_date.isoformat(), c.note,
-                                                   c.forced, c.change_id] for c in changes]})
+                                                   c.forced, c.change_id] for c in changes],
+                                      "row_digests": row_digests(uow, branch=[c.branch_id for c in changes],
+                                                                 tier_change=[c.change_id for c in changes])})
     except _Rollback:
         pass
     except InputError as exc:

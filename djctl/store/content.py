@@ -21,22 +21,38 @@ same transaction, and the checker recomputes the same functions over the whole s
 Rows that no event covers are only a finding when every event in the chain is of a kind djctl writes:
 a store with events of other kinds (crafted by tests, or written by another program) may have written
 them legitimately, so they are listed as unverified instead.
+
+The small tables are covered too:
+
+- `unit`, `branch`, `tier_change`, `rectification`: every event that writes such rows carries
+  `row_digests` = {table: [[id, code, digest], ...]} (`row_digests(uow, unit=ids, ...)`, after the
+  write): a per-row digest of the content columns (ROW_COLUMNS). The checker replays the events in seq
+  order; the latest event that wrote a row vouches for it. Events that carry the content itself vouch
+  for it field by field (`tier.set`, `rectify.*`, the tier changes of `tier.import` and of a look-back's
+  rebound). Events written by a djctl before `row_digests` (no such key) name rows without their content:
+  those rows are listed as `not_covered`, never as findings.
+- `negative_entry`: `negative.build` carries the entries and their ids; `scheme`: `scheme.set` carries
+  the TOML text; `import_file`: every import event carries its id, file name, SHA-256 and what it was
+  for, and the replacements say which files went inactive.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
 
-from djctl.store.audit import AUDIT, rows_digest
-from djctl.store.tables import (Adjustment, CheckReport, CheckScore, Draw, DrawEntry, ImportFile, LookbackResult,
-                                SelfReport, SelfScore, Task, TaskList, Vote)
+from djctl.store.audit import AUDIT, canonical, rows_digest
+from djctl.store.tables import (Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
+                                LookbackResult, NegativeEntry, Rectification, Scheme, SelfReport, SelfScore, Task,
+                                TaskList, TierChange, Unit, Vote)
 
 # --------------------------------------------------------------------------- digest definitions
 
@@ -114,6 +130,63 @@ def vote_rows(conn, import_id: int) -> list[list]:
     return [list(r) for r in _rows(conn, VOTE, "import_id", import_id, VOTE_COLUMNS)]
 
 
+# --------------------------------------------------------------------------- row digests of the small tables
+
+#: The payload key of the per-row digests (see the module docstring).
+ROW_DIGESTS = "row_digests"
+#: Content columns of each row digest. Bookkeeping timestamps (`updated_at`) are left out; a
+#: rectification's `created_at` is in, because the quarterly materials list the items created by a day.
+ROW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "unit": ("code", "name", "kind", "group_name", "secretary", "members", "active_from", "active_to"),
+    "branch": ("code", "name", "unit_code", "members", "tier", "tier_date", "active"),
+    "tier_change": ("branch_code", "from_tier", "to_tier", "on_date", "basis", "note", "source_ref"),
+    "rectification": ("org_code", "org_kind", "problem", "source", "source_ref", "due", "status", "feedback",
+                      "closed_on", "created_at"),
+}
+#: The column that names a row in the payload and in findings (its code, or its organization's code).
+ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code"}
+ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification}
+ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项"}
+_IN_CHUNK = 500
+
+
+def _plain(v: Any) -> Any:
+    """A column value as it goes into a row digest: dates and times as ISO text (times in UTC)."""
+    if isinstance(v, datetime):
+        return (v if v.tzinfo else v.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
+
+
+def row_digest(values: Iterable[Any]) -> str:
+    """Digest of one row's content columns: SHA-256 of their canonical JSON, first 32 hex digits (128 bits)."""
+    return hashlib.sha256(canonical([_plain(v) for v in values]).encode("utf-8")).hexdigest()[:32]
+
+
+def row_digests(uow, **ids: Iterable[int | None]) -> dict[str, list[list]]:
+    """The `row_digests` payload entry for the rows a write just made or changed, read back from the store.
+
+    `row_digests(uow, branch=[3], tier_change=[17])` -> {"branch": [[3, "B003", "…"]], "tier_change": [...]}.
+    Call it right before `uow.audit(...)`, after every change of those rows (it flushes the session).
+    """
+    uow.session.flush()
+    out: dict[str, list[list]] = {}
+    for name, wanted in ids.items():
+        want = sorted({int(i) for i in wanted if i is not None})
+        if not want:
+            continue
+        t = ROW_MODELS[name].__table__
+        cols = [t.c[c] for c in ROW_COLUMNS[name]]
+        rows: list[list] = []
+        for i in range(0, len(want), _IN_CHUNK):
+            q = (select(t.c.id, t.c[ROW_LABEL[name]], *cols).where(t.c.id.in_(want[i:i + _IN_CHUNK]))
+                 .order_by(t.c.id))
+            rows.extend([r[0], r[1], row_digest(r[2:])] for r in uow.conn.execute(q))
+        out[name] = rows
+    return out
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -147,6 +220,8 @@ class ContentResult:
     unverified: list[ContentProblem] = field(default_factory=list)
     unknown_actions: list[str] = field(default_factory=list)
     more: int = 0  # problems beyond MAX_PROBLEMS, counted but not listed
+    # rows whose events an older djctl wrote without their content (no `row_digests`): not checked, no finding
+    not_covered: list[ContentProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -155,7 +230,8 @@ class ContentResult:
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "rows": self.rows,
                 "problems": [p.to_json() for p in self.problems], "more_problems": self.more,
-                "unverified": [p.to_json() for p in self.unverified], "unknown_actions": self.unknown_actions}
+                "unverified": [p.to_json() for p in self.unverified], "unknown_actions": self.unknown_actions,
+                "not_covered": [p.to_json() for p in self.not_covered]}
 
 
 def _ids(ids: list[int]) -> str:
@@ -176,12 +252,34 @@ class _Event:
     seq: int
     action: str
     doc: dict[str, Any]
+    actor: str = ""
+
+
+@dataclass
+class _Expect:
+    """What the latest event that wrote a small-table row says about it: a digest, some fields, or nothing."""
+
+    ev: _Event
+    label: Any
+    digest: str | None = None
+    fields: dict[str, Any] | None = None
+
+
+#: Events that write unit, branch, tier_change or rectification rows.
+ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
+               "rectify.update", "rectify.close")
+#: Import events -> import_file.kind.
+IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
+                "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",
+                "adjust.import": "adjust"}
+ROSTER_BASIS = "名册导入"
 
 
 class _Checker:
     def __init__(self, conn) -> None:
         self.conn = conn
         self.result = ContentResult()
+        self._seen: set[int] = set()
         actions = [a for (a,) in conn.execute(select(AUDIT.c.action).distinct())]
         self.result.unknown_actions = sorted(a for a in actions if a.split(".", 1)[0] not in KNOWN_FAMILIES)
         self.strict_coverage = not self.result.unknown_actions
@@ -205,17 +303,18 @@ class _Checker:
             self.result.unverified.append(ContentProblem(table, ids, msg))
 
     def events(self, *actions: str) -> list[_Event]:
-        q = (select(AUDIT.c.seq, AUDIT.c.action, AUDIT.c.payload).where(AUDIT.c.action.in_(actions))
+        q = (select(AUDIT.c.seq, AUDIT.c.action, AUDIT.c.payload, AUDIT.c.actor).where(AUDIT.c.action.in_(actions))
              .order_by(AUDIT.c.seq))
         out = []
-        for seq, action, payload in self.conn.execute(q):
+        for seq, action, payload, who in self.conn.execute(q):
             try:
                 doc = json.loads(payload)
             except ValueError:
                 continue  # the chain check names it
             if isinstance(doc, dict):
-                out.append(_Event(seq, action, doc))
-        self.result.events += len(out)
+                out.append(_Event(seq, action, doc, who))
+                self._seen.add(seq)
+        self.result.events = len(self._seen)
         return out
 
     def table(self, model, columns: tuple[str, ...], *order) -> Iterator[Any]:
@@ -292,6 +391,10 @@ class _Checker:
         self.votes()
         self.lookbacks()
         self.adjustments()
+        self.import_files()
+        self.small_tables()
+        self.negative_entries()
+        self.schemes()
         self.result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))  # stable: by event, then as found
         return self.result
 
@@ -351,34 +454,20 @@ class _Checker:
                 self.bad(ev, "task", [rid], f"任务「{code}」为（{name}，{x100 / 100:g} 分，{dim}），"
                                             f"写入时为（{w[1]}，{w[2]} 分，{w[3]}）")
 
-    def _imports(self) -> dict[int, Any]:
-        if not hasattr(self, "_import_rows"):
-            self._import_rows = {r.id: r for r in self.table(ImportFile, ("kind", "sha256"))}
-        return self._import_rows
-
-    def _import_file(self, ev: _Event, kind: str) -> None:
-        imp_id = ev.doc.get("import_id")
-        if not isinstance(imp_id, int):
-            return
-        imp = self._imports().get(imp_id)
-        if imp is None:
-            self.bad(ev, "import_file", [imp_id], "导入文件记录已被删除")
-        elif imp.kind != kind or ("sha256" in ev.doc and imp.sha256 != ev.doc["sha256"]):
-            self.bad(ev, "import_file", [imp_id], f"导入文件记录（{imp.kind}，{imp.sha256[:12]}…）与写入时"
-                                                   f"（{kind}，{str(ev.doc.get('sha256'))[:12]}…）不符")
-
     def _reports(self, model, table: str, events: list[_Event], replaced: dict[int, _Event],
-                 columns: tuple[tuple[str, str], ...], what: str, kind: str,
-                 superseded: set[int] | None = None) -> tuple[dict[int, _Event], set[int]]:
+                 columns: tuple[tuple[str, str], ...], what: str,
+                 superseded: set[int] | None = None,
+                 optional: tuple[tuple[str, str], ...] = ()) -> tuple[dict[int, _Event], set[int]]:
+        """`optional`: columns compared only where the row has a value (NULL: filled in by nothing yet)."""
         reports = self.by_id(events, "report_id", table)
         present: set[int] = set()
-        for r in self.table(model, ("active", *(col for col, _ in columns))):
+        for r in self.table(model, ("active", *(col for col, _ in columns + optional))):
             present.add(r.id)
             ev = reports.get(r.id)
             if ev is None:
                 self.uncovered(table, r.id, what)
                 continue
-            for col, key in columns:
+            for col, key in columns + tuple(o for o in optional if getattr(r, o[0]) is not None):
                 if key in ev.doc and getattr(r, col) != ev.doc[key]:
                     self.bad(ev, table, [r.id], f"{col} 为「{getattr(r, col)}」，写入时为「{ev.doc[key]}」")
             later = replaced.get(r.id)
@@ -387,16 +476,16 @@ class _Checker:
                 self.bad(later or ev, table, [r.id], _active_msg(r.active, want_active, later))
         for rid in sorted(set(reports) - present):
             self.bad(reports[rid], table, [rid], f"{what}已被删除")
-        for ev in events:
-            self._import_file(ev, kind)
         return reports, present
 
     def selfeval(self, superseded: set[int]) -> None:
         events = self.events("selfeval.import")
         replaced = {ev.doc["replaced_report"]: ev for ev in events if isinstance(ev.doc.get("replaced_report"), int)}
         cols = (("unit_code", "unit"), ("month", "month"), ("import_id", "import_id"))
-        reports, present = self._reports(SelfReport, "self_report", events, replaced, cols, "自评记录", "selfeval",
-                                         superseded)
+        # the stored total (migration 0002; scores read it) against the import's total: the rows against their
+        # digest in the bulk check below, so the total and the rows agree as well
+        reports, present = self._reports(SelfReport, "self_report", events, replaced, cols, "自评记录", superseded,
+                                         optional=(("total_x100", "self_total_x100"),))
         self.bulk(SELF_SCORE, "report_id", SELF_SCORE_COLUMNS, reports, present, "自评记录", "rows_sha256", "rows")
 
     def checks(self) -> None:
@@ -404,7 +493,7 @@ class _Checker:
         replaced = {ev.doc["replaced_report"]: ev for ev in events if isinstance(ev.doc.get("replaced_report"), int)}
         cols = (("unit_code", "unit"), ("month", "month"), ("import_id", "import_id"), ("draw_id", "draw_id"),
                 ("self_report_id", "self_report_id"))
-        reports, present = self._reports(CheckReport, "check_report", events, replaced, cols, "核查记录", "check")
+        reports, present = self._reports(CheckReport, "check_report", events, replaced, cols, "核查记录")
         self.bulk(CHECK_SCORE, "report_id", CHECK_SCORE_COLUMNS, reports, present, "核查记录", "rows_sha256", "rows")
 
     def draws(self) -> None:
@@ -444,7 +533,6 @@ class _Checker:
         imports = self.by_id(events, "import_id", "vote")
         replaced: dict[int, _Event] = {}
         for ev in events:
-            self._import_file(ev, "votes")
             for old in ev.doc.get("replaced") or []:
                 if isinstance(old, dict) and isinstance(old.get("import_id"), int):
                     replaced[old["import_id"]] = ev
@@ -485,7 +573,6 @@ class _Checker:
         imports = self.by_id(events, "import_id", "lookback_result")
         replaced: dict[int, _Event] = {}
         for ev in events:
-            self._import_file(ev, "lookback")
             for old in ev.doc.get("replaced_imports") or []:
                 if isinstance(old, int):
                     replaced[old] = ev
@@ -545,6 +632,290 @@ class _Checker:
                 self.bad(rev, "adjustment", [a.id], f"撤销原因为「{a.revoke_reason}」，撤销时为「{rev.doc.get('reason')}」")
         for aid in sorted(set(items) - present):
             self.bad(items[aid][0], "adjustment", [aid], "加减分项已被删除")
+
+    # ---- import files
+
+    def import_files(self) -> None:
+        """Every import_file row against the import event that wrote it and the events that replaced it."""
+        want: dict[int, tuple[_Event, dict[str, Any]]] = {}
+        state: dict[int, list[Any]] = {}  # import id -> [active, replaced_by, event that set them]
+        report_import: dict[tuple[str, int], int] = {}
+        for full in self.events(*IMPORT_KINDS, "tasks.set"):
+            d = full.doc
+            ev = _Event(full.seq, full.action, {}, full.actor)  # kept per import file: without its payload
+            if ev.action == "tasks.set":  # reports of a replaced task list go to history with their files
+                for item in d.get("superseded_reports") or []:
+                    iid = report_import.get(("selfeval", item[1])) if isinstance(item, list) and len(item) == 2 else None
+                    if iid in state and state[iid][0]:
+                        state[iid][:] = [False, state[iid][1], ev]
+                continue
+            iid = d.get("import_id")
+            if not isinstance(iid, int):
+                continue
+            if iid in want:
+                self.bad(ev, "import_file", [iid], f"第 {want[iid][0].seq} 号事件已写入过这条记录，不应再次写入（审计事件被复制）")
+                continue
+            want[iid] = (ev, _import_fields(full))
+            state[iid] = [True, None, ev]
+            family = ev.action.split(".", 1)[0]
+            replaced: list[Any] = []
+            if family in ("selfeval", "check"):
+                if isinstance(d.get("report_id"), int):
+                    report_import[(family, d["report_id"])] = iid
+                old = d.get("replaced_report")
+                replaced = [report_import.get((family, old))] if isinstance(old, int) else []
+            elif family == "votes":
+                replaced = [o.get("import_id") for o in d.get("replaced") or [] if isinstance(o, dict)]
+            elif family == "lookback":
+                replaced = list(d.get("replaced_imports") or [])
+            for old_id in replaced:
+                if isinstance(old_id, int) and old_id in state:
+                    state[old_id][:] = [False, iid, ev]
+        present: set[int] = set()
+        for r in self.table(ImportFile, ("kind", "path", "sha256", "subject", "period", "rows", "active",
+                                         "replaced_by", "actor")):
+            present.add(r.id)
+            got = want.get(r.id)
+            if got is None:
+                self.uncovered("import_file", r.id, "导入文件记录")
+                continue
+            ev, fields = got
+            have = {"kind": r.kind, "file": _file_name(r.path), "sha256": r.sha256, "subject": r.subject,
+                    "period": r.period, "rows": r.rows}
+            diffs = [f"{k} 为「{have[k]}」，导入时为「{v}」" for k, v in fields.items() if have[k] != v]
+            if ev.actor and r.actor != ev.actor:
+                diffs.append(f"actor 为「{r.actor}」，导入时为「{ev.actor}」")
+            if diffs:
+                self.bad(ev, "import_file", [r.id], "导入文件记录的 " + "；".join(diffs))
+            active, replaced_by, by = state[r.id]
+            if bool(r.active) != active or r.replaced_by != replaced_by:
+                now = f"{'有效' if r.active else '无效'}、replaced_by={r.replaced_by}"
+                then = f"{'有效' if active else '无效'}、replaced_by={replaced_by}"
+                self.bad(by, "import_file", [r.id], f"导入文件记录为{now}，按导入和替换事件应为{then}")
+        for iid in sorted(set(want) - present):
+            self.bad(want[iid][0], "import_file", [iid], "导入文件记录已被删除")
+
+    # ---- unit, branch, tier_change, rectification
+
+    def small_tables(self) -> None:
+        """Replay the events that wrote unit, branch, tier_change and rectification rows, then compare."""
+        exp: dict[str, dict[int, _Expect]] = {name: {} for name in ROW_MODELS}
+        ids_by_code: dict[str, dict[Any, int]] = {"unit": {}, "branch": {}}
+        legacy_codes: set[str] = set()  # unit / branch codes an older djctl wrote (no row digests)
+        legacy_roster_tiers: set[str] = set()  # branch codes whose 名册导入 tier changes an older djctl wrote
+
+        def put(name: str, rid: Any, e: _Expect) -> None:
+            if isinstance(rid, int):
+                exp[name][rid] = e
+                if name in ids_by_code:
+                    ids_by_code[name][e.label] = rid
+
+        def legacy_touch(ev: _Event, codes: Iterable[Any], names: tuple[str, ...] = ("unit", "branch")) -> None:
+            for code in codes:
+                for name in names:
+                    rid = ids_by_code[name].get(code)
+                    if rid is not None:
+                        exp[name][rid] = _Expect(ev, code)  # rewritten without its content: not covered now
+
+        for ev in self.events(*ROW_WRITERS):
+            d = ev.doc
+            digests = d.get(ROW_DIGESTS)
+            if isinstance(digests, dict):
+                for name, entries in digests.items():
+                    if name not in exp or not isinstance(entries, list):
+                        continue
+                    for entry in entries:
+                        if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], str):
+                            put(name, entry[0], _Expect(ev, entry[1], digest=entry[2]))
+                continue
+            # an event written before row digests: what its payload says, field by field
+            a = ev.action
+            if a == "org.import":
+                units, branches = d.get("units") or {}, d.get("branches") or {}
+                legacy_codes.update(r[0] for r in d.get("rows") or [] if isinstance(r, list) and r)
+                for part in (units, branches):
+                    legacy_codes.update(_codes(part.get("deactivated")))
+                    legacy_touch(ev, _codes(part.get("added")) + _codes(part.get("changed"))
+                                 + _codes(part.get("deactivated")))
+                changed = branches.get("changed") if isinstance(branches.get("changed"), dict) else {}
+                legacy_roster_tiers.update(_codes(branches.get("added")))
+                legacy_roster_tiers.update(c for c, diff in changed.items() if isinstance(diff, dict) and "tier" in diff)
+            elif a == "tier.set":
+                put("tier_change", d.get("tier_change_id"), _Expect(ev, d.get("branch"), fields={
+                    "branch_code": d.get("branch"), "from_tier": d.get("from"), "to_tier": d.get("to"),
+                    "on_date": d.get("date"), "basis": d.get("basis"), "note": d.get("note"),
+                    "source_ref": d.get("source_ref")}))
+                legacy_touch(ev, [d.get("branch")], ("branch",))
+            elif a == "tier.import":
+                for c in d.get("changes") or []:
+                    if isinstance(c, list) and len(c) >= 7:
+                        put("tier_change", c[6], _Expect(ev, c[0], fields={
+                            "branch_code": c[0], "from_tier": c[1], "to_tier": c[2], "on_date": c[3], "note": c[4]}))
+                        legacy_touch(ev, [c[0]], ("branch",))
+            elif a in ("lookback.import", "check.import"):
+                org, kind = (d.get("branch"), "branch") if a == "lookback.import" else (d.get("unit"), "unit")
+                rebound = d.get("rebound")
+                if isinstance(rebound, dict):
+                    put("tier_change", rebound.get("tier_change_id"), _Expect(ev, org, fields={
+                        "branch_code": org, "from_tier": rebound.get("from"), "to_tier": rebound.get("to"),
+                        "on_date": rebound.get("date")}))
+                    legacy_touch(ev, [org], ("branch",))
+                for rid in d.get("rectifications") or []:
+                    put("rectification", rid, _Expect(ev, org, fields={
+                        "org_code": org, "org_kind": kind, "source": "lookback" if kind == "branch" else "spotcheck",
+                        "due": d.get("rectification_due")}))
+            elif a == "rectify.add":
+                put("rectification", d.get("id"), _Expect(ev, d.get("org"), fields={
+                    "org_code": d.get("org"), "org_kind": d.get("kind"), "problem": d.get("problem"),
+                    "source": d.get("source"), "source_ref": d.get("source_ref"), "due": d.get("due"),
+                    "status": "open", "feedback": "", "closed_on": None}))
+            elif a in ("rectify.update", "rectify.close") and isinstance(d.get("id"), int):
+                new = d.get("new") if isinstance(d.get("new"), dict) else {}
+                before = exp["rectification"].get(d["id"])
+                fields = dict(before.fields or {}) if before is not None else {}
+                fields.update({k: new[k] for k in ("status", "feedback", "closed_on") if k in new})
+                put("rectification", d["id"], _Expect(ev, d.get("org"), fields=fields))
+
+        for name, model in ROW_MODELS.items():
+            columns = ROW_COLUMNS[name]
+            label_col = ROW_LABEL[name]
+            what = ROW_WHAT[name]
+            present: set[int] = set()
+            not_covered: list[int] = []
+            for r in self.table(model, columns):
+                present.add(r.id)
+                e = exp[name].get(r.id)
+                label = getattr(r, label_col)
+                if e is None:
+                    if (name in ("unit", "branch") and label in legacy_codes) or (
+                            name == "tier_change" and r.basis == ROSTER_BASIS and label in legacy_roster_tiers):
+                        not_covered.append(r.id)
+                    else:
+                        self.uncovered(name, r.id, f"{what}（{label}）")
+                elif e.digest is not None:
+                    if row_digest(getattr(r, c) for c in columns) != e.digest:
+                        self.bad(e.ev, name, [r.id], f"{what}「{label}」的内容与写入时的摘要不符（被改动）")
+                elif e.fields:
+                    diffs = [f"{c} 为「{_plain(getattr(r, c))}」，写入时为「{v}」" for c, v in e.fields.items()
+                             if _plain(getattr(r, c)) != v]
+                    if diffs:
+                        self.bad(e.ev, name, [r.id], f"{what}「{label}」的" + "；".join(diffs))
+                else:
+                    not_covered.append(r.id)
+            for rid in sorted(set(exp[name]) - present):
+                e = exp[name][rid]
+                self.bad(e.ev, name, [rid], f"{what}「{e.label}」已被删除")
+            if not_covered:
+                self.result.not_covered.append(ContentProblem(
+                    name, not_covered, f"这 {len(not_covered)} 行由旧版 djctl 写入，审计事件中没有其内容摘要，未核对"))
+
+    # ---- negative list, scheme
+
+    def negative_entries(self) -> None:
+        entries: dict[int, tuple[_Event, list]] = {}
+        replaced: dict[int, _Event] = {}
+        for ev in self.events("negative.build"):
+            ids, rows = ev.doc.get("ids"), ev.doc.get("entries")
+            if isinstance(ids, list) and isinstance(rows, list) and len(ids) == len(rows):
+                for rid, row in zip(ids, rows):
+                    if isinstance(rid, int) and isinstance(row, list):
+                        entries[rid] = (ev, row)
+            for old in ev.doc.get("replaced") or []:
+                if isinstance(old, int):
+                    replaced[old] = ev
+        present: set[int] = set()
+        for r in self.table(NegativeEntry, ("year", "org_code", "org_kind", "reasons", "active")):
+            present.add(r.id)
+            got = entries.get(r.id)
+            if got is None:
+                self.uncovered("negative_entry", r.id, f"负面清单条目（{r.org_code}）")
+                continue
+            ev, want = got
+            try:
+                reasons = json.loads(r.reasons)
+            except (TypeError, ValueError):
+                reasons = r.reasons
+            diffs = []
+            if [r.org_kind, r.org_code] != want[:2]:
+                diffs.append(f"组织为「{r.org_code}」（{r.org_kind}），生成时为「{_at(want, 1)}」（{_at(want, 0)}）")
+            if r.year != ev.doc.get("year"):
+                diffs.append(f"年度为 {r.year}，生成时为 {ev.doc.get('year')}")
+            if reasons != _at(want, 2):
+                n_have = len(reasons) if isinstance(reasons, list) else "?"
+                n_want = len(want[2]) if isinstance(_at(want, 2), list) else "?"
+                diffs.append(f"列入原因与生成时不符（现 {n_have} 条，生成时 {n_want} 条）")
+            if diffs:
+                self.bad(ev, "negative_entry", [r.id], f"负面清单条目「{r.org_code}」的" + "；".join(diffs))
+            later = replaced.get(r.id)
+            want_active = later is None or later.seq < ev.seq
+            if bool(r.active) != want_active:
+                self.bad(later or ev, "negative_entry", [r.id], _active_msg(r.active, want_active, later))
+        for rid in sorted(set(entries) - present):
+            ev, want = entries[rid]
+            self.bad(ev, "negative_entry", [rid], f"{ev.doc.get('year')} 年负面清单中「{_at(want, 1)}」的条目已被删除")
+
+    def schemes(self) -> None:
+        latest: dict[int, _Event] = {}
+        for ev in self.events("scheme.set"):
+            if isinstance(ev.doc.get("year"), int):
+                latest[ev.doc["year"]] = ev
+        years: set[int] = set()
+        for r in self.table(Scheme, ("year", "toml", "sha256")):
+            years.add(r.year)
+            ev = latest.get(r.year)
+            if ev is None:
+                self.uncovered("scheme", r.id, f"{r.year} 年度考核方案")
+            elif r.toml != ev.doc.get("toml") or r.sha256 != ev.doc.get("sha256"):
+                self.bad(ev, "scheme", [r.id], f"{r.year} 年度考核方案的文本或摘要与写入时不符（方案被改动）")
+        for year in sorted(set(latest) - years):
+            self.bad(latest[year], "scheme", [], f"{year} 年度考核方案已被删除")
+
+
+def _at(items: list, i: int) -> Any:
+    return items[i] if len(items) > i else None
+
+
+def _codes(value: Any) -> list[Any]:
+    """Codes of a roster payload part: a list of codes or a {code: diff} dict."""
+    if isinstance(value, dict):
+        return list(value)
+    return list(value) if isinstance(value, list) else []
+
+
+def _file_name(path: str) -> str:
+    return re.split(r"[\\/]", path or "")[-1]
+
+
+def _import_fields(ev: _Event) -> dict[str, Any]:
+    """The import_file columns an import event fixes (only those its payload says for sure)."""
+    d = ev.doc
+    family = ev.action.split(".", 1)[0]
+    out: dict[str, Any] = {"kind": IMPORT_KINDS[ev.action]}
+    if isinstance(d.get("file"), str):
+        out["file"] = d["file"]
+    if isinstance(d.get("sha256"), str):
+        out["sha256"] = d["sha256"]
+    if family in ("selfeval", "check"):
+        out.update(subject=d.get("unit"), period=d.get("month"))
+    elif family == "lookback":
+        out["subject"] = d.get("branch")
+    else:
+        out["subject"] = ""
+    if family == "votes" and isinstance(d.get("year"), int):
+        out["period"] = str(d["year"])
+    elif family == "org":
+        out["period"] = ""
+    elif family == "adjust" and isinstance(d.get("rows"), list):
+        years = {r[1] for r in d["rows"] if isinstance(r, list) and len(r) > 1}
+        out["period"] = str(years.pop()) if len(years) == 1 else ""
+    elif family in ("tier", "lookback") and isinstance(d.get("period"), str):  # written with row digests
+        out["period"] = d["period"]
+    rows = d.get("rows")
+    if isinstance(rows, list):
+        out["rows"] = len(rows)
+    elif isinstance(rows, int) and not isinstance(rows, bool):
+        out["rows"] = rows
+    return out
 
 
 def _x100(points: Any) -> int | None:
