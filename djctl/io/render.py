@@ -49,7 +49,10 @@ prints it as is; autoescape is on, so a string made in the template itself is HT
 ``|md_cell`` in table cells (newlines become ``<br>``) and ``|md_br`` in paragraphs (hard breaks). HTML
 is autoescaped; ``|nl2br`` keeps line breaks. In Word, ``{{p body }}`` is the laid-out sections plus the
 附件说明, ``{{p attachments_body }}`` the attachments, each on a new page; the Word styles used are
-named in `DOCX_STYLES` (built into official.docx by scripts/make_docx_templates.py).
+named in `DOCX_STYLES` (built into official.docx by scripts/make_docx_templates.py). Tables stand in
+``body`` as one placeholder paragraph each and are written into the saved document after rendering
+(a template places ``body``; it cannot edit the tables' XML), so a table of thousands of rows costs
+time and memory in proportion to its size; a user template's output budget covers the tables it places.
 """
 
 from __future__ import annotations
@@ -257,13 +260,27 @@ def _table(t: Mapping[str, Any], counter: dict[str, int]) -> dict[str, Any]:
     width = len(columns) or max((len(r) for r in raw_rows), default=0)
     raw_rows = [r + [None] * (width - len(r)) for r in raw_rows]
     out = {str(k): _plain(v) for k, v in t.items() if k not in ("columns", "rows")}
+    # A string cell reads the same in text and in the xlsx; equal strings (scores, groups) are cleaned once.
+    texts: dict[str, str] = {}
+
+    def text(v: Any) -> str:
+        if type(v) is str:
+            s = texts.get(v)
+            if s is None:
+                s = texts[v] = clean_text(v)
+            return s
+        return cell_text(v)
+
+    def value(v: Any) -> Any:
+        return text(v) if type(v) is str else _xlsx_value(v)
+
     out.update({
         "number": counter["table"],
         "caption": clean_text(t.get("caption")),
         "columns": columns,
-        "rows": [[cell_text(v) for v in r] for r in raw_rows],
+        "rows": [[text(v) for v in r] for r in raw_rows],
         "note": clean_text(t.get("note")),
-        "values": [[_xlsx_value(v) for v in r] for r in raw_rows],
+        "values": [[value(v) for v in r] for r in raw_rows],
     })
     return out
 
@@ -761,45 +778,78 @@ def make_sandbox(fmt: str, limits: RenderLimits | None = None) -> Any:
         # Autoescape on, but the data arrive Markdown-escaped as Markup (see `_md_context`), so only
         # template literals would be HTML-escaped; macro and loop output stays Markup and passes.
         env = sandbox(limits, autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-        env.filters["md_cell"] = lambda v: Markup(_md_value(v).replace("\n", "<br>"))
-        env.filters["md_br"] = lambda v: Markup(_md_value(v).replace("\n", "  \n"))
+        env.filters["md_cell"] = _md_filter(Markup, "<br>")
+        env.filters["md_br"] = _md_filter(Markup, "  \n")
     elif fmt == "html":
         env = sandbox(limits, autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-        env.filters["nl2br"] = lambda v: Markup("<br>\n".join(_xml_escape(line, quote=True)
-                                                               for line in cell_text(v).split("\n")))
+        env.filters["nl2br"] = _nl2br_filter(Markup)
     else:  # docx: docxtpl turns autoescape on
         env = sandbox(limits, autoescape=True)
     return env
 
 
-def _md_value(value: Any) -> str:
-    from markupsafe import Markup
+def _md_filter(markup: type, newline: str) -> Callable[[Any], Any]:
+    """``|md_cell`` / ``|md_br``: the value Markdown-escaped (unless it is Markup already, as every
+    string of the context is), line breaks written as `newline`. Called once per table cell."""
 
-    return str(value) if isinstance(value, Markup) else md_escape(cell_text(value))
+    def md_filter(value: Any) -> Any:
+        if type(value) is markup:
+            if "\n" not in value:
+                return value
+            text = str(value)
+        else:
+            text = str(value) if isinstance(value, markup) else md_escape(cell_text(value))
+        return markup(text.replace("\n", newline) if "\n" in text else text)
+
+    return md_filter
+
+
+def _nl2br_filter(markup: type) -> Callable[[Any], Any]:
+    """``|nl2br``: HTML-escaped text with ``<br>`` at line breaks. Called once per table cell."""
+
+    def nl2br(value: Any) -> Any:
+        text = cell_text(value)
+        if "\n" not in text:
+            return markup(_xml_escape(text, quote=True))
+        return markup("<br>\n".join(_xml_escape(line, quote=True) for line in text.split("\n")))
+
+    return nl2br
 
 
 def _md_context(value: Any, raw_keys: frozenset[str] = frozenset({"image"})) -> Any:
-    """Every string Markdown-escaped and marked safe; values under `raw_keys` marked safe as they are."""
+    """Every string Markdown-escaped and marked safe; values under `raw_keys` marked safe as they are.
+    Equal strings (scores, groups, grades recur in every table) are escaped once."""
     from markupsafe import Markup
 
-    if isinstance(value, str):
-        return Markup(md_escape(value))
-    if isinstance(value, dict):
-        return {k: (Markup(v) if k in raw_keys and isinstance(v, str) else _md_context(v, raw_keys))
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [_md_context(v, raw_keys) for v in value]
-    return value
+    memo: dict[str, Any] = {}
+
+    def convert(v: Any) -> Any:
+        if isinstance(v, str):
+            out = memo.get(v)
+            if out is None:
+                out = memo[v] = Markup(md_escape(v))
+            return out
+        if isinstance(v, dict):
+            return {k: (Markup(x) if k in raw_keys and isinstance(x, str) else convert(x)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [convert(x) for x in v]
+        return v
+
+    return convert(value)
 
 
 _MD_CHARS = re.compile(r"([\\`*_\[\]<>|#~])")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 _MD_LINE_START = re.compile(r"(?m)^[ \t]*([-+=]|\d{1,9}(?=[.)](?:\s|$)))")
+# Matches wherever one of the three patterns above would: text it misses is returned as it is.
+_MD_ANY = re.compile(r"(?m)[\\`*_\[\]<>|#~&]|^[ \t]*(?:[-+=]|\d{1,9}[.)](?:\s|$))")
 
 
 def md_escape(text: str) -> str:
     """Escape text for Markdown so it reads literally: inline markup characters get a backslash, as
     do a list marker, heading underline or entity at a line start; leading blanks are dropped."""
+    if type(text) is str and _MD_ANY.search(text) is None:
+        return text
     s = _MD_CHARS.sub(r"\\\1", text)
     s = _MD_ENTITY.sub(r"\\&", s)
     s = _MD_LINE_START.sub(lambda m: ("\\" + m.group(1)) if not m.group(1)[0].isdigit() else m.group(1) + "\\", s)
@@ -970,7 +1020,13 @@ def _check_docx_file(tpl: TemplateRef, limits: RenderLimits) -> None:
         raise InputError(f"Word 模板已损坏（{exc}）", path=where) from exc
 
 
-def _render_docx(doc: dict[str, Any], tpl: TemplateRef, limits: RenderLimits) -> bytes:
+def _render_docx(doc: dict[str, Any], tpl: TemplateRef, limits: RenderLimits, *, splice_tables: bool = True) -> bytes:
+    """The Word document. Tables are not laid out through docxtpl: the body carries one placeholder
+    paragraph per table, docxtpl renders the template around it, and the table XML is streamed into
+    the saved package in its place (`_splice_tables`). docxtpl would otherwise re-parse, re-map and
+    re-serialise every table cell (most of the time and memory for a table of thousands of rows).
+    ``splice_tables=False`` keeps the tables inline through docxtpl (the equivalence tests' reference:
+    both ways give the same word/document.xml byte for byte)."""
     from docxtpl import DocxTemplate
     from jinja2.exceptions import SecurityError as JinjaSecurityError
     from markupsafe import Markup
@@ -992,7 +1048,7 @@ def _render_docx(doc: dict[str, Any], tpl: TemplateRef, limits: RenderLimits) ->
     except Exception as exc:
         raise InputError(f"Word 模板无法打开（{type(exc).__name__}）", path=str(tpl.path),
                          hint="请在 Word 中打开并重新保存为 .docx") from exc
-    builder = _DocxBuilder(document)
+    builder = _DocxBuilder(document, splice_tables=splice_tables)
     context = {k: v for k, v in doc.items()}
     context["body"] = Markup(builder.body(doc))
     context["attachments_body"] = Markup(builder.attachments(doc))
@@ -1004,7 +1060,50 @@ def _render_docx(doc: dict[str, Any], tpl: TemplateRef, limits: RenderLimits) ->
         document.core_properties.author = doc["issuer"][:255]
     buf = io.BytesIO()
     docx_tpl.save(buf)
-    return buf.getvalue()
+    if not builder.tables:
+        return buf.getvalue()
+    # A user template's output budget covers the tables it places, as when they were part of its output.
+    allowance = limits.max_output_chars - env.budget.output if tpl.user else None
+    return _splice_tables(buf, builder, allowance)
+
+
+def _splice_tables(package: io.BytesIO, builder: _DocxBuilder, allowance: int | None) -> bytes:
+    """Copy the saved package, writing each table's XML where its placeholder paragraph ended up.
+
+    Every part keeps its name, order, date and compression; a part that holds placeholders is written
+    as a stream (the text around the placeholders, then each table row by row), so a table of any size
+    is never held whole in memory. A placeholder that the template copied twice gets the table twice,
+    as the inline body would have; one the template dropped leaves no table, as before. `allowance`
+    (characters, None for no limit) bounds the table XML written in all.
+    """
+    token = builder.token.encode("ascii")
+    pattern = re.compile(rb"<((?:[\w.-]+:)?)p(?: [^>]*)?><\1r><\1t>" + re.escape(token)
+                         + rb"-(\d+)</\1t></\1r></\1p>")
+    budget = [allowance]
+    out = io.BytesIO()
+    with zipfile.ZipFile(package) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if token not in data:
+                zout.writestr(info, data)
+                continue
+            target = zipfile.ZipInfo(info.filename, info.date_time)
+            target.compress_type = info.compress_type
+            target.external_attr = info.external_attr
+            with zout.open(target, "w") as fh:
+                pos = 0
+                for m in pattern.finditer(data):
+                    number = int(m.group(2))
+                    if not 1 <= number <= len(builder.tables):
+                        continue
+                    fh.write(data[pos:m.start()])
+                    # `w` is bound to the WordprocessingML namespace where the placeholder was written
+                    # without a declaration; anywhere else the table declares it itself.
+                    plain = m.group(0).startswith(b"<w:p><w:r><w:t>")
+                    builder.write_table(fh, number - 1, declare_ns=not plain, budget=budget)
+                    pos = m.end()
+                fh.write(data[pos:])
+    return out.getvalue()
 
 
 class _DocxBuilder:
@@ -1012,12 +1111,19 @@ class _DocxBuilder:
 
     Paragraphs and tables are written as XML that names the styles by id (looked up once), which is
     far quicker than python-docx's per-paragraph style lookup; figures use python-docx's add_picture.
+    With ``splice_tables`` a table becomes a placeholder paragraph in the body (see `_render_docx`)
+    and its XML is written later by `write_table`.
     """
 
-    def __init__(self, document: Any) -> None:
+    def __init__(self, document: Any, *, splice_tables: bool = True) -> None:
+        import secrets
+
         from docx.shared import Mm
 
         self.document = document
+        self.splice_tables = splice_tables
+        self.token = f"djctl-table-{secrets.token_hex(16)}"
+        self.tables: list[tuple[list[str], list[list[str]], int]] = []
         by_name: dict[tuple[str, str], str] = {}
         for el in document.styles.element.findall(_w("style")):
             name_el = el.find(_w("name"))
@@ -1073,16 +1179,19 @@ class _DocxBuilder:
             if a["heading"]:
                 self._para(element, a["heading"], "title")
             self._content(element, a)
-        if len(element) and element[-1].tag == _w("tbl"):
+        if len(element) and (element[-1].tag == _w("tbl") or self._is_placeholder(element[-1])):
             self._para(element, "", "normal")
         return self._xml(element)
+
+    def _is_placeholder(self, p: Any) -> bool:
+        return p.tag == _w("p") and (p.xpath("string(.)") or "").startswith(self.token)
 
     # --- pieces
     def _para(self, element: Any, text: str, key: str, ppr_extra: str = "") -> Any:
         from docx.oxml import parse_xml
 
         sid = self.style_ids.get(key)
-        style = f'<w:pStyle w:val="{_xml_escape(sid, quote=True)}"/>' if sid else ""
+        style = f'<w:pStyle w:val="{_xml_attr(sid)}"/>' if sid else ""
         ppr = f"<w:pPr>{style}{ppr_extra}</w:pPr>" if style or ppr_extra else ""
         p = parse_xml(f'<w:p xmlns:w="{_W_NS}">{ppr}{_runs_xml(text, "")}</w:p>')
         element.append(p)
@@ -1112,24 +1221,71 @@ class _DocxBuilder:
         columns, rows = t["columns"], t["rows"]
         ncols = len(columns) or max((len(r) for r in rows), default=0)
         if ncols:
-            element.append(parse_xml(self._table_xml(columns, rows, ncols)))
+            if self.splice_tables:
+                self.tables.append((columns, rows, ncols))
+                element.append(parse_xml(f'<w:p xmlns:w="{_W_NS}"><w:r><w:t>{self.token}-{len(self.tables)}'
+                                         "</w:t></w:r></w:p>"))
+            else:
+                element.append(parse_xml("".join(self._table_xml(columns, rows, ncols, declare_ns=True,
+                                                                 docxtpl_text=False))))
         if t["note"]:
             self._para(element, t["note"], "table_note")
 
-    def _table_xml(self, columns: list[str], rows: list[list[str]], ncols: int) -> str:
+    def write_table(self, fh: Any, index: int, *, declare_ns: bool, budget: list[int | None]) -> None:
+        """Write spliced table `index` (0-based) to the binary stream `fh`, in pieces of about 256 KB,
+        charging `budget[0]` (characters left, None for no limit)."""
+        columns, rows, ncols = self.tables[index]
+        pending: list[str] = []
+        size = 0
+        for piece in self._table_xml(columns, rows, ncols, declare_ns=declare_ns, docxtpl_text=True):
+            pending.append(piece)
+            size += len(piece)
+            if size >= 1 << 18:
+                self._charge(budget, size)
+                fh.write("".join(pending).encode("utf-8"))
+                pending, size = [], 0
+        self._charge(budget, size)
+        fh.write("".join(pending).encode("utf-8"))
+
+    @staticmethod
+    def _charge(budget: list[int | None], size: int) -> None:
+        if budget[0] is None:
+            return
+        budget[0] -= size
+        if budget[0] < 0:
+            _, limit_exceeded = _sandbox_classes()
+            raise limit_exceeded("输出超过上限（模板放入的表格过多或过大）")
+
+    def _table_xml(self, columns: list[str], rows: list[list[str]], ncols: int, *, declare_ns: bool,
+                   docxtpl_text: bool) -> Iterator[str]:
+        """The table as pieces of XML text: the properties and grid, then one piece per row.
+
+        ``docxtpl_text`` applies what docxtpl's rendering does to all text it renders (``{_{`` becomes
+        ``{{`` and so on), so that a spliced table reads exactly as one rendered through docxtpl."""
         widths_chars = []
         minimums = []
+        measures: dict[str, tuple[int, int]] = {}
         for c in range(ncols):
-            cells = ([columns[c]] if columns else []) + [r[c] for r in rows]
-            widths_chars.append(max((_display_width(x) for x in cells), default=2))
-            minimums.append(max((_unbreakable_width(x) for x in cells), default=2))
+            natural = minimum = None
+            for x in ([columns[c]] if columns else []) + [r[c] for r in rows]:
+                m = measures.get(x)
+                if m is None:
+                    m = measures[x] = (_display_width(x), _unbreakable_width(x))
+                if natural is None:
+                    natural, minimum = m
+                else:
+                    natural = max(natural, m[0])
+                    minimum = max(minimum, m[1])
+            widths_chars.append(2 if natural is None else natural)
+            minimums.append(2 if minimum is None else minimum)
+        del measures
         total_twips = self.text_width * 1440 // 914400
         widths = _column_widths(widths_chars, minimums, total_twips)
         long_text = [w > 24 for w in widths_chars]
         table_style = self.style_ids["table"]
-        parts = [f'<w:tbl xmlns:w="{_W_NS}"><w:tblPr>']
+        parts = [f'<w:tbl xmlns:w="{_W_NS}"><w:tblPr>' if declare_ns else "<w:tbl><w:tblPr>"]
         if table_style:
-            parts.append(f'<w:tblStyle w:val="{_xml_escape(table_style, quote=True)}"/>')
+            parts.append(f'<w:tblStyle w:val="{_xml_attr(table_style)}"/>')
         parts.append(f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>')
         if not table_style:
             parts.append("<w:tblBorders>" + "".join(
@@ -1139,23 +1295,38 @@ class _DocxBuilder:
                      'w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>')
         parts.extend(f'<w:gridCol w:w="{w}"/>' for w in widths)
         parts.append("</w:tblGrid>")
+        head = "".join(parts)
+        yield _docxtpl_text(head) if docxtpl_text else head
         if columns:
-            parts.append(self._row_xml(columns, widths, "table_header", header=True, left=[False] * ncols))
+            row = self._row_xml(columns, widths, "table_header", header=True, left=[False] * ncols, cache={})
+            yield _docxtpl_text(row) if docxtpl_text else row
+        cache: dict[tuple[int, str], str] = {}
         for r in rows:
-            parts.append(self._row_xml(r, widths, "table_text", header=False, left=long_text))
-        parts.append("</w:tbl>")
-        return "".join(parts)
+            row = self._row_xml(r, widths, "table_text", header=False, left=long_text, cache=cache)
+            yield _docxtpl_text(row) if docxtpl_text else row
+        yield "</w:tbl>"
 
-    def _row_xml(self, cells: list[str], widths: list[int], key: str, *, header: bool, left: list[bool]) -> str:
+    def _row_xml(self, cells: list[str], widths: list[int], key: str, *, header: bool, left: list[bool],
+                 cache: dict[tuple[int, str], str]) -> str:
+        """One table row; `cache` keeps each column's cell XML by text (scores and names repeat)."""
         style_id = self.style_ids.get(key)
-        ppr_style = f'<w:pStyle w:val="{_xml_escape(style_id, quote=True)}"/>' if style_id else ""
+        ppr_style = f'<w:pStyle w:val="{_xml_attr(style_id)}"/>' if style_id else ""
         rpr = "" if style_id or not header else "<w:rPr><w:b/></w:rPr>"
-        out = ["<w:tr><w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if header else "") + "</w:trPr>"]
+        out = ["<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header
+               else "<w:tr><w:trPr><w:cantSplit/></w:trPr>"]
+        ncells = len(cells)
         for i, w in enumerate(widths):
-            text = cells[i] if i < len(cells) else ""
-            jc = '<w:jc w:val="left"/>' if left[i] else ""
-            out.append(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
-                       f"<w:p><w:pPr>{ppr_style}{jc}</w:pPr>{_runs_xml(text, rpr)}</w:p></w:tc>")
+            text = cells[i] if i < ncells else ""
+            xml = cache.get((i, text))
+            if xml is None:
+                jc = '<w:jc w:val="left"/>' if left[i] else ""
+                ppr = f"<w:pPr>{ppr_style}{jc}</w:pPr>" if ppr_style or jc else "<w:pPr/>"   # as lxml writes it
+                xml = cache[(i, text)] = (
+                    f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+                    f"<w:p>{ppr}{_runs_xml(text, rpr)}</w:p></w:tc>")
+                if len(cache) > 50_000:
+                    cache.clear()
+            out.append(xml)
         out.append("</w:tr>")
         return "".join(out)
 
@@ -1179,6 +1350,8 @@ def _w(tag: str) -> str:
 def _runs_xml(text: str, rpr: str) -> str:
     if not text:
         return ""
+    if "\n" not in text and "\t" not in text:
+        return f'<w:r>{rpr}<w:t xml:space="preserve">{_xml_escape(text, quote=False)}</w:t></w:r>'
     pieces = []
     for i, line in enumerate(text.split("\n")):
         if i:
@@ -1189,6 +1362,19 @@ def _runs_xml(text: str, rpr: str) -> str:
             if chunk:
                 pieces.append(f'<w:t xml:space="preserve">{_xml_escape(chunk, quote=False)}</w:t>')
     return f"<w:r>{rpr}{''.join(pieces)}</w:r>"
+
+
+def _xml_attr(value: str) -> str:
+    """An attribute value escaped as lxml writes it (so spliced XML matches what docxtpl would save)."""
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
+
+
+def _docxtpl_text(xml: str) -> str:
+    """What docxtpl's `render_xml_part` does to all the XML it renders, besides running Jinja."""
+    if "_" not in xml:
+        return xml
+    return xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
 
 
 _UNIT_TWIPS = 125   # one half-width character of 小四 (12 pt) text, with a little slack
@@ -1215,20 +1401,25 @@ def _column_widths(natural: list[int], minimum: list[int], total: int) -> list[i
     return widths
 
 
+_LATIN_TOKEN = re.compile(r"[0-9A-Za-z.,:%+\-−/]+")
+_WIDE_CHAR = re.compile("[\u2e80-\U0010ffff]")   # counts twice in _display_width (ord > 0x2E7F)
+
+
 def _unbreakable_width(text: str) -> int:
     """Width of the longest piece that must not wrap: a number or Latin word; CJK text may wrap after
     any character, but headers of up to four characters (名次、得分) stay on one line."""
     if not text:
         return 0
-    tokens = re.findall(r"[0-9A-Za-z.,:%+\-−/]+", text)
-    latin = max((len(t) for t in tokens), default=0)
-    cjk = _display_width(text) if _display_width(text) <= 8 else 4
+    latin = max(map(len, _LATIN_TOKEN.findall(text)), default=0)
+    width = _display_width(text)
+    cjk = width if width <= 8 else 4
     return max(latin, cjk)
 
 
 def _display_width(text: str) -> int:
-    longest = max(text.split("\n"), key=len) if text else ""
-    return sum(2 if ord(c) > 0x2E7F else 1 for c in longest)
+    if "\n" in text:
+        text = max(text.split("\n"), key=len)
+    return len(text) + len(_WIDE_CHAR.findall(text))
 
 
 __all__ = [
