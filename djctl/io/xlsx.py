@@ -277,11 +277,17 @@ def put(ws: Any, row: int, column: int, value: Any, **style: Any) -> Any:
     return cell
 
 
+_write_only_cell: Any = None  # openpyxl's WriteOnlyCell, imported on first use (an import per cell doubled its cost)
+
+
 def wo_cell(ws: Any, value: Any, **style: Any) -> Any:
     """A write-only cell; strings are always text, never formulas."""
-    from openpyxl.cell import WriteOnlyCell
+    global _write_only_cell
+    if _write_only_cell is None:
+        from openpyxl.cell import WriteOnlyCell
 
-    cell = WriteOnlyCell(ws, value=cell_value(value))
+        _write_only_cell = WriteOnlyCell
+    cell = _write_only_cell(ws, value=cell_value(value))
     if isinstance(value, str):
         cell.data_type = "s"
     for key, val in style.items():
