@@ -348,16 +348,17 @@ def store_year_djctl(store, cfg: Config) -> int:
                  "actor": who, "created_at": t} for c in codes])
             imports = {s: i for s, i in uow.conn.execute(select(imp_t.c.subject, imp_t.c.id).where(
                 imp_t.c.kind == "selfeval", imp_t.c.period == month, imp_t.c.active == True))}  # noqa: E712
-            totals = [sum(score_x10(i, mi, ti, full10) * 10 for ti, (_, full10) in enumerate(tasks, 1))
+            scores = [[score_x10(i, mi, ti, full10) * 10 for ti, (_, full10) in enumerate(tasks, 1)]
                       for i in range(1, cfg.units + 1)]
+            totals = [sum(unit_scores) for unit_scores in scores]
             uow.conn.execute(rep_t.insert(), [
                 {"unit_code": c, "month": month, "task_list_id": tl.id, "import_id": imports[c], "active": True,
                  "created_at": t, "total_x100": totals[n]} for n, c in enumerate(codes)])
             reports = {u: i for u, i in uow.conn.execute(select(rep_t.c.unit_code, rep_t.c.id).where(
                 rep_t.c.month == month, rep_t.c.active == True))}  # noqa: E712
             report_ids = [reports[c] for c in codes]
-            rows = [(report_ids[i - 1], code, score_x10(i, mi, ti, full10) * 10, NOTES[(i + ti) % len(NOTES)])
-                    for i in range(1, cfg.units + 1) for ti, (code, full10) in enumerate(tasks, 1)]
+            rows = [(report_ids[i - 1], code, scores[i - 1][ti - 1], NOTES[(i + ti) % len(NOTES)])
+                    for i in range(1, cfg.units + 1) for ti, (code, _) in enumerate(tasks, 1)]
             insert_rows(uow.conn, SELF_SCORE, ("report_id", "task_code", "points_x100", "note"), rows)
             uow.audit("bench.selfeval", {"month": month, "reports": len(codes), "rows": len(rows),
                                          "rows_sha256": rows_digest(rows), "self_total_x100": sum(r[2] for r in rows)})
