@@ -150,3 +150,17 @@ def test_help_is_cheap_subprocess():
     imported = r.stderr
     for heavy in ("sqlmodel", "openpyxl", "docx", "alembic", "jinja2"):
         assert f" {heavy}\n" not in imported and f"| {heavy}\n" not in imported, f"{heavy} imported by --help"
+
+
+def test_every_store_a_command_opens_is_closed_when_it_ends(cli, monkeypatch):
+    """No connection outlives its command (in one process a late close could checkpoint a WAL much later)."""
+    from djctl.store.engine import Store
+
+    opened, closed = [], []
+    real_init, real_dispose = Store.__init__, Store.dispose
+    monkeypatch.setattr(Store, "__init__", lambda self, *a, **k: (opened.append(self), real_init(self, *a, **k))[1])
+    monkeypatch.setattr(Store, "dispose", lambda self: (closed.append(self), real_dispose(self))[1])
+    assert cli("init").exit_code == 0
+    assert cli("audit", "verify").exit_code == 0
+    assert cli("org", "show", "NOPE").exit_code != 0  # a refused command closes its store too
+    assert opened and all(s in closed for s in opened)

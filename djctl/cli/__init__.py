@@ -133,5 +133,6 @@ def root(
 ) -> None:
     """djctl：机关工委党建考核工具。"""
     ctx.obj = Settings(db=db, quiet=quiet, yes=yes, templates=templates, allow_network_fs=allow_network_fs)
+    ctx.call_on_close(ctx.obj.close)
 
 

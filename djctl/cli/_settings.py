@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -16,11 +17,20 @@ class Settings:
     yes: bool = False
     templates: Path | None = None
     allow_network_fs: bool = False
+    # stores opened by this command, closed when it ends (the root context's close): no connection outlives
+    # its command, so nothing of it (a WAL checkpoint on close, say) can happen later in the same process
+    opened: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     def open_store(self, *, must_exist: bool = False):
         from djctl.store.engine import open_store
 
-        return open_store(self.db, must_exist=must_exist, allow_network_fs=self.allow_network_fs)
+        store = open_store(self.db, must_exist=must_exist, allow_network_fs=self.allow_network_fs)
+        self.opened.append(store)
+        return store
+
+    def close(self) -> None:
+        while self.opened:
+            self.opened.pop().dispose()
 
     @property
     def interactive(self) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DatabaseError, DataError, OperationalError
 from sqlmodel import Session
 
 from djctl.errors import DjctlError, StoreError
@@ -102,17 +102,17 @@ class Store:
 def _translate_errors() -> Iterator[None]:
     try:
         yield
-    except OperationalError as exc:
+    except (DataError, OverflowError) as exc:  # a value the column cannot hold (past 2^31 on a server, 2^63 in SQLite)
+        msg = (str(exc.orig) if getattr(exc, "orig", None) else str(exc)).splitlines()[0]
+        raise DjctlError(f"数据库不接受超出范围或格式不符的值（{msg}），没有写入任何数据",
+                         hint="请检查输入中过大的数字或异常的内容") from exc
+    except DatabaseError as exc:  # OperationalError ("locked", "busy") and damage ("malformed")
         msg = str(exc.orig) if exc.orig else str(exc)
         if "locked" in msg or "busy" in msg:
             raise StoreError(f"数据库被其他进程锁定，等待 {BUSY_TIMEOUT_S} 秒后仍未释放", hint="请稍后重试") from exc
         if "malformed" in msg or "not a database" in msg or "disk image" in msg:
             raise StoreError(f"数据库文件已损坏：{msg}", hint="请用 djctl restore 从备份恢复") from exc
         raise
-    except (DataError, OverflowError) as exc:  # a value the column cannot hold (past 2^31 on a server, 2^63 in SQLite)
-        msg = (str(exc.orig) if getattr(exc, "orig", None) else str(exc)).splitlines()[0]
-        raise DjctlError(f"数据库不接受超出范围或格式不符的值（{msg}），没有写入任何数据",
-                         hint="请检查输入中过大的数字或异常的内容") from exc
 
 
 def make_engine(url: str) -> Engine:
@@ -184,8 +184,10 @@ def open_store(db: str | os.PathLike | None = None, *, migrate: bool = True, mus
     store = Store(url, engine)
     try:
         current = current_revision(store)
-    except OperationalError as exc:
+    except DatabaseError as exc:  # OperationalError and the damage SQLite reports as DatabaseError ("malformed")
         engine.dispose()
+        if "malformed" in str(exc.orig):
+            raise StoreError(f"数据库文件已损坏：{exc.orig}", hint="请用 djctl restore 从备份恢复") from exc
         raise StoreError(f"无法打开数据库：{exc.orig}", hint="文件可能已损坏或不是 djctl 数据库" if store.is_sqlite else
                          "请检查数据库地址、用户、密码和网络，并确认数据库已经建好") from exc
     known = known_revisions()
