@@ -1,53 +1,6 @@
 """The root app: global options, then every top-level command in one registry, loaded when used.
 
-A new command group: write `djctl/cli/NAME.py` with `
-def _group(name: str, module: str, help: str, attr: str = "app") -> Entry:
-    return Entry(name, module, attr, True, help)
-
-
-def _command(name: str, module: str, help: str) -> Entry:
-    return Entry(name, module, "app", False, help)
-
-
-LazyGroup.REGISTRY = [
-    _command("init", "setup", "初始化数据库并载入考核方案（每个年度一个方案）。"),
-    _group("scheme", "setup", "考核方案：查看、校验。", attr="scheme_app"),
-    _group("org", "org", "单位与支部名册：导入、查看、模板。"),
-    _group("audit", "audit", "审计日志：每次写入都追加一条带哈希链的事件。"),
-    _command("backup", "backup", "备份数据库：用 SQLite 备份接口复制一份一致的副本，核对完整性、各表行数与审计链后才保留。"),
-    _command("restore", "backup", "从备份恢复数据库：先核对备份（完整性、审计链、与说明文件一致），确认后替换当前数据库。"),
-    _group("tasks", "tasks", "月度任务清单：设置、查看。"),
-    _group("selfeval", "selfeval", "月自评：下发自评表、导入各单位报送的自评表、查看报送情况。"),
-    _command("score", "score",
-             "计算并显示得分：月度（自评、核查扣分、最终得分、得分率），季度（各月得分率、季度得分、排名）， 年度（日常考核、民主测评、加减分、总分、排名、等次）。"),
-    _command("explain", "score",
-             "说明一个单位的得分是怎样算出来的：某月逐项的自评、核查与扣分公式；或全年从各月得分率、 季度、日常考核、民主测评、加减分到总分与等次的每一步。"),
-    _group("votes", "votes", "民主测评：生成测评票数汇总表、导入票数、查看得分。"),
-    _group("adjust", "adjust", "加分项与减分项（含一票否决）：逐项录入或批量导入，按方案封顶计入年度总分。"),
-    _group("sample", "sample",
-             "月度抽查抽签：按比例随机抽取本月抽查单位，记录种子、总体与规则，可由任何人复算核验。"),
-    _group("check", "check", "月抽查核查：为抽中单位生成核查表、导入核查结果（虚假双倍扣分并生成整改事项）、查看核查情况。"),
-    _group("lookback", "lookback",
-             "回头看抽签：从达标及以上等次的党支部中按等次分层随机抽取，记录种子与总体，可由任何人复算核验。"),
-    _group("tier", "tier", "党支部分类定级：设定等次、导入验收结果、查看历史与达标率/过硬率统计。"),
-    _group("rectify", "rectify", "问题整改：登记整改事项、跟踪状态与反馈、销号、逾期提醒、生成问题整改反馈单。"),
-    _command("negative-list", "negative",
-             "年度负面清单：抽查中自评虚假的单位、“回头看”中反弹的支部、年底逾期未销号整改事项所属的单位或支部，逐条列明原因。"),
-    _command("bulletin", "bulletin",
-             "生成季度考核通报（公文格式的 Word，及 Markdown、HTML、Excel），数字全部来自数据库。"),
-    _command("schedule", "bulletin",
-             "生成季度调度会材料：报送情况、抽签与核查、得分下降较多的单位、整改事项、支部定级进展。"),
-    _command("ranking", "annual",
-             "生成年度考核结果通报（公文格式）和排名表（含各单位 12 个月的得分率）。"),
-    _command("year-end", "annual",
-             "年终一键运行：检查全年任务、报送、抽查、核查、测评是否齐全，列出每处缺口； 齐全时生成四个季度通报、年度结果通报与排名表、定级统计、回头看报告、负面清单和文件清单（含 SHA-256 与审计链头）。 指定 --date 时重复运行得到逐字节相同的文件。"),
-    _command("demo", "demo",
-             "运行示范年度：建库、载入方案与名册，并依次执行已有的全部考核环节，生成真实文书。"),
-    _command("migrate-store", "store",
-             "把当前数据库（--db）的全部数据连同审计链原样复制到一个新建的空数据库，并核对每张表的行数与审计链头。"),
-]
-
-app = make_app(cls=LazyGroup, help=...)`, add one `Entry` below
+A new command group: write `djctl/cli/NAME.py` with `app = make_app(help=...)`, add one `Entry` below
 (its help is the first paragraph shown by `djctl --help`; tests/test_cli_lazy.py checks it), list it in
 README and regenerate docs/cli.md with `python scripts/gen_cli_docs.py`.
 """
