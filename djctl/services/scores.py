@@ -24,7 +24,7 @@ SR, SS, CR, CS, T, TL = (SelfReport.__table__, SelfScore.__table__, CheckReport.
                          Task.__table__, TaskList.__table__)
 
 
-@dataclass
+@dataclass(slots=True)
 class MonthRow:
     unit: str
     name: str
