@@ -1,5 +1,6 @@
 """Crash safety: `python -m djctl selfeval import DIR` (and, at the same time, `org import` of a changed roster)
-killed with SIGKILL at random moments, again and again, on one store.
+killed with SIGKILL at random moments, again and again, on one store. Each child writes the forms one per
+transaction, 7 or 64 per transaction (DJCTL_IMPORT_BATCH, a savepoint per file), chosen at random.
 
 After every kill each returned form is either wholly in the store (its import_file row, its self_report
 with all its self_score rows, and its audit event) or wholly absent; no orphan rows; the roster is wholly
@@ -74,8 +75,10 @@ def roster_version(root: Path, units: int, v: int) -> Path:
     return workbook(root / "名册" / f"名册-{v}.xlsx", {"单位": rows})
 
 
-def spawn(args: list[str]) -> subprocess.Popen:
+def spawn(args: list[str], batch: int | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    if batch is not None:  # forms per transaction (selfeval import): per file, small batches or the default
+        env["DJCTL_IMPORT_BATCH"] = str(batch)
     return subprocess.Popen([sys.executable, "-m", "djctl", "-q", *args], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, cwd=os.getcwd())
 
@@ -148,7 +151,7 @@ def run_kills(cli, root: Path, units: int, kills: int, seed: int) -> Tally:
     n_in = 0
     while tally.kills < kills:
         before = n_in
-        children = [spawn(["selfeval", "import", str(done)])]
+        children = [spawn(["selfeval", "import", str(done)], batch=rng.choice((1, 7, 64)))]
         if rng.random() < 0.3:
             version += 1
             children.append(spawn(["org", "import", str(roster_version(root, units, version))]))

@@ -82,3 +82,25 @@ def test_the_same_file_twice_in_one_batch_is_imported_once(cli, five, tmp_path):
     assert code == 0
     assert [f["status"] for f in doc["files"]] == ["imported", "unchanged"]
     assert query("SELECT count(*) FROM self_report WHERE unit_code = 'U001'") == [(1,)]
+
+
+@pytest.mark.parametrize("value,expected", [("", 64), ("1", 1), ("7", 7), ("0", 64), ("abc", 64), ("-3", 64)])
+def test_batch_size_from_the_environment(monkeypatch, value, expected):
+    monkeypatch.setenv("DJCTL_IMPORT_BATCH", value)
+    assert selfeval._batch_files() == expected
+
+
+def test_one_form_per_transaction_gives_the_same_store(cli, five, monkeypatch):
+    _, filled = five
+    monkeypatch.setenv("DJCTL_IMPORT_BATCH", "1")
+    commits = []
+    real_write = selfeval.Store.write
+
+    def counting(store):
+        commits.append(1)
+        return real_write(store)
+
+    monkeypatch.setattr(selfeval.Store, "write", counting)
+    code, doc = import_json(cli, *sorted(filled.values()))
+    assert code == 0 and [f["status"] for f in doc["files"]] == ["imported"] * 5
+    assert len(commits) == 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
     results: list[FileResult] = []
     batch: list[tuple[FileResult, Any]] = []
     started = 0.0
+    batch_files = _batch_files()
 
     def flush() -> None:
         write_batch(store, batch, replace=replace, dry_run=dry_run, task_lists=task_lists)
@@ -92,10 +94,16 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
         if not batch:
             started = time.perf_counter()
         batch.append((result, form))
-        if len(batch) >= BATCH_FILES or time.perf_counter() - started >= BATCH_SECONDS:
+        if len(batch) >= batch_files or time.perf_counter() - started >= BATCH_SECONDS:
             flush()
     flush()
     return results
+
+
+def _batch_files() -> int:
+    """BATCH_FILES, or DJCTL_IMPORT_BATCH (1 = a transaction per file, as the crash tests also exercise)."""
+    raw = os.environ.get("DJCTL_IMPORT_BATCH", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else BATCH_FILES
 
 
 def read_one(path: Path, *, sha256: str | None = None,
