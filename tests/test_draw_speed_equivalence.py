@@ -21,6 +21,7 @@ from djctl.domain.periods import month_active, parse_month
 from djctl.domain.sampling import DrawRecord, _by_key, _check_codes, compute_k, draw_key, draw_keys, run_draw, \
     stratified_quotas
 from djctl.services import draws
+from djctl.store import compiled
 from djctl.services.spotcheck_draw import draw_sample
 from djctl.store.audit import canonical, rows_digest
 from djctl.store.tables import AuditEvent, Draw, DrawEntry, NegativeEntry, Unit
@@ -358,7 +359,7 @@ def test_check_codes_same_errors(codes):
 def test_exec_cached_compiles_once_and_gives_the_core_result(province):
     from sqlalchemy import select
 
-    draws._COMPILED.pop(("draws.series", "pysqlite", "qmark"), None)
+    compiled._COMPILED.pop(("draws.series", "pysqlite", "qmark"), None)
     calls = []
 
     def build():

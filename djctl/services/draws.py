@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from json.encoder import encode_basestring
@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.sql import Executable
 from sqlmodel import select
 
@@ -34,6 +33,7 @@ from djctl.domain.sampling import DrawRecord, draw_label, verify_record
 from djctl.errors import DjctlError, InputError
 from djctl.store.audit import AUDIT, canonical
 from djctl.store.bulk import insert_rows
+from djctl.store.compiled import exec_cached
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Draw, DrawEntry, Unit
 
@@ -85,39 +85,6 @@ def record_sha256(record: DrawRecord | dict) -> str:
 
 
 # --------------------------------------------------------------------------- statements compiled once
-
-
-_COMPILED: dict[tuple[str, str, str], tuple[str, tuple[str, ...], tuple[Any, ...], tuple[Any, ...]]] = {}
-
-
-def exec_cached(conn: Connection, name: str, build: Callable[[], Executable], **params: Any) -> CursorResult:
-    """Execute the Core statement `build()` with `params` (its `bindparam` names).
-
-    SQLAlchemy compiles a statement once per engine, and every `open_store` makes a new engine: a draw ran a
-    dozen statements through that compiler each time, a few milliseconds (bench/run.py, step sample). On
-    SQLite the statement is compiled once per process under `name` and its SQL text goes to the driver, the
-    parameters through the same bind processors (dates as ISO text and the like); other databases take the
-    statement as it is. Results are the driver's own values (SQLite: booleans 0/1, dates as text), so select
-    plain columns and apply `bool()` to flags. A parameter not given keeps the statement's own value.
-    """
-    dialect = conn.dialect
-    if dialect.name != "sqlite":
-        return conn.execute(build(), params)
-    key = (name, dialect.driver, dialect.paramstyle)
-    entry = _COMPILED.get(key)
-    if entry is None:
-        compiled = build().compile(dialect=dialect)
-        order = tuple(compiled.positiontup or ())
-        binds = [compiled.binds[n] for n in order]
-        entry = (compiled.string, order, tuple(b.effective_value for b in binds),
-                 tuple(b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds))
-        _COMPILED[key] = entry
-    sql, order, defaults, processors = entry
-    values = []
-    for n, default, proc in zip(order, defaults, processors):
-        value = params[n] if n in params else default
-        values.append(value if proc is None else proc(value))
-    return conn.exec_driver_sql(sql, tuple(values))
 
 
 def _check_kind(kind: str) -> None:
