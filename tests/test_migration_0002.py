@@ -57,3 +57,28 @@ def test_a_report_without_a_stored_total_is_summed(cli, tmp_path):
     c.commit()
     c.close()
     assert json_out(cli("score", "--month", setup.month, "--json")) == before
+
+
+def test_two_commands_opening_an_old_store_at_once_upgrade_it_once(cli, tmp_path):
+    from tests.test_integrity_concurrency import run_together
+
+    setup = setup_month(cli, tmp_path, units=3)
+    assert import_json(cli, *fill_all(setup, tmp_path / "收回").values())[0] == 0
+    db = tmp_path / "djctl.db"
+    c = sqlite3.connect(db)
+    c.execute("ALTER TABLE self_report DROP COLUMN total_x100")
+    c.execute("UPDATE alembic_version SET version_num = '0001'")
+    c.commit()
+    c.close()
+    results = run_together(tmp_path, [["org", "list", "--json"], ["score", "--month", setup.month, "--json"]])
+    assert [code for code, _, _ in results] == [0, 0], results
+    c = sqlite3.connect(db)
+    try:
+        assert c.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        migrations = c.execute("SELECT payload FROM audit_event WHERE action = 'store.migrate' "
+                               "AND payload LIKE '%\"from\":\"0001\"%'").fetchall()
+    finally:
+        c.close()
+    assert len(migrations) == 1, migrations
+    assert len(list(tmp_path.glob("djctl.db.bak-0001-*"))) in (1, 2)  # each opener may have taken its own backup
+    assert json_out(cli("audit", "verify", "--json"))["ok"]

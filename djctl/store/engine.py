@@ -261,8 +261,8 @@ def current_revision(store: Store) -> str | None:
 def _upgrade(store: Store, current: str | None, target: str) -> None:
     backup_path = None
     if current is not None and store.path is not None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup_path = store.path.with_name(f"{store.path.name}.bak-{current}-{stamp}")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")  # and the pid: two commands may open an old store at once
+        backup_path = store.path.with_name(f"{store.path.name}.bak-{current}-{stamp}-{os.getpid()}")
         backup_sqlite(store.path, backup_path)
     from alembic import command
     from alembic.config import Config
@@ -271,6 +271,8 @@ def _upgrade(store: Store, current: str | None, target: str) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
         with store.write() as uow:
+            if current is not None and uow.conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == target:
+                return  # another command upgraded it while this one waited for the write lock
             cfg.attributes["connection"] = uow.conn
             command.upgrade(cfg, target)
             uow.audit("store.migrate", {"from": current, "to": target,
