@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from djctl.errors import DjctlError, InputError, Problem
@@ -72,6 +73,13 @@ def file_sha256(path: Path) -> str:
 
 def find_import(session, kind: str, sha256: str) -> ImportFile | None:
     return session.exec(select(ImportFile).where(ImportFile.kind == kind, ImportFile.sha256 == sha256)).first()
+
+
+def imported_active(conn, kind: str, sha256: str) -> bool | None:
+    """`find_import` as one Core query for hot loops: None if never imported, else whether it is current."""
+    f = ImportFile.__table__
+    row = conn.execute(sa_select(f.c.active).where(f.c.kind == kind, f.c.sha256 == sha256).limit(1)).first()
+    return None if row is None else bool(row.active)
 
 
 def totals(results: list[FileResult]) -> dict[str, int]:

@@ -16,8 +16,9 @@ from djctl.domain.periods import month_active, parse_month
 from djctl.domain.points import from_x100, to_x100
 from djctl.errors import DjctlError, InputError, Problem
 from djctl.io.selfeval_form import FormTask, form_filename, read_form, write_form
-from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256
-from djctl.services.tasks import list_tasks, require_list
+from djctl.services.importing import (IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256,
+                                     imported_active)
+from djctl.services.tasks import list_tasks, no_list, require_list
 from djctl.store.audit import actor, rows_digest
 from djctl.store.bulk import insert_rows
 from djctl.store.engine import Store, now
@@ -144,11 +145,10 @@ def write_batch(store: Store, batch: list[tuple[FileResult, Any]], *, replace: b
             for result, form in todo:
                 try:
                     with uow.conn.begin_nested():
-                        seen = uow.conn.execute(sa_select(IMPORT.c.active).where(
-                            IMPORT.c.kind == "selfeval", IMPORT.c.sha256 == result.sha256)).first()
-                        if seen is not None:  # imported by another process meanwhile, or twice in this batch
+                        active = imported_active(uow.conn, "selfeval", result.sha256)
+                        if active is not None:  # imported by another process meanwhile, or twice in this batch
                             result.status = UNCHANGED
-                            result.message = "" if seen.active else _NOT_CURRENT
+                            result.message = "" if active else _NOT_CURRENT
                             continue
                         _store_form(uow, Path(result.path), result, form, replace, task_lists)
                         if dry_run:
@@ -241,7 +241,7 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
                       .where(TASK_LIST.c.month == month, TASK_LIST.c.active == True)  # noqa: E712
                       .order_by(TASK_LIST.c.version.desc()).limit(1)).first()
     if tl is None:
-        require_list(s, month)  # raises the usual "no task list" message
+        raise no_list(month)
     if tl.sha256 != meta.task_hash:
         raise InputError(f"这份表格是按旧的任务清单下发的，{month} 的任务清单已经修改（当前第 {tl.version} 版）",
                          path=str(path), hint=f"请重新下发表格（djctl selfeval forms --month {month}），由单位按新表填报")

@@ -58,8 +58,12 @@ def list_tasks(session, task_list_id: int) -> list[Task]:
 def require_list(session, month: str) -> TaskList:
     tl = current_list(session, month)
     if tl is None:
-        raise ActionNeeded(f"{month} 还没有任务清单", hint=f"先运行 djctl tasks set --month {month} [任务文件]")
+        raise no_list(month)
     return tl
+
+
+def no_list(month: str) -> ActionNeeded:
+    return ActionNeeded(f"{month} 还没有任务清单", hint=f"先运行 djctl tasks set --month {month} [任务文件]")
 
 
 def set_tasks(store: Store, month: str, path: Path | None, *, standing: bool = True, force: bool = False) -> TaskSetResult:
