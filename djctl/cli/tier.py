@@ -15,6 +15,15 @@ from djctl.errors import InputError
 
 app = make_app(help="党支部分类定级：设定等次、导入验收结果、查看历史与达标率/过硬率统计。")
 
+
+def _add_plan_group() -> None:
+    from djctl.cli._tier_plan import app as plan_app
+
+    app.add_typer(plan_app, name="plan")
+
+
+_add_plan_group()
+
 SET_BASES = ("验收", "回头看", "申报")  # the same as djctl.services.tiers.SET_BASES (kept here for a cheap --help)
 DIR_CN = {"up": "升级", "down": "降级", "same": "未变", "new": "首次定级"}
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from djctl.domain.problems import Accountability, RectifyRules, parse_accountability, parse_rectify
 from djctl.domain.tiers import DIMENSIONS, TIERS
 
 ORG_KINDS = ("机关党委", "党总支", "党支部")
@@ -98,6 +99,8 @@ class Scheme:
     lookback: Lookback = Lookback()
     tasks: tuple[TaskDef, ...] = ()
     checklists: dict[str, tuple[ChecklistItem, ...]] = field(default_factory=dict)
+    rectify: RectifyRules = RectifyRules()
+    accountability: Accountability = Accountability()
 
     def checklist(self, tier: str) -> tuple[ChecklistItem, ...]:
         """The items a branch of `tier` must meet: its own tier's and every lower tier's (达标 and up)."""
@@ -112,7 +115,8 @@ class Scheme:
 
 # ------------------------------------------------------------------ parsing
 
-_SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists"}
+_SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists", "rectify",
+             "accountability"}
 
 
 class _Reader:
@@ -231,11 +235,13 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
     )
     tasks = parse_tasks(r, raw.get("tasks", []), "tasks")
     checklists = _checklists(r, raw.get("checklists", {}))
+    rectify = parse_rectify(r, raw.get("rectify", {}))
+    accountability = parse_accountability(r, raw.get("accountability", {}))
     if r.problems:
         raise SchemeError(r.problems)
     return Scheme(year=y, name=head.get("name", f"{y}年度考核方案"), issuer=head.get("issuer", Scheme.issuer),
                   sampling=sampling, spot_check=spot, annual=annual, tiers=tiers, lookback=lookback,
-                  tasks=tuple(tasks), checklists=checklists)
+                  tasks=tuple(tasks), checklists=checklists, rectify=rectify, accountability=accountability)
 
 
 def _annual(r: _Reader, a: Any) -> Annual:
@@ -372,4 +378,7 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
         ("lookback.rectify_days", str(s.lookback.rectify_days)),
         ("tasks", f"{len(s.tasks)} 项常设任务，共 {sum((t.points for t in s.tasks), Decimal(0))} 分"),
         ("checklists", "，".join(f"{t} {len(v)} 项" for t, v in s.checklists.items()) or "无"),
+        ("rectify.categories", "、".join(s.rectify.categories)),
+        ("rectify.severities", "、".join(s.rectify.severities)),
+        ("accountability.kinds", "、".join(s.accountability.kinds)),
     ]

@@ -291,6 +291,9 @@ def tier_stats(store: Store, year: int, *, by: str | None = None, as_of: date | 
         changes: dict[str, list[TierChange]] = {}
         for c in s.exec(select(TierChange).order_by(TierChange.on_date, TierChange.id)):
             changes.setdefault(c.branch_code, []).append(c)
+        from djctl.services.tier_plans import load_plans, plan_summary
+
+        plans = load_plans(s)
         try:
             scheme = load_scheme(s, year)
             targets_source = "scheme"
@@ -334,6 +337,7 @@ def tier_stats(store: Store, year: int, *, by: str | None = None, as_of: date | 
         "met": {"达标率": std is not None and std >= t_std, "过硬率": strong is not None and strong >= t_strong},
         "movements": mv,
         "unrated": unrated,
+        "plans": plan_summary(plans, [r["branch"] for r in rows if r["to"] == "未达标"], end),
     }
     if by in ("unit", "group"):
         key = "unit" if by == "unit" else "group"

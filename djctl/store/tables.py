@@ -302,3 +302,52 @@ class AuditEvent(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str
     hash: str
+
+
+class Action(SQLModel, table=True):
+    """问责措施: a measure (提醒谈话 … 问责) taken against a unit or its secretary on a business date.
+
+    Never deleted: a measure recorded by mistake is revoked with a date and a reason and stays listed."""
+
+    __tablename__ = "action"
+    __table_args__ = (Index("ix_action_unit_date", "unit_code", "on_date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    on_date: date = Field(index=True)
+    kind: str  # one of the scheme's accountability.kinds
+    target: str  # unit / secretary
+    unit_code: str = Field(foreign_key="unit.code")
+    person: str = ""  # the secretary's name when target = secretary
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    basis: str = ""
+    taken_by: str = ""
+    items: str = "[]"  # JSON list of the rectification item ids it answers
+    adjustment_id: int | None = Field(default=None, foreign_key="adjustment.id")
+    revoked_on: date | None = None
+    revoke_reason: str = ""
+    import_id: int | None = Field(default=None, foreign_key="import_file.id")
+    created_at: datetime
+
+
+class TierPlan(SQLModel, table=True):
+    """整改提升计划 of a branch rated 未达标: who, what, by when; its progress is in tier_plan_update."""
+
+    __tablename__ = "tier_plan"
+    id: int | None = Field(default=None, primary_key=True)
+    branch_code: str = Field(foreign_key="branch.code", index=True)
+    on_date: date  # the day the plan was set
+    responsible: str
+    measures: str = Field(sa_column=Column(Text, nullable=False))
+    target_date: date
+    created_at: datetime
+
+
+class TierPlanUpdate(SQLModel, table=True):
+    """One progress report of a 整改提升计划 on a business date; `done` marks it completed."""
+
+    __tablename__ = "tier_plan_update"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="tier_plan.id", index=True)
+    on_date: date
+    progress: str = Field(sa_column=Column(Text, nullable=False))
+    done: bool = False
+    created_at: datetime

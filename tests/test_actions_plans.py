@@ -1,0 +1,145 @@
+"""Accountability measures (问责措施) and the 整改提升计划 of 未达标 branches: recorded with business dates,
+imported all or nothing, listed as of a date, covered by `audit verify` (issue 18, items 5 and 7)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import json_out, small_roster, workbook
+
+HEADER = ["单位编码", "单位名称", "措施", "对象", "姓名", "日期", "事由", "依据", "实施人", "整改事项编号"]
+
+
+@pytest.fixture
+def city(cli, tmp_path):
+    assert cli("init").exit_code == 0
+    roster = small_roster(tmp_path / "名册.xlsx", units=4, branches=[
+        ["U001-B01", "测试单位1第一支部", "U001", 11, "达标", "2023-06-01"],
+        ["U002-B01", "测试单位2第一支部", "U002", 12, "未达标", "2023-06-01"],
+        ["U003-B01", "测试单位3第一支部", "U003", 13, "未达标", "2023-06-01"],
+    ])
+    assert cli("org", "import", roster).exit_code == 0
+    r = json_out(cli("rectify", "add", "U002", "--problem", "党费收缴不及时", "--source", "inspection",
+                     "--due", "2024-04-30", "--json"))
+    return {"item": r["id"], "dir": tmp_path}
+
+
+def test_measures_by_hand_counted_by_kind_as_of_a_date(cli, city):
+    a1 = json_out(cli("action", "add", "U002", "--kind", "提醒谈话", "--secretary", "--date", "2024-03-05",
+                      "--reason", "党费收缴不及时", "--basis", "谈话记录〔2024〕1号", "--items", str(city["item"]), "--json"))
+    assert a1["person"] == "张三" and a1["target"] == "secretary" and a1["items"] == [city["item"]]
+    json_out(cli("action", "add", "U003", "--kind", "约谈", "--date", "2024-05-10", "--reason", "三会一课记录补记",
+                 "--basis", "示机工纪〔2024〕2号", "--json"))
+    a3 = json_out(cli("action", "add", "U003", "--kind", "通报批评", "--date", "2024-08-20", "--reason", "整改逾期",
+                      "--basis", "示机工〔2024〕9号", "--deduct", "1.5", "--json"))
+    assert a3["adjustment_id"] is not None
+    ded = json_out(cli("adjust", "list", "--year", "2024", "--json"))
+    assert [(i["unit"], i["kind"], i["points"]) for i in ded["items"]] == [("U003", "deduction", 1.5)]
+
+    mid = json_out(cli("action", "list", "--year", "2024", "--as-of", "2024-06-30", "--json"))
+    assert [a["kind"] for a in mid["actions"]] == ["提醒谈话", "约谈"]
+    assert mid["counts"] == [{"kind": "提醒谈话", "count": 1}, {"kind": "约谈", "count": 1}] and mid["units"] == 2
+
+    json_out(cli("action", "revoke", str(a1["id"]), "--date", "2024-09-02", "--reason", "对象录错", "--json"))
+    before = json_out(cli("action", "list", "--year", "2024", "--as-of", "2024-06-30", "--json"))
+    assert before == mid  # a report of June is not changed by a revocation in September
+    end = json_out(cli("action", "list", "--year", "2024", "--json"))
+    assert [a["kind"] for a in end["actions"]] == ["约谈", "通报批评"] and end["revoked_hidden"] == 1
+    assert json_out(cli("audit", "verify", "--json"))["ok"]
+
+
+def test_a_measure_outside_the_scheme_or_for_another_units_item_is_refused(cli, city):
+    head = json_out(cli("audit", "head", "--json"))
+    r = cli("action", "add", "U002", "--kind", "罚款", "--date", "2024-03-05", "--reason", "x", "--basis", "y")
+    assert r.exit_code == 2 and "不在考核方案的列表中" in r.output
+    r = cli("action", "add", "U003", "--kind", "约谈", "--date", "2024-03-05", "--reason", "x", "--basis", "y",
+            "--items", str(city["item"]))
+    assert r.exit_code == 2 and "不是单位「U003」或其所属支部的事项" in r.output
+    r = cli("action", "add", "U003", "--kind", "约谈", "--date", "2023-03-05", "--reason", "x", "--basis", "y")
+    assert r.exit_code in (1, 2) and "2023" in r.output  # no scheme for 2023
+    assert json_out(cli("audit", "head", "--json")) == head
+
+
+def test_import_all_or_nothing_and_unchanged_the_second_time(cli, city):
+    d = city["dir"]
+    good = workbook(d / "问责.xlsx", {"问责措施": [HEADER,
+        ["U002", "", "提醒谈话", "书记", "", "2024-02-01", "党费收缴不及时", "谈话〔2024〕1号", "工委副书记", str(city["item"])],
+        ["U004", "", "约谈", "单位", "", "2024-03-15", "组织生活会走过场", "示机工纪〔2024〕1号", "", ""]]})
+    r = cli("action", "import", good, "--json")
+    doc = json_out(r)
+    assert doc["files"][0]["status"] == "imported" and doc["files"][0]["rows"] == 2
+    again = json_out(cli("action", "import", good, "--json"))
+    assert again["files"][0]["status"] == "unchanged"
+    assert len(json_out(cli("action", "list", "--year", "2024", "--json"))["actions"]) == 2
+
+    head = json_out(cli("audit", "head", "--json"))
+    bad = workbook(d / "坏.xlsx", {"问责措施": [HEADER,
+        ["U001", "", "约谈", "单位", "", "2024-04-01", "一", "依据", "", ""],
+        ["U009", "", "约谈", "单位", "", "2024-04-01", "二", "依据", "", ""],
+        ["U001", "", "约谈", "领导", "", "2024-13-01", "三", "依据", "", "七"]]})
+    r = cli("action", "import", bad, "--json")
+    assert r.exit_code == 2
+    errs = {(e["row"], e["column"]) for e in json_out_any(r)["files"][0]["errors"]}
+    assert {(4, "对象"), (4, "日期"), (4, "整改事项编号")} <= errs
+    unknown = workbook(d / "未知单位.xlsx", {"问责措施": [HEADER,
+        ["U001", "", "约谈", "单位", "", "2024-04-01", "一", "依据", "", ""],
+        ["U009", "", "约谈", "单位", "", "2024-04-01", "二", "依据", "", ""],
+        ["U001", "", "训诫", "单位", "", "2024-04-01", "三", "依据", "", ""]]})
+    r = cli("action", "import", unknown, "--json")
+    assert r.exit_code == 2
+    errs = {(e["row"], e["column"]) for e in json_out_any(r)["files"][0]["errors"]}
+    assert errs == {(3, "单位编码"), (4, "措施")}
+    assert json_out(cli("audit", "head", "--json")) == head  # nothing written, not even row 2
+    assert json_out(cli("audit", "verify", "--json"))["ok"]
+
+
+def json_out_any(result):
+    import json
+
+    return json.loads(result.stdout)
+
+
+def test_plans_of_below_standard_branches_as_of_dates(cli, city):
+    r = cli("tier", "plan", "add", "U001-B01", "--date", "2024-03-01", "--responsible", "书记", "--measures", "x",
+            "--target-date", "2024-06-30")
+    assert r.exit_code == 2 and "只为未达标支部制定" in r.output
+    p2 = json_out(cli("tier", "plan", "add", "U002-B01", "--date", "2024-03-01", "--responsible", "支部书记 王芳",
+                      "--measures", "补齐支委，规范三会一课", "--target-date", "2024-06-30", "--json"))
+    p3 = json_out(cli("tier", "plan", "add", "U003-B01", "--date", "2024-04-01", "--responsible", "支部书记 李强",
+                      "--measures", "党费专项清理", "--target-date", "2024-09-30", "--json"))
+    json_out(cli("tier", "plan", "update", str(p2["id"]), "--date", "2024-05-20", "--progress", "已补选两名支委",
+                 "--json"))
+    done = json_out(cli("tier", "plan", "update", str(p2["id"]), "--date", "2024-07-10", "--progress", "全部完成",
+                        "--done", "--json"))
+    assert done["state"] == "done" and done["done_on"] == "2024-07-10"
+
+    def states(day):
+        doc = json_out(cli("tier", "plan", "list", "--as-of", day, "--json"))
+        return {p["branch"]: p["state"] for p in doc["plans"]}, doc
+
+    # by hand: on 2024-03-15 only B02's plan exists (active), B03 has none yet
+    s, doc = states("2024-03-15")
+    assert s == {"U002-B01": "active"} and doc["without_plan"] == ["U003-B01"]
+    # 2024-07-01: B02 passed its target (06-30) and was not done until 07-10 -> overdue; B03 active
+    s, _ = states("2024-07-01")
+    assert s == {"U002-B01": "overdue", "U003-B01": "active"}
+    # 2024-10-01: B02 done on 07-10; B03 passed 09-30 with no report -> overdue
+    s, doc = states("2024-10-01")
+    assert s == {"U002-B01": "done", "U003-B01": "overdue"}
+    assert (doc["below_standard"], doc["with_plan"], doc["done"], doc["overdue"]) == (2, 2, 1, 1)
+    stats = json_out(cli("tier", "stats", "--year", "2024", "--json"))
+    assert stats["plans"]["below_standard"] == 2 and stats["plans"]["with_plan"] == 2
+    r = cli("tier", "plan", "update", str(p3["id"]), "--date", "2024-03-01", "--progress", "早于计划")
+    assert r.exit_code == 2 and "早于计划制定日期" in r.output
+    assert json_out(cli("audit", "verify", "--json"))["ok"]
+
+
+def test_tampering_with_a_measure_is_found(cli, city, store):
+    a = json_out(cli("action", "add", "U002", "--kind", "约谈", "--date", "2024-03-05", "--reason", "党费",
+                     "--basis", "y", "--json"))
+    from sqlalchemy import text
+
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE action SET kind = '提醒谈话' WHERE id = :i"), {"i": a["id"]})
+    doc = json_out_any(cli("audit", "verify", "--json"))
+    assert not doc["ok"] and "问责措施" in (doc["problem"] or "")
