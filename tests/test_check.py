@@ -87,7 +87,7 @@ def test_forms_for_drawn_reported_units_with_self_scores_locked_and_validated(cl
     fill = {COL[c] for c in ("核查得分", "是否虚假", "核查说明", "核查人")}
     for row in range(1, last + 1):
         for col in range(1, 11):
-            unlocked = row >= FIRST and col in fill
+            unlocked = (row >= FIRST and col in fill) or (row, col) == (3, 6)  # and the 核查日期 cell
             assert ws.cell(row, col).protection.locked is (not unlocked), (row, col)
     dvs = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
     score = dvs[f"G{FIRST}:G{last}"]
@@ -121,6 +121,15 @@ def test_forms_without_a_draw_need_action(cli, tmp_path, forms):
 # ------------------------------------------------------------------ forms back in
 
 
+def ws_date(path) -> str:
+    """The 核查日期 cell of a worksheet as written."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path).active
+    assert ws.cell(3, 5).value == "核查日期"
+    return ws.cell(3, 6).value
+
+
 @pytest.mark.sqlite_only
 def test_import_worked_example_scores_explain_and_rectification(cli, tmp_path, forms):
     before = counts()
@@ -145,7 +154,10 @@ def test_import_worked_example_scores_explain_and_rectification(cli, tmp_path, f
     # the automatic rectification item
     [(rid, org, kind, source, ref, due, status, problem)] = rectifications()
     assert (org, kind, source, ref, status) == ("U001", "unit", "spotcheck", "2024-03:T02", "open")
-    assert due == (date.today() + timedelta(days=30)).isoformat()
+    # found on the worksheet's 核查日期 (prefilled with the month's last day), due rectify_days later: never the
+    # import's wall clock
+    assert due == (date(2024, 3, 31) + timedelta(days=30)).isoformat() == "2024-04-30"
+    assert ws_date(forms["U001"]) == "2024-03-31"
     assert "2024-03" in problem and "T02" in problem and "自评 10 分" in problem and "核查 6 分" in problem
     assert doc["files"][0]["rectifications"] == [rid]
     # score --month: 10 self, 6 verified, false → 2: deduction 8; U004 found more: final = verified

@@ -617,6 +617,7 @@ def as_older_djctl(db: Path) -> None:
             prev = h
         for t in triggers:
             c.execute(t)
+        c.execute("DELETE FROM rectification_event")  # that djctl kept no dated history (migration 0003 makes it)
         c.commit()
     finally:
         c.close()

@@ -271,7 +271,7 @@ class _Expect:
 
 #: Events that write unit, branch, tier_change or rectification rows.
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
-               "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.migrate")
+               "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",

@@ -9,7 +9,7 @@ vote.decided_on, adjustment.decided_on, negative_entry.decided_on; new table rec
 change of an item's status or deadline, effective on its business date).
 
 Existing rows are filled from what the store knows, and every date that had to be inferred is listed in ONE
-audit event, `store.migrate` (payload `inferred`: table, column, rule, row ids), which also carries the row
+audit event, `store.dates` (payload `inferred`: table, column, rule, row ids), which also carries the row
 digests of the rectification items and of the events made here, so `audit verify` covers them. Rules:
 
 - draw.as_of: a look-back draw's `as_of` from its audit event (known); otherwise the period's last day.
@@ -228,5 +228,5 @@ def _fill(conn) -> None:
                                      ("rectification_event", ev_table, "item_id", EVENT_COLUMNS)):
         q = sa.select(table.c.id, table.c[label], *[table.c[c] for c in cols]).order_by(table.c.id)
         digests[name] = [[r[0], r[1], row_digest(r[2:])] for r in conn.execute(q)]
-    append(conn, "store.migrate", {"migration": "0003", "what": "业务日期：补填已有记录的业务日期，并为整改事项建立变动记录",
+    append(conn, "store.dates", {"migration": "0003", "what": "业务日期：补填已有记录的业务日期，并为整改事项建立变动记录",
                                    "inferred": inferred, "row_digests": {k: v for k, v in digests.items() if v}})
