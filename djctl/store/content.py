@@ -51,8 +51,8 @@ from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
 from djctl.store.tables import (Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
-                                LookbackResult, NegativeEntry, Rectification, RectificationEvent, Scheme, SelfReport, SelfScore, Task,
-                                TaskList, TierChange, Unit, Vote)
+                                LookbackResult, NegativeEntry, Rectification, RectificationEvent, Scheme, SelfReport,
+                                SelfScore, Task, TaskList, TierChange, Unit, Vote)
 
 # --------------------------------------------------------------------------- digest definitions
 

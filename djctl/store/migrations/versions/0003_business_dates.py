@@ -17,8 +17,8 @@ digests of the rectification items and of the events made here, so `audit verify
 - lookback_result.checked_on: the `date` of its `lookback.import` event (known); otherwise 31 December.
 - vote / adjustment / negative_entry: 31 December of their year.
 - rectification.found_on: a spot-check item: the check date of its month (month's end); a look-back item:
-  the `date` of the import that made it (known); any other: its deadline less 30 days (the default
-  `lookback.rectify_days`). Never later than the deadline.
+  the `date` of the import that made it (known); any other: the deadline it was added with (its
+  `rectify.add` event) less 30 days (the default `lookback.rectify_days`). Never later than the deadline.
 - rectification_event: "found" on found_on; an item in progress: "progress" on found_on (inferred); a closed
   item: "close" on its closed_on (known; its deadline when empty).
 An empty store gets no event.
@@ -174,6 +174,10 @@ def _fill(conn) -> None:
                                  "ORDER BY id")).all()
     if not items and not inferred:
         return
+    added_due: dict[int, date] = {}  # the deadline an item was added with (rectify.add), before any change
+    for p in _payloads(conn, "rectify.add"):
+        if isinstance(p.get("id"), int) and _iso(p.get("due")):
+            added_due[p["id"]] = _iso(p.get("due"))
     found: dict[int, date] = {}
     rules: dict[str, list[int]] = {}
     for rid, org, source, ref, due, status, closed_on in items:
@@ -185,7 +189,7 @@ def _fill(conn) -> None:
             d = check_day.get((org, ref[:7])) or _month_end(ref[:7])
             rule = "所核查月份的核查日期（当月末）"
         if d is None:
-            d, rule = due - timedelta(days=30), "整改期限前 30 天"
+            d, rule = added_due.get(rid, due) - timedelta(days=30), "登记时的整改期限前 30 天"
         if d > due:
             d, rule = due, "整改期限当天（推定的发现日期晚于期限）"
         found[rid] = d
