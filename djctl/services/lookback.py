@@ -340,11 +340,12 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
                  on_date: date | None = None, progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """Import returned look-back worksheets; every file all or nothing in its own transaction.
 
-    `on_date` dates the rebounds and starts the rectification deadlines (today by default).
+    `on_date` (核查日期) dates the rebounds and the problems found and starts the rectification deadlines;
+    by default the look-back's own date (its draw's as-of date), never the import's wall clock.
     """
     results = []
     for path in expand_paths(paths):
-        result = import_one(store, path, replace=replace, dry_run=dry_run, on_date=on_date or _clock.today())
+        result = import_one(store, path, replace=replace, dry_run=dry_run, on_date=on_date)
         results.append(result)
         if progress:
             progress(result)
@@ -352,7 +353,7 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
 
 
 def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool = False,
-               on_date: date) -> FileResult:
+               on_date: date | None = None) -> FileResult:
     from djctl.io.lookback_form import read_lookback_form
 
     result = FileResult(str(path))
@@ -412,7 +413,7 @@ def _rectification_text(year: int, d: StoredDraw, tier: str, item, problem: str)
             f"发现问题：{problem}")
 
 
-def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: bool, on_date: date) -> None:
+def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: bool, on_date: date | None) -> None:
     from djctl.io.lookback_form import SHEET
     from djctl.services.rectify import add_rectification, digest_ids
     from djctl.services.tiers import change_tier
@@ -427,6 +428,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         raise InputError(f"表格校验信息中的抽签 #{draw_id} 不存在或不是回头看抽签（隐藏的校验信息被改动）", path=fname,
                          hint="请使用 djctl lookback forms 生成的原表填写")
     d = find_draw(uow, draw_id, KIND)
+    on_date = on_date or row.as_of or date(int(row.period[:4]), 12, 31)  # the look-back's date by default
     code = meta["branch"]
     header_code = form.header.get("支部编码", (None, None))[1]
     if header_code != code:
