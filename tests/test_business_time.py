@@ -191,13 +191,18 @@ def test_year_end_date_is_the_only_date_under_two_clocks(cli, year, tmp_path, mo
         return
     env = {k: v for k, v in os.environ.items() if k != "DJCTL_TODAY"}
     for when, out in (("2025-02-01 09:00:00", "c"), ("2027-06-15 18:30:00", "d")):
-        r = subprocess.run(["faketime", when, sys.executable, "-m", "djctl", "year-end", "--year", "2024", "--out",
-                            out, "--date", "2024-12-31", "--allow-gaps", "--json"], env=env, cwd=tmp_path,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr
+        for args in (["year-end", "--year", "2024", "--out", out, "--date", "2024-12-31", "--allow-gaps"],
+                     ["bulletin", "--quarter", "2024Q3", "--out", f"{out}/q3", "--date", "2024-10-10"]):
+            r = subprocess.run(["faketime", when, sys.executable, "-m", "djctl", *args], env=env, cwd=tmp_path,
+                               capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0, r.stderr
     for f in one["files"]:
         assert (tmp_path / "c" / f["name"]).read_bytes() == (tmp_path / "a" / f["name"]).read_bytes(), f["name"]
         assert (tmp_path / "d" / f["name"]).read_bytes() == (tmp_path / "a" / f["name"]).read_bytes(), f["name"]
+    q3 = sorted(p.name for p in (tmp_path / "c" / "q3").iterdir())
+    assert "2024Q3_季度考核通报.docx" in q3 and "2024Q3_季度考核通报.xlsx" in q3
+    for name in q3:  # a bulletin run on its own is reproducible too
+        assert (tmp_path / "c" / "q3" / name).read_bytes() == (tmp_path / "d" / "q3" / name).read_bytes(), name
 
 
 @pytest.mark.sqlite_only

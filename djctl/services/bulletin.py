@@ -197,11 +197,12 @@ def write_bulletin(store: Store, quarter: str, *, formats: list[str], out_dir: P
             raise InputError(f"无法读取工作要求文本（应为 UTF-8 文本文件）：{exc}", path=str(remarks_path)) from None
     with store.read() as uow:
         scheme = load_scheme(uow.session, q.year)
-        ctx = bulletin_context(uow.session, q, scheme, doc_number=doc_number, on_date=on_date or _clock.today(),
+        day = on_date or _clock.today()  # one date for the whole run
+        ctx = bulletin_context(uow.session, q, scheme, doc_number=doc_number, on_date=day,
                                remarks=remarks)
     if gaps is not None:
         gaps.extend(ctx["gaps"])
-    return render(ctx, formats, out_dir, f"{q}_季度考核通报", templates)
+    return render(ctx, formats, out_dir, f"{q}_季度考核通报", templates, on_date=day)
 
 
 # ------------------------------------------------------------------ scheduling materials (季调度)
@@ -286,7 +287,8 @@ def write_schedule(store: Store, quarter: str, *, formats: list[str], out_dir: P
     tiers = tier_stats(store, q.year, as_of=q.last_day())
     with store.read() as uow:
         scheme = load_scheme(uow.session, q.year)
-        ctx = schedule_context(uow.session, q, scheme, on_date=on_date or _clock.today(), tiers=tiers)
+        day = on_date or _clock.today()  # one date for the whole run
+        ctx = schedule_context(uow.session, q, scheme, on_date=day, tiers=tiers)
     if gaps is not None:
         gaps.extend(ctx["gaps"])
-    return render(ctx, formats, out_dir, f"{q}_季度调度会材料", templates)
+    return render(ctx, formats, out_dir, f"{q}_季度调度会材料", templates, on_date=day)

@@ -120,10 +120,24 @@ def month_gaps(session, months: list[str]) -> list[MonthGap]:
     return out
 
 
-def render(ctx: dict[str, Any], formats: list[str], out_dir: Path, basename: str, templates: Path | None) -> list[Path]:
+def render(ctx: dict[str, Any], formats: list[str], out_dir: Path, basename: str, templates: Path | None,
+           on_date: date | None = None) -> list[Path]:
+    """Render a document; with `on_date` (the run's date) its .docx/.xlsx carry that date, not the clock's, in
+    their zip entries and document properties, so the same store and date give the same bytes on any day."""
     from djctl.io.render import render_document
 
-    return render_document(ctx, formats, out_dir, basename, templates)
+    paths = render_document(ctx, formats, out_dir, basename, templates)
+    if on_date is not None:
+        stamp(paths, on_date)
+    return paths
+
+
+def stamp(paths: list[Path], on_date: date) -> None:
+    from djctl.io.zipnorm import normalize_zip
+
+    for p in paths:
+        if p.suffix in (".docx", ".xlsx"):
+            normalize_zip(p, on_date)
 
 
 def parse_formats(text: str, allowed: tuple[str, ...] = ("docx", "md", "html", "xlsx")) -> list[str]:

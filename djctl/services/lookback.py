@@ -818,8 +818,9 @@ def write_report(store: Store, year: int, *, formats: list[str], out_dir: Path, 
     year = check_year(year)
     with store.read() as uow:
         scheme = load_scheme(uow.session, year)
-        ctx = report_context(uow, year, scheme, on_date=on_date or _clock.today())
-    return render(ctx, formats, out_dir, report_basename(year), templates)
+        day = on_date or _clock.today()  # one date for the whole run
+        ctx = report_context(uow, year, scheme, on_date=day)
+    return render(ctx, formats, out_dir, report_basename(year), templates, on_date=day)
 
 
 def report_basename(year: int) -> str:

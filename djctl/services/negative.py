@@ -287,7 +287,7 @@ def _context(store: Store, doc: dict[str, Any], on_date: date | None = None) -> 
             "caption": f"表{n} 列入负面清单的{KIND_CN[kind]}", "columns": ["序号", "名称（编码）", "列入原因"],
             "rows": rows}]})
     return {"kind": "negative_list", "title": f"{year}年度负面清单", "issuer": scheme.issuer,
-            "date": _cn_date(built), "year": year, "counts": c, "entries": doc["entries"], "sections": sections}
+            "date": _cn_date(built), "date_iso": built.isoformat(), "year": year, "counts": c, "entries": doc["entries"], "sections": sections}
 
 
 def write_documents(store: Store, doc: dict[str, Any], formats: list[str], out_dir: Path,
@@ -310,6 +310,9 @@ def write_documents(store: Store, doc: dict[str, Any], formats: list[str], out_d
                 for i, e in enumerate(doc["entries"], 1)]
         write_table_workbook(path, [(base, ["序号", "类别", "编码", "名称", "问题数", "列入原因"], rows)])
         paths.append(path)
+    from djctl.services.docs_common import stamp
+
+    stamp(paths, date.fromisoformat(ctx["date_iso"]))
     return paths
 
 
