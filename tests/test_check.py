@@ -452,3 +452,35 @@ def test_demo_step_checks_the_drawn_month(cli, tmp_path, forms):
     flags = [ws.cell(r, COL["是否虚假"]).value for r in range(FIRST, FIRST + 9)]
     assert flags.count("是") == 1
     assert json.loads(cli("check", "status", "--month", MONTH, "--json").stdout)["counts"]["checked"] == 2
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("value, found, due", [
+    ("2024-04-08", "2024-04-08", "2024-05-08"),  # the checker's date: the problem's found date, the deadline from it
+    ("2024年4月9日", "2024-04-09", "2024-05-09"),
+    (None, "2024-03-31", "2024-04-30"),  # left empty: the month's last day, never the import's clock
+])
+def test_check_date_on_the_worksheet_dates_the_findings(cli, tmp_path, forms, value, found, due):
+    def edit(wb):
+        wb[SHEET].cell(3, 6).value = value
+
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, {"T02": 6}, {"T02": "是"}, edit=edit)
+    code, doc = import_check(cli, tmp_path / "收回")
+    assert code == 0, doc
+    [(rid, *_rest, item_due, _status, _problem)] = rectifications()
+    assert item_due == due and query("SELECT found_on FROM rectification")[0][0] == found
+    assert query("SELECT checked_on FROM check_report")[0][0] == found
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("value, needle", [("下周", "「下周」不是有效日期"), ("2024-02-28", "核查日期 2024-02-28 早于所核查的月份")])
+def test_a_bad_check_date_is_refused_with_its_cell(cli, tmp_path, forms, value, needle):
+    def edit(wb):
+        wb[SHEET].cell(3, 6).value = value
+
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, edit=edit)
+    code, doc = import_check(cli, tmp_path / "收回")
+    assert code == 2 and doc["files"][0]["status"] == "refused"
+    [err] = [e for e in doc["files"][0]["errors"] if needle in e["message"]]
+    assert err["sheet"] == SHEET and err["column"] == "核查日期"
+    assert rectifications() == []
