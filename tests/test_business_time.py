@@ -130,7 +130,10 @@ def test_each_quarter_states_what_was_open_and_overdue_then(cli, year, tmp_path)
     doc = json_out(cli("negative-list", "--year", "2024", "--build", "--date", "2024-12-31", "--json"))
     assert [(e["org"], len(e["reasons"])) for e in doc["entries"]] == [("U1", 1)]
     assert "问题D" in doc["entries"][0]["reasons"][0] and "截至2024年12月31日未整改销号" in doc["entries"][0]["reasons"][0]
-    assert json_out(cli("negative-list", "--year", "2024", "--as-of", "2024-06-30", "--json"))["entries"] == []
+    r = cli("negative-list", "--year", "2024", "--as-of", "2024-06-30")
+    assert r.exit_code == 1 and "截至 2024-06-30，2024 年度负面清单尚未生成" in r.output
+    as_of = json_out(cli("negative-list", "--year", "2024", "--as-of", "2025-01-01", "--json"))
+    assert [e["org"] for e in as_of["entries"]] == ["U1"] and as_of["decided_on"] == "2024-12-31"
     assert json_out(cli("audit", "verify", "--json"))["ok"]
 
 

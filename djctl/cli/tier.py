@@ -158,7 +158,8 @@ def tier_stats(
         out.doc(doc)
         return
     yes = {True: "达到", False: "未达到"}
-    out.table(f"{year} 年底支部等次（{doc['branches']} 个支部）", ["等次", "支部数"],
+    when = f"{year} 年底" if day is None else f"截至 {doc['as_of']}"
+    out.table(f"{when}支部等次（{doc['branches']} 个支部）", ["等次", "支部数"],
               [(f"{t}支部", n) for t, n in doc["counts"].items()])
     tt = doc["targets_text"]
     out.line(f"达标率 {doc['rate_standard_text']}（目标 {tt['达标率']}，{yes[doc['met']['达标率']]}）；"

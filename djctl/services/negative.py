@@ -205,6 +205,19 @@ def build(store: Store, year: int, on_date: date | None = None) -> dict[str, Any
         return _doc(s, year, entries, "built")
 
 
+def _built_by(session, year: int, as_of: date) -> bool:
+    """Whether a build of `year` was decided on or before `as_of` (builds before 0003 count as 31 December)."""
+    from djctl.store.audit import AUDIT
+
+    for (payload,) in session.connection().execute(
+            sa_select(AUDIT.c.payload).where(AUDIT.c.action == BUILD_ACTION,
+                                             AUDIT.c.payload.like(f'%"year":{int(year)}%'))):
+        doc = json.loads(payload)
+        if doc.get("year") == year and date.fromisoformat(doc.get("date") or f"{year}-12-31") <= as_of:
+            return True
+    return False
+
+
 def is_built(session, year: int) -> bool:
     """Whether the year's list was ever built (an empty list that was built counts)."""
     return bool(_active_entries(session, year)) or _built(session, year)
@@ -226,6 +239,9 @@ def stored(store: Store, year: int, as_of: date | None = None) -> dict[str, Any]
     with store.read() as uow:
         s = uow.session
         entries = _active_entries(s, year) if as_of is None else _entries_as_of(s, year, as_of)
+        if as_of is not None and not entries and not _built_by(s, year, as_of):
+            raise ActionNeeded(f"截至 {as_of.isoformat()}，{year} 年度负面清单尚未生成",
+                               hint=f"用 djctl negative-list --year {year} --build --date 决定日期 生成")
         if not entries and not _built(s, year):
             raise ActionNeeded(f"{year} 年度负面清单尚未生成", hint=f"用 djctl negative-list --year {year} --build 生成")
         return _doc(s, year, entries, "stored")
