@@ -20,7 +20,7 @@ def city(cli, tmp_path):
     ])
     assert cli("org", "import", roster).exit_code == 0
     r = json_out(cli("rectify", "add", "U002", "--problem", "党费收缴不及时", "--source", "inspection",
-                     "--due", "2024-04-30", "--json"))
+                     "--found", "2024-02-15", "--due", "2024-04-30", "--json"))
     return {"item": r["id"], "dir": tmp_path}
 
 

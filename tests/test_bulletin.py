@@ -13,7 +13,9 @@ from tests.test_annual import city  # noqa: F401  (the hand-computed five-unit f
 def test_bulletin_docx_matches_quarter_scores(cli, city, tmp_path):  # noqa: F811
     r = cli("bulletin", "--quarter", "2024Q1", "--format", "docx,md", "--out", "out", "--doc-number",
             "示工委〔2024〕5号", "--date", "2024-04-10")
-    assert r.exit_code == 0, r.output
+    # January and February had no draw: said on stderr and in the document, exit 1 (needs attention)
+    assert r.exit_code == 1, r.output
+    assert "2024年1月没有进行抽查抽签" in r.stderr and "--allow-gaps" in r.stderr
     scores = json_out(cli("score", "--quarter", "2024Q1", "--json"))
     doc = Document(str(tmp_path / "out" / "2024Q1_季度考核通报.docx"))
     sec = doc.sections[0]
@@ -21,6 +23,7 @@ def test_bulletin_docx_matches_quarter_scores(cli, city, tmp_path):  # noqa: F81
     assert abs(sec.top_margin - Mm(37)) < Mm(0.2) and abs(sec.left_margin - Mm(28)) < Mm(0.2)
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "关于2024年第一季度" in text and "示工委〔2024〕5号" in text and "2024年4月10日" in text
+    assert "需要说明的是：2024年1月没有进行抽查抽签；2024年2月没有进行抽查抽签。" in text
     assert "「test」" in text  # the month's draw seed, so anyone can verify the draw
     fonts = {s.name: s.element.find(qn("w:rPr")) for s in doc.styles if s.type == 1}
     east = {name: (rpr.find(qn("w:rFonts")).get(qn("w:eastAsia")) if rpr is not None and rpr.find(qn("w:rFonts")) is not None else None)

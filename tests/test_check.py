@@ -87,7 +87,7 @@ def test_forms_for_drawn_reported_units_with_self_scores_locked_and_validated(cl
     fill = {COL[c] for c in ("核查得分", "是否虚假", "核查说明", "核查人")}
     for row in range(1, last + 1):
         for col in range(1, 11):
-            unlocked = row >= FIRST and col in fill
+            unlocked = (row >= FIRST and col in fill) or (row, col) == (3, 6)  # and the 核查日期 cell
             assert ws.cell(row, col).protection.locked is (not unlocked), (row, col)
     dvs = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
     score = dvs[f"G{FIRST}:G{last}"]
@@ -121,6 +121,15 @@ def test_forms_without_a_draw_need_action(cli, tmp_path, forms):
 # ------------------------------------------------------------------ forms back in
 
 
+def ws_date(path) -> str:
+    """The 核查日期 cell of a worksheet as written."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path).active
+    assert ws.cell(3, 5).value == "核查日期"
+    return ws.cell(3, 6).value
+
+
 @pytest.mark.sqlite_only
 def test_import_worked_example_scores_explain_and_rectification(cli, tmp_path, forms):
     before = counts()
@@ -145,7 +154,10 @@ def test_import_worked_example_scores_explain_and_rectification(cli, tmp_path, f
     # the automatic rectification item
     [(rid, org, kind, source, ref, due, status, problem)] = rectifications()
     assert (org, kind, source, ref, status) == ("U001", "unit", "spotcheck", "2024-03:T02", "open")
-    assert due == (date.today() + timedelta(days=30)).isoformat()
+    # found on the worksheet's 核查日期 (prefilled with the month's last day), due rectify_days later: never the
+    # import's wall clock
+    assert due == (date(2024, 3, 31) + timedelta(days=30)).isoformat() == "2024-04-30"
+    assert ws_date(forms["U001"]) == "2024-03-31"
     assert "2024-03" in problem and "T02" in problem and "自评 10 分" in problem and "核查 6 分" in problem
     assert doc["files"][0]["rectifications"] == [rid]
     # score --month: 10 self, 6 verified, false → 2: deduction 8; U004 found more: final = verified
@@ -440,3 +452,35 @@ def test_demo_step_checks_the_drawn_month(cli, tmp_path, forms):
     flags = [ws.cell(r, COL["是否虚假"]).value for r in range(FIRST, FIRST + 9)]
     assert flags.count("是") == 1
     assert json.loads(cli("check", "status", "--month", MONTH, "--json").stdout)["counts"]["checked"] == 2
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("value, found, due", [
+    ("2024-04-08", "2024-04-08", "2024-05-08"),  # the checker's date: the problem's found date, the deadline from it
+    ("2024年4月9日", "2024-04-09", "2024-05-09"),
+    (None, "2024-03-31", "2024-04-30"),  # left empty: the month's last day, never the import's clock
+])
+def test_check_date_on_the_worksheet_dates_the_findings(cli, tmp_path, forms, value, found, due):
+    def edit(wb):
+        wb[SHEET].cell(3, 6).value = value
+
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, {"T02": 6}, {"T02": "是"}, edit=edit)
+    code, doc = import_check(cli, tmp_path / "收回")
+    assert code == 0, doc
+    [(rid, *_rest, item_due, _status, _problem)] = rectifications()
+    assert item_due == due and query("SELECT found_on FROM rectification")[0][0] == found
+    assert query("SELECT checked_on FROM check_report")[0][0] == found
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("value, needle", [("下周", "「下周」不是有效日期"), ("2024-02-28", "核查日期 2024-02-28 早于所核查的月份")])
+def test_a_bad_check_date_is_refused_with_its_cell(cli, tmp_path, forms, value, needle):
+    def edit(wb):
+        wb[SHEET].cell(3, 6).value = value
+
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, edit=edit)
+    code, doc = import_check(cli, tmp_path / "收回")
+    assert code == 2 and doc["files"][0]["status"] == "refused"
+    [err] = [e for e in doc["files"][0]["errors"] if needle in e["message"]]
+    assert err["sheet"] == SHEET and err["column"] == "核查日期"
+    assert rectifications() == []

@@ -35,8 +35,8 @@ def _build(run, db: str | None, base: Path) -> None:
     steps = [
         ["init"],
         ["org", "import", small_roster(base / "名册.xlsx", units=6, branches=branches)],
-        ["rectify", "add", LISTED_IN, "--kind", "branch", "--problem", "党费台账缺失", "--due", "2023-06-30"],
-        ["rectify", "add", LISTED_OUT, "--kind", "branch", "--problem", "支委会长期未召开", "--due", "2023-07-31"],
+        ["rectify", "add", LISTED_IN, "--kind", "branch", "--problem", "党费台账缺失", "--due", "2023-06-30", "--found", "2023-05-30"],
+        ["rectify", "add", LISTED_OUT, "--kind", "branch", "--problem", "支委会长期未召开", "--due", "2023-07-31", "--found", "2023-06-30"],
         ["negative-list", "--year", "2023", "--build"],
         ["tier", "set", UPGRADED, "达标", "--date", "2024-08-01", "--basis", "验收"],
     ]

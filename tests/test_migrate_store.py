@@ -28,7 +28,7 @@ def build(cli, db: str, root: Path) -> None:
     ok("selfeval", "import", root / "收回")
     ok("sample", "--month", "2024-03", "--seed", "42", "--count", "2")
     ok("tier", "set", "U001-B01", "过硬", "--date", "2024-06-28", "--basis", "验收")
-    ok("rectify", "add", "U002", "--problem", "台账不完整", "--due", "2024-09-30")
+    ok("rectify", "add", "U002", "--problem", "台账不完整", "--due", "2024-09-30", "--found", "2024-08-30")
 
 
 def snapshot(cli, db: str) -> dict:
@@ -57,7 +57,7 @@ def check_copy(cli, src: str, dest: str, tmp_path: Path) -> dict:
     (tmp_path / "head.json").write_text(json.dumps(before["head"]))
     assert json_out(cli("--db", dest, "audit", "verify", "--against", str(tmp_path / "head.json"), "--json"))["ok"]
     # the copy takes new writes after the copied ids (sequences reset on PostgreSQL)
-    r = cli("--db", dest, "rectify", "add", "U003", "--problem", "新问题", "--due", "2024-10-31", "--json")
+    r = cli("--db", dest, "rectify", "add", "U003", "--problem", "新问题", "--due", "2024-10-31", "--found", "2024-09-30", "--json")
     assert json_out(r)["id"] == 2
     r = cli("--db", dest, "org", "import", small_roster(tmp_path / "名册5.xlsx", units=5), "--json")
     assert r.exit_code == 0, r.output

@@ -59,7 +59,7 @@ def _checks(store) -> None:
 
 def _tiers_and_items(store) -> dict[str, int]:
     from djctl.store.engine import now
-    from djctl.store.tables import Rectification, TierChange
+    from djctl.store.tables import Rectification, RectificationEvent, TierChange
 
     t = now()
     ids = {}
@@ -80,11 +80,16 @@ def _tiers_and_items(store) -> dict[str, int]:
             ("b2_progress", "U002-B01", "branch", date(2024, 3, 1), "in_progress", None),  # overdue
             ("u1_next", "U001", "unit", date(2025, 1, 31), "open", None),
         ):
+            found = date(2024, 1, 15)
             r = Rectification(org_code=org, org_kind=kind, problem=f"问题{key}", source="inspection", due=due,
-                              status=status, closed_on=closed_on, created_at=t, updated_at=t)
+                              status=status, closed_on=closed_on, found_on=found, created_at=t, updated_at=t)
             s.add(r)
             s.flush()
             ids[key] = r.id
+            s.add(RectificationEvent(item_id=r.id, action="found", status="open", on_date=found, due=due, created_at=t))
+            if status != "open":
+                s.add(RectificationEvent(item_id=r.id, action="close" if closed_on else "progress", status=status,
+                                         on_date=closed_on or found, due=due, created_at=t))
         uow.audit("test.items", {"crafted": True})
     return ids
 
@@ -139,16 +144,17 @@ def test_rebuild_keeps_history(cli, crafted, store):
     again = json_out(cli("negative-list", "--year", "2024", "--build", "--json"))
     assert again["status"] == "unchanged"
     assert json_out(cli("audit", "verify", "--json"))["events"] == events
-    # U005's item is now recorded as closed on 30 December: U005 leaves the list on rebuild
-    item = crafted["u5_late"]
-    assert cli("rectify", "update", str(item), "--status", "open").exit_code == 0
+    # U002-B01's overdue item is now recorded as closed on 30 December: it leaves the list on rebuild
+    item = crafted["b2_progress"]
     assert cli("rectify", "close", str(item), "--feedback", "已整改", "--date", "2024-12-30").exit_code == 0
     doc = json_out(cli("negative-list", "--year", "2024", "--build", "--json"))
-    assert doc["status"] == "built" and [e["org"] for e in doc["entries"] if e["kind"] == "unit"] == ["U001", "U003"]
+    assert doc["status"] == "built" and [e["org"] for e in doc["entries"] if e["kind"] == "branch"] == ["U001-B01"]
+    # a close recorded with a date after the year's end (U005's, 5 January) never took it off the 2024 list
+    assert [e["org"] for e in doc["entries"] if e["kind"] == "unit"] == ["U001", "U003", "U005"]
     with store.read() as uow:
         rows = uow.session.exec(select(NegativeEntry).where(NegativeEntry.year == 2024)).all()
     assert len(rows) == 9 and sum(r.active for r in rows) == 4  # 5 old, 4 new
-    assert "U005" in {r.org_code for r in rows if not r.active} - {r.org_code for r in rows if r.active}
+    assert "U002-B01" in {r.org_code for r in rows if not r.active} - {r.org_code for r in rows if r.active}
     stored = json_out(cli("negative-list", "--year", "2024", "--json"))
     assert stored["status"] == "stored" and stored["counts"]["total"] == 4
     assert json_out(cli("audit", "verify", "--json"))["ok"]

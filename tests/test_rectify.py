@@ -18,7 +18,8 @@ def setup(cli, tmp_path):
 
 
 def add(cli, *args) -> dict:
-    return json_out(cli("rectify", "add", *args, "--json"))
+    found = () if "--found" in args else ("--found", "2024-01-02")
+    return json_out(cli("rectify", "add", *args, *found, "--json"))
 
 
 def events(cli) -> int:
@@ -69,7 +70,8 @@ def test_update_close_and_history(setup, store):
     cli = setup
     item = add(cli, "U003", "--problem", "主题党日流于形式", "--due", "2024-08-31")
     rid = str(item["id"])
-    u1 = json_out(cli("rectify", "update", rid, "--status", "in_progress", "--feedback", "已制定整改方案", "--json"))
+    u1 = json_out(cli("rectify", "update", rid, "--status", "in_progress", "--date", "2024-08-20", "--feedback",
+                      "已制定整改方案", "--json"))
     assert u1["status"] == "in_progress" and u1["feedback"] == "已制定整改方案" and u1["changed"]
     u2 = json_out(cli("rectify", "update", rid, "--feedback", "已完成一半", "--json"))
     assert u2["feedback"] == "已完成一半" and u2["status"] == "in_progress"
@@ -121,16 +123,16 @@ def test_add_inside_another_transaction(setup, store):
 
     with store.write() as uow:
         rid = add_rectification(uow, "U001", "unit", "核查发现自评虚假", "spotcheck", "check:2024-03", date(2024, 4, 30),
-                                audit=False)
+                                found_on=date(2024, 4, 5), audit=False)
         uow.audit("test.check_import", {"rectifications": [rid]})
     assert [i["id"] for i in list_items(store)["items"]] == [rid]
     with pytest.raises(Boom):
         with store.write() as uow:
-            add_rectification(uow, "U002", None, "另一问题", "lookback", "", date(2024, 4, 30))
+            add_rectification(uow, "U002", None, "另一问题", "lookback", "", date(2024, 4, 30), found_on=date(2024, 4, 1))
             raise Boom  # the caller's import fails: the item goes too
     assert [i["id"] for i in list_items(store)["items"]] == [rid]
     with store.write() as uow, pytest.raises(Exception, match="问题来源"):
-        add_rectification(uow, "U001", "unit", "x", "gossip", "", date(2024, 4, 30))
+        add_rectification(uow, "U001", "unit", "x", "gossip", "", date(2024, 4, 30), found_on=date(2024, 4, 1))
     assert json_out(setup("audit", "verify", "--json"))["ok"]
 
 
@@ -181,7 +183,16 @@ def test_rectify_demo_step(setup, store, tmp_path):
     lines = demo_step(store, ctx)  # no items yet: three inspection items are added first
     items = list_items(store)["items"]
     assert len(items) == 3 and {i["source"] for i in items} == {"inspection"}
-    assert [i["status"] for i in items] == ["closed", "closed", "in_progress"]
-    assert len(ctx.files) == 1 and ctx.files[0].exists()
-    assert "逾期未销号 1 项" in lines[1]
+    # found 30 days before their deadlines; closed on time / late / closed, reopened and closed again
+    assert [(i["found_on"], i["status"], i["closed_on"], i["closed_late"], i["reopened"]) for i in items] == [
+        ("2024-05-01", "closed", "2024-05-21", False, False),
+        ("2024-08-01", "closed", "2024-09-25", True, False),
+        ("2024-10-01", "closed", "2024-11-30", True, True)]
+    assert ctx.files == []  # nothing open at the year's end: no feedback form
+    assert "按期销号 1 项，逾期后销号 1 项，销号后复查重新打开 1 项；截至 2024-12-31 未销号 0 项" in lines[1]
+    # as the items stood on earlier days
+    mid = list_items(store, as_of=date(2024, 9, 15))
+    assert [(i["status"], i["overdue"]) for i in mid["items"]] == [("closed", False), ("in_progress", True)]
+    nov = list_items(store, as_of=date(2024, 11, 20))["items"][2]
+    assert (nov["status"], nov["due"], nov["overdue"], nov["reopened"]) == ("open", "2024-11-15", True, True)
     assert json.loads(setup("audit", "verify", "--json").stdout)["ok"]

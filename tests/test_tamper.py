@@ -54,9 +54,9 @@ def _build(cli, tmp_path: Path) -> None:
                 for i in range(1, 7)]
     steps = [("org", "import", small_roster(tmp_path / "名册2.xlsx", units=6, branches=branches)),
              ("tier", "set", "U002-B01", "过硬", "--date", "2024-05-01", "--basis", "验收", "--note", "验收〔2024〕1号"),
-             ("rectify", "add", "U003", "--problem", "党费收缴台账不完整", "--due", "2024-05-31", "--ref", "督查〔2024〕2号"),
+             ("rectify", "add", "U003", "--problem", "党费收缴台账不完整", "--due", "2024-05-31", "--found", "2024-04-20", "--ref", "督查〔2024〕2号"),
              ("rectify", "update", "2", "--status", "in_progress", "--feedback", "正在补齐台账"),
-             ("rectify", "add", "U003-B01", "--problem", "三会一课记录不规范", "--due", "2024-06-30"),
+             ("rectify", "add", "U003-B01", "--problem", "三会一课记录不规范", "--due", "2024-06-30", "--found", "2024-05-20"),
              ("rectify", "close", "3", "--feedback", "已规范记录", "--date", "2024-06-20"),
              ("negative-list", "--year", "2024", "--build")]
     for args in steps:
@@ -617,6 +617,7 @@ def as_older_djctl(db: Path) -> None:
             prev = h
         for t in triggers:
             c.execute(t)
+        c.execute("DELETE FROM rectification_event")  # that djctl kept no dated history (migration 0003 makes it)
         c.commit()
     finally:
         c.close()

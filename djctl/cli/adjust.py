@@ -35,6 +35,7 @@ def adjust_add(
     bonus: Annotated[Optional[str], typer.Option("--bonus", help="加分分值（大于 0，最多一位小数）")] = None,
     deduct: Annotated[Optional[str], typer.Option("--deduct", help="减分分值（大于 0，最多一位小数；一票否决项可为 0）")] = None,
     veto: Annotated[bool, typer.Option("--veto", help="一票否决：该单位年度等次直接为「差」；须与 --deduct 同用，分值可为 0")] = False,
+    on_date: Annotated[Optional[str], typer.Option("--date", help="决定日期（默认该年度 12 月 31 日），如 2024-06-18")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """录入一项加分或减分（--bonus 与 --deduct 二选一）；一票否决用 --veto --deduct 分值（可为 0）。
@@ -56,10 +57,15 @@ def adjust_add(
         raise typer.BadParameter(problem, param_hint="--veto" if problem.startswith("一票否决") else opt)
     if not reason.strip() or not basis.strip():
         raise typer.BadParameter("事由和依据都不能为空", param_hint="--reason / --basis")
+    from djctl.cli.rectify import parse_date_opt
+
+    day = parse_date_opt(on_date, "--date") if on_date else None
+    if day is not None and day.year != year:
+        raise typer.BadParameter(f"决定日期 {day.isoformat()} 不在 {year} 年度内", param_hint="--date")
     st = settings(ctx)
     out = Output(json_, st.quiet)
     item = add_adjustment(st.open_store(must_exist=True), unit, year=year, kind=kind, points=points, reason=reason,
-                          basis=basis, veto=veto)
+                          basis=basis, veto=veto, on_date=day)
     if json_:
         out.doc(item)
         return

@@ -242,7 +242,7 @@ def lookback_import(
     files: FilesArg,
     replace: Annotated[bool, typer.Option("--replace", help="同一支部同一抽签已导入结果时，以这份为准（原结果保留在历史中）")] = False,
     dry_run: DryRunOpt = False,
-    on_date: Annotated[Optional[str], typer.Option("--date", help="核查日期：反弹降级的日期，整改期限由此起算（默认今天）")] = None,
+    on_date: Annotated[Optional[str], typer.Option("--date", help="核查日期：反弹降级与发现问题的日期，整改期限由此起算（默认为回头看抽签的截至日期）")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """导入填好的回头看核查表：每个文件整份导入或整份拒绝；任何一项未达到即认定反弹，下调等次并生成整改事项。

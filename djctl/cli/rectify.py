@@ -18,7 +18,8 @@ app = make_app(help="问题整改：登记整改事项、跟踪状态与反馈�
 SOURCES = {"spotcheck": "月度抽查", "lookback": "回头看", "inspection": "督导检查"}
 STATUSES = {"open": "未整改", "in_progress": "整改中", "closed": "已销号"}
 SourceOpt = Annotated[Optional[str], typer.Option("--source", help="问题来源：spotcheck（月度抽查）/ lookback（回头看）/ inspection（督导检查）")]
-AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="按哪一天判断逾期（默认今天），如 2024-12-31")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="截至日期：列出当日及以前发现的事项，状态、期限与逾期均按当日情况（默认今天），如 2024-09-30")]
+DateOpt = Annotated[Optional[str], typer.Option("--date", help="变动生效的日期（业务日期，默认今天），如 2024-09-20")]
 
 
 def parse_date_opt(value: str, option: str):
@@ -43,8 +44,8 @@ def _choice(value: str | None, choices: dict[str, str], option: str) -> str | No
 
 
 def _table(out: Output, title: str, items: list[dict[str, Any]]) -> None:
-    out.table(title, ["编号", "组织", "名称", "来源", "问题", "期限", "状态", "逾期"],
-              [(i["id"], i["org"], i["name"], i["source_cn"], _short(i["problem"]), i["due"], i["status_cn"],
+    out.table(title, ["编号", "组织", "名称", "来源", "问题", "发现", "期限", "状态", "逾期"],
+              [(i["id"], i["org"], i["name"], i["source_cn"], _short(i["problem"]), i["found_on"], i["due"], i["status_cn"],
                 f"{i['days_overdue']} 天" if i["overdue"] else "") for i in items])
 
 
@@ -54,7 +55,7 @@ def _short(text: str, n: int = 30) -> str:
 
 
 def _item_lines(out: Output, doc: dict[str, Any]) -> None:
-    out.line(f"#{doc['id']} {doc['name']}（{doc['org']}）[{doc['status_cn']}] 期限 {doc['due']}"
+    out.line(f"#{doc['id']} {doc['name']}（{doc['org']}）[{doc['status_cn']}] 发现 {doc['found_on']}，期限 {doc['due']}"
              + (f"，已逾期 {doc['days_overdue']} 天" if doc["overdue"] else ""))
     out.line(f"  问题（{doc['source_cn']}{'：' + doc['source_ref'] if doc['source_ref'] else ''}）：{doc['problem']}")
     if doc["feedback"]:
@@ -72,13 +73,15 @@ def rectify_add(
     source: SourceOpt = "inspection",
     source_ref: Annotated[str, typer.Option("--ref", help="来源说明（如检查通知文号）")] = "",
     kind: Annotated[Optional[str], typer.Option("--kind", help="组织类别 unit / branch（编码同时是单位和支部时指定）")] = None,
+    found: Annotated[Optional[str], typer.Option("--found", help="发现问题的日期（默认今天），如 2024-08-20")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """登记一项整改事项。
 
-    示例：djctl rectify add U003 --problem 党费收缴台账不完整 --due 2024-09-30 --source inspection
+    示例：djctl rectify add U003 --problem 党费收缴台账不完整 --found 2024-08-20 --due 2024-09-30 --source inspection
     """
     day = parse_date_opt(due, "--due")
+    found_day = parse_date_opt(found, "--found") if found else None
     src = _choice(source, SOURCES, "--source")
     if kind is not None and kind not in ("unit", "branch"):
         raise typer.BadParameter("应为 unit 或 branch", param_hint="--kind")
@@ -86,7 +89,8 @@ def rectify_add(
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
-    doc = add(st.open_store(must_exist=True), org, problem, src or "inspection", day, source_ref=source_ref, org_kind=kind)
+    doc = add(st.open_store(must_exist=True), org, problem, src or "inspection", day, source_ref=source_ref, org_kind=kind,
+              found_on=found_day)
     if json_:
         out.doc(doc)
     else:
@@ -104,9 +108,9 @@ def rectify_list(
     as_of: AsOfOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """列出整改事项（可按组织、来源、状态筛选，或只看逾期）。
+    """列出截至某日已发现的整改事项及其当日状态（可按组织、来源、状态筛选，或只看逾期）。
 
-    示例：djctl rectify list --overdue --as-of 2024-12-31
+    示例：djctl rectify list --as-of 2024-09-30
     """
     day = parse_date_opt(as_of, "--as-of") if as_of else None
     src, sts = _choice(source, SOURCES, "--source"), _choice(status, STATUSES, "--status")
@@ -141,6 +145,8 @@ def rectify_show(
         out.doc(doc)
         return
     _item_lines(out, doc)
+    out.table("变动记录（按业务日期）", ["日期", "变动", "状态", "期限", "说明"],
+              [(c["date"], c["action_cn"], c["status_cn"], c["due"], _short(c["note"])) for c in doc["changes"]])
     out.table("变更历史", ["审计序号", "时间(UTC)", "操作人", "操作", "原状态", "新状态"],
               [(h["seq"], h["at"][:19], h["actor"], h["action"],
                 STATUSES.get((h["old"] or {}).get("status", ""), ""), STATUSES.get((h["new"] or {}).get("status", ""), ""))
@@ -153,12 +159,14 @@ def rectify_update(
     item_id: Annotated[int, typer.Argument(help="整改事项编号", min=1, max=2**63 - 1)],
     status: Annotated[Optional[str], typer.Option("--status", help="新状态：open（未整改）/ in_progress（整改中）；销号请用 close")] = None,
     feedback: Annotated[Optional[str], typer.Option("--feedback", help="整改反馈（替换原反馈，原文保留在审计日志）")] = None,
+    on_date: DateOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """修改整改事项的状态或反馈；原状态与原反馈保留在审计日志中。
 
-    示例：djctl rectify update 12 --status in_progress --feedback 已制定整改方案
+    示例：djctl rectify update 12 --status in_progress --date 2024-08-25 --feedback 已制定整改方案
     """
+    day = parse_date_opt(on_date, "--date") if on_date else None
     if status is None and feedback is None:
         raise typer.BadParameter("请用 --status 或 --feedback 指定要修改的内容", param_hint="--status")
     sts = _choice(status, STATUSES, "--status")
@@ -168,7 +176,7 @@ def rectify_update(
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
-    doc = update(st.open_store(must_exist=True), item_id, status=sts, feedback=feedback)
+    doc = update(st.open_store(must_exist=True), item_id, status=sts, feedback=feedback, on_date=day)
     if json_:
         out.doc(doc)
         return
@@ -198,6 +206,59 @@ def rectify_close(
         out.doc(doc)
         return
     out.result(f"整改事项 #{item_id} 已销号")
+    _item_lines(out, doc)
+
+
+@app.command("reopen")
+def rectify_reopen(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(help="整改事项编号", min=1, max=2**63 - 1)],
+    on_date: Annotated[str, typer.Option("--date", help="重新打开的日期，如 2024-10-15")],
+    reason: Annotated[str, typer.Option("--reason", help="原因（如整改不到位、问题反弹）")],
+    due: Annotated[Optional[str], typer.Option("--due", help="新的整改期限（默认沿用原期限）")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """重新打开已销号的整改事项（整改不到位或问题反弹）；销号与重新打开的日期都保留在变动记录中。
+
+    示例：djctl rectify reopen 12 --date 2024-10-15 --reason 复查发现台账仍不完整 --due 2024-11-15
+    """
+    day = parse_date_opt(on_date, "--date")
+    new_due = parse_date_opt(due, "--due") if due else None
+    from djctl.services.rectify import reopen
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = reopen(st.open_store(must_exist=True), item_id, on_date=day, reason=reason, due=new_due)
+    if json_:
+        out.doc(doc)
+        return
+    out.result(f"整改事项 #{item_id} 已于 {day.isoformat()} 重新打开")
+    _item_lines(out, doc)
+
+
+@app.command("extend")
+def rectify_extend(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(help="整改事项编号", min=1, max=2**63 - 1)],
+    due: Annotated[str, typer.Option("--due", help="新的整改期限，如 2024-12-31")],
+    on_date: Annotated[str, typer.Option("--date", help="批准延期的日期，如 2024-09-25")],
+    reason: Annotated[str, typer.Option("--reason", help="延期原因")],
+    json_: JsonOpt = False,
+) -> None:
+    """延长未销号整改事项的整改期限；原期限与延期日期保留在变动记录中。
+
+    示例：djctl rectify extend 12 --due 2024-12-31 --date 2024-09-25 --reason 需待年度换届后落实
+    """
+    day, new_due = parse_date_opt(on_date, "--date"), parse_date_opt(due, "--due")
+    from djctl.services.rectify import extend
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = extend(st.open_store(must_exist=True), item_id, due=new_due, on_date=day, reason=reason)
+    if json_:
+        out.doc(doc)
+        return
+    out.result(f"整改事项 #{item_id} 的期限已延至 {new_due.isoformat()}")
     _item_lines(out, doc)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -136,9 +136,10 @@ def tier_stats(
     by_unit: Annotated[bool, typer.Option("--by-unit", help="按单位分列")] = False,
     by_group: Annotated[bool, typer.Option("--by-group", help="按分组分列")] = False,
     xlsx: XlsxOpt = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="截至日期（默认该年度 12 月 31 日），如 2024-09-30：等次与变动按当日情况")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """年底各等次支部数、达标率与过硬率（对照方案目标），以及本年等次变动（上年末 → 本年末）。
+    """年底（或 --as-of 指定的日期）各等次支部数、达标率与过硬率（对照方案目标），以及本年等次变动（上年末 → 本年末）。
 
     达标率 =（达标 + 过硬 + 示范）÷ 全部支部；过硬率 =（过硬 + 示范）÷（达标 + 过硬 + 示范）。
     JSON 中 rate_standard、rate_strong 为比例（0–1，四舍五入保留 4 位小数）。
@@ -147,12 +148,18 @@ def tier_stats(
     """
     if by_unit and by_group:
         raise typer.BadParameter("--by-unit 与 --by-group 只能选一个", param_hint="--by-unit")
+    from djctl.cli.rectify import parse_date_opt
+
+    day = parse_date_opt(as_of, "--as-of") if as_of else None
+    if day is not None and day.year != year:
+        raise typer.BadParameter(f"截至日期 {day.isoformat()} 不在 {year} 年度内", param_hint="--as-of")
     from djctl.services.tiers import tier_stats as stats
     from djctl.services.tiers import write_stats_xlsx
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
-    doc = stats(st.open_store(must_exist=True), year, by="unit" if by_unit else "group" if by_group else None)
+    doc = stats(st.open_store(must_exist=True), year, by="unit" if by_unit else "group" if by_group else None,
+                as_of=day)
     if xlsx:
         write_stats_xlsx(doc, xlsx)
         out.info(f"已导出：{xlsx}")
@@ -160,7 +167,8 @@ def tier_stats(
         out.doc(doc)
         return
     yes = {True: "达到", False: "未达到"}
-    out.table(f"{year} 年底支部等次（{doc['branches']} 个支部）", ["等次", "支部数"],
+    when = f"{year} 年底" if day is None else f"截至 {doc['as_of']}"
+    out.table(f"{when}支部等次（{doc['branches']} 个支部）", ["等次", "支部数"],
               [(f"{t}支部", n) for t, n in doc["counts"].items()])
     tt = doc["targets_text"]
     out.line(f"达标率 {doc['rate_standard_text']}（目标 {tt['达标率']}，{yes[doc['met']['达标率']]}）；"

@@ -10,6 +10,7 @@ as stored, so a returned sheet is matched to exactly what was checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,7 +41,8 @@ FILL_COLUMNS = ("核查得分", "是否虚假", "核查说明", "核查人")
 INSTRUCTIONS = ("填表说明：请逐项填写「核查得分」（0 到分值之间，最多 1 位小数，每项都要填写）；自评得分高于核查得分且"
                 "属虚报的，在「是否虚假」填「是」（双倍扣分），不属虚报的填「否」，留空则按考核方案的容差规则认定；"
                 "在「核查说明」写明依据，在「核查人」署名。自评得分为单位报送的原值，请勿修改；请勿增删行、"
-                "修改任务编码或分值、重命名工作表。")
+                "修改任务编码或分值、重命名工作表。「核查日期」填实际核查的日期（如 2024-04-08），默认为所核查月份的最后一天。")
+DATE_LABEL = "核查日期"
 META_KEYS = ("kind", "unit", "month", "draw_id", "self_report_id", "self_hash", "task_hash")
 
 
@@ -60,7 +62,7 @@ def check_filename(month: str, unit_code: str, unit_name: str) -> str:
 
 def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, draw_id: int,
                      draw_label: str, self_report_id: int, self_hash: str, task_hash: str,
-                     tasks: list[CheckFormTask]) -> Path:
+                     tasks: list[CheckFormTask], check_day: date | None = None) -> Path:
     from openpyxl import Workbook as OWorkbook
     from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -93,7 +95,8 @@ def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, 
     ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
                wo_cell(ws, unit_name)])
     ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month), wo_cell(ws, "抽签", font=bold),
-               wo_cell(ws, f"#{draw_id}（{draw_label}）")])
+               wo_cell(ws, f"#{draw_id}（{draw_label}）"), wo_cell(ws, DATE_LABEL, font=bold),
+               wo_cell(ws, check_day.isoformat() if check_day else None, protection=unlocked)])
     ws.append([wo_cell(ws, INSTRUCTIONS)])
     ws.append([])
     ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
@@ -137,6 +140,7 @@ class CheckForm:
     problems: ProblemList
     header_unit_row: int | None = None
     header_month_row: int | None = None
+    check_day: date | None = None  # 核查日期 as filled in (None: left empty)
 
 
 def _flag(r: RowReader) -> bool | None:
@@ -183,4 +187,35 @@ def read_check_form(path: Path) -> CheckForm:
     unit_row, unit = header_cell(data, "单位编码")
     month_row, month = header_cell(data, "月份")
     return CheckForm({k: meta.get(k, "") for k in META_KEYS}, unit or "", month or "", rows, problems,
-                     unit_row, month_row)
+                     unit_row, month_row, _header_date(data, DATE_LABEL, problems))
+
+
+def parse_day(value) -> date | None:
+    """A date cell: a date, or text such as 2024-04-08, 2024/4/8, 2024年4月8日; None when empty. ValueError if bad."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip().replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
+    parts = text.split()[0].split("-") if text else []
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(value)
+    return date(int(parts[0]), int(parts[1]), int(parts[2]))
+
+
+def _header_date(data, label: str, problems: ProblemList) -> date | None:
+    """The date right of `label` in the header block (None when empty or the label is gone)."""
+    for rownum, cells in data.rows:
+        if rownum >= HEADER_ROW:
+            break
+        for i, c in enumerate(cells):
+            if isinstance(c.value, str) and c.value.strip() == label:
+                value = cells[i + 1].value if i + 1 < len(cells) else None
+                try:
+                    return parse_day(value)
+                except ValueError:
+                    problems.add(f"「{value}」不是有效日期（示例：2024-04-08）", SHEET, rownum, label)
+                    return None
+    return None

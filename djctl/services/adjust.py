@@ -9,6 +9,7 @@ Read API for the annual engine: `adjustments_for_year(session, year)`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,8 @@ def _item_json(a: Adjustment, names: dict[str, str]) -> dict[str, Any]:
             "kind_cn": KIND_CN.get(a.kind, a.kind), "points": to_float(from_x100(a.points_x100)),
             "reason": a.reason, "basis": a.basis, "veto": a.veto, "revoked": a.revoked_at is not None,
             "revoked_at": a.revoked_at.isoformat() if a.revoked_at else None, "revoke_reason": a.revoke_reason,
-            "source": "import" if a.import_id else "manual", "import_id": a.import_id}
+            "source": "import" if a.import_id else "manual", "import_id": a.import_id,
+            "decided_on": a.decided_on.isoformat() if a.decided_on else None}
 
 
 def _same_item(session: Any, year: int, code: str, kind: str, points_x100: int, reason: str) -> Adjustment | None:
@@ -82,8 +84,10 @@ def _same_item(session: Any, year: int, code: str, kind: str, points_x100: int, 
 
 
 def add_adjustment(store: Store, unit: str, *, year: int, kind: str, points: Decimal, reason: str, basis: str,
-                   veto: bool = False) -> dict[str, Any]:
-    """Add one item by hand; returns it as JSON. An identical item that still counts is refused."""
+                   veto: bool = False, on_date: date | None = None) -> dict[str, Any]:
+    """Add one item by hand, decided `on_date` (default 31 December of `year`); returns it as JSON. An identical
+    item that still counts is refused."""
+    decided = on_date or date(year, 12, 31)
     problem = item_problem(kind, points, veto)
     if problem:
         raise InputError(problem)
@@ -103,13 +107,13 @@ def add_adjustment(store: Store, unit: str, *, year: int, kind: str, points: Dec
             raise InputError(f"单位 {unit} 已有相同的{KIND_CN[kind]}项（编号 {dup.id}：{dup.reason}，{fmt(dup.points_x100)} 分）",
                              hint="如确为另一项，请在事由中写明区别")
         item = Adjustment(year=year, unit_code=unit, kind=kind, points_x100=x100, reason=reason, basis=basis,
-                          veto=veto, created_at=now())
+                          veto=veto, created_at=now(), decided_on=decided)
         s.add(item)
         s.flush()
         names = {unit: s.exec(select(Unit.name).where(Unit.code == unit)).first() or ""}
         doc = _item_json(item, names)
         uow.audit("adjust.add", {"id": item.id, "year": year, "unit": unit, "kind": kind, "points_x100": x100,
-                                 "reason": reason, "basis": basis, "veto": veto})
+                                 "reason": reason, "basis": basis, "veto": veto, "date": decided.isoformat()})
     return doc
 
 
@@ -175,7 +179,8 @@ def import_adjustments(store: Store, path: Path, *, dry_run: bool = False) -> Fi
             s.add(imp)
             s.flush()
             items = [Adjustment(year=r.year, unit_code=r.code, kind=r.kind, points_x100=to_x100(r.points),
-                                reason=r.reason, basis=r.basis, veto=r.veto, import_id=imp.id, created_at=t)
+                                reason=r.reason, basis=r.basis, veto=r.veto, import_id=imp.id, created_at=t,
+                                decided_on=date(r.year, 12, 31))
                      for r in rows]
             s.add_all(items)
             s.flush()

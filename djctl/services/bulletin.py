@@ -11,11 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import select
+
+from djctl import clock as _clock
 from djctl.domain.periods import Period, parse_quarter
 from djctl.domain.points import fmt, round2
 from djctl.domain.scoring import mean_rate
 from djctl.errors import ActionNeeded, InputError
-from djctl.services.docs_common import (cn_date, draw_sentence, draws_for, open_rectifications, render,
+from djctl.services.docs_common import (cn_date, draw_sentence, draws_for, month_gaps, open_rectifications, render,
                                         unit_names)
 from djctl.services.quarterly import QuarterRow, quarter_rows
 from djctl.services.scores import check_outcomes
@@ -40,6 +43,15 @@ def distribution(scores: list[Decimal]) -> list[tuple[str, int]]:
                 counts[name] += 1
                 break
     return [(name, counts[name]) for _, name in BANDS]
+
+
+def _org_name(session, r) -> str:
+    """A unit's or a branch's name (rectification items belong to either)."""
+    from djctl.store.tables import Branch, Unit
+
+    model = Branch if r.org_kind == "branch" else Unit
+    row = session.exec(select(model).where(model.code == r.org_code)).first()
+    return row.name if row is not None else r.org_code
 
 
 def _findings(session, q: Period, scheme, names: dict[str, str]) -> list[list[str]]:
@@ -71,9 +83,13 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
     if not ranked:
         raise ActionNeeded(f"{q.label}还没有任何得分", hint="先导入各月自评表")
     draws = draws_for(session, "sample", q.months)
-    due = sum(1 for r in rows for m in r.months.values())
-    reported = sum(1 for r in rows for m in r.months.values() if m.status == "reported")
-    missing = [(m, r) for r in rows for m, mr in r.months.items() if mr.status == "missing"]
+    gaps = month_gaps(session, q.months)
+    # a month without a task list is not counted at all (its gap is said in the text): due, reported and
+    # missing come from the same months as the table's rates
+    unlisted = {g.period for g in gaps if g.kind == "tasks"}
+    due = sum(1 for r in rows for m in r.months if m not in unlisted)
+    reported = sum(1 for r in rows for m, mr in r.months.items() if m not in unlisted and mr.status == "reported")
+    missing = [(m, r) for r in rows for m, mr in r.months.items() if m not in unlisted and mr.status == "missing"]
     scores = [r.score for r in ranked]
     mean = mean_rate(scores)
     findings = _findings(session, q, scheme, names)
@@ -85,6 +101,8 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
         f"按照《{scheme.name}》，{q.label}（{months_cn}）市直机关党建工作考核采取"
         f"“月自评、月抽查”的方式进行。现将考核情况通报如下。",
     ]
+    if gaps:
+        intro.append("需要说明的是：" + "；".join(g.message for g in gaps) + "。")
     method = [
         f"自评报送：本季度应报送自评 {due} 份，实际报送 {reported} 份，报送率 {fmt(round2(Decimal(reported) * 100 / due)) if due else 0}%。"
         + (f"未按时报送 {len(missing)} 份，按 0 分计。" if missing else "各单位均按时报送。"),
@@ -140,10 +158,10 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
     rect = open_rectifications(session, q.last_day())
     sections.append({"heading": "五、需要整改的问题", "level": 1,
                      "paragraphs": ([f"截至{cn_date(q.last_day())}，尚有 {len(rect)} 项问题正在整改，请有关单位按期完成并报送《问题整改反馈单》。"]
-                                    if rect else ["截至本季度末，没有未完成的整改事项。"]),
+                                    if rect else [f"截至{cn_date(q.last_day())}，没有未完成的整改事项。"]),
                      "tables": ([{"caption": "表3 整改事项", "columns": ["单位/支部", "问题", "来源", "整改期限", "状态"],
-                                  "rows": [[names.get(r.org_code, r.org_code), r.problem, SOURCE_CN.get(r.source, r.source),
-                                            r.due.isoformat(), "逾期" if r.due < q.last_day() else "整改中"] for r in rect]}]
+                                  "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
+                                            st.due.isoformat(), "逾期" if st.overdue else "整改中"] for r, st in rect]}]
                                 if rect else []),
                      "figures": [], "subsections": []})
     if remarks:
@@ -159,6 +177,7 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
         "date": cn_date(on_date),
         "sections": sections,
         "attachments": [],
+        "gaps": [g.message for g in gaps],
         "numbers": {"period": str(q), "units_ranked": len(ranked), "mean": _n(mean), "reported": reported,
                     "due": due, "missing": len(missing), "false_units": false_units,
                     "seeds": [d.seed for d in draws], "population_hashes": [d.population_hash for d in draws]},
@@ -166,7 +185,9 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
 
 
 def write_bulletin(store: Store, quarter: str, *, formats: list[str], out_dir: Path, templates: Path | None,
-                   doc_number: str | None, on_date: date | None, remarks_path: Path | None) -> list[Path]:
+                   doc_number: str | None, on_date: date | None, remarks_path: Path | None,
+                   gaps: list[str] | None = None) -> list[Path]:
+    """Render the bulletin; the quarter's gaps (plain sentences, also in the document) go into `gaps`."""
     q = parse_quarter(quarter)
     remarks = None
     if remarks_path is not None:
@@ -176,9 +197,12 @@ def write_bulletin(store: Store, quarter: str, *, formats: list[str], out_dir: P
             raise InputError(f"无法读取工作要求文本（应为 UTF-8 文本文件）：{exc}", path=str(remarks_path)) from None
     with store.read() as uow:
         scheme = load_scheme(uow.session, q.year)
-        ctx = bulletin_context(uow.session, q, scheme, doc_number=doc_number, on_date=on_date or date.today(),
+        day = on_date or _clock.today()  # one date for the whole run
+        ctx = bulletin_context(uow.session, q, scheme, doc_number=doc_number, on_date=day,
                                remarks=remarks)
-    return render(ctx, formats, out_dir, f"{q}_季度考核通报", templates)
+    if gaps is not None:
+        gaps.extend(ctx["gaps"])
+    return render(ctx, formats, out_dir, f"{q}_季度考核通报", templates, on_date=day)
 
 
 # ------------------------------------------------------------------ scheduling materials (季调度)
@@ -188,10 +212,15 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
     rows = quarter_rows(session, q, scheme)
     names = unit_names(session)
     status_cn = {"reported": "已报送", "missing": "未报送", "inactive": "—"}
-    report_rows = [[r.name, *[status_cn[r.months[m].status] if m in r.months else "—" for m in q.months]] for r in
-                   sorted(rows, key=lambda r: r.unit)]
-    missing_lines = []
+    gaps = month_gaps(session, q.months)
+
+    missing_lines = [] if not gaps else ["需要说明的是：" + "；".join(g.message for g in gaps) + "。"]
+    unlisted = {g.period for g in gaps if g.kind == "tasks"}
+    report_rows = [[r.name, *["无任务清单" if m in unlisted else status_cn[r.months[m].status] if m in r.months else "—"
+                              for m in q.months]] for r in sorted(rows, key=lambda r: r.unit)]
     for m in q.months:
+        if m in unlisted:
+            continue
         miss = [r.name for r in rows if m in r.months and r.months[m].status == "missing"]
         missing_lines.append(f"{m}：{'、'.join(miss) if miss else '全部按时报送'}")
     draws = draws_for(session, "sample", q.months)
@@ -202,7 +231,7 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
                     if r.score is not None and r.unit in prev_scores and prev_scores[r.unit] > r.score),
                    key=lambda t: (-t[0], t[1].unit))[:10]
     rect = open_rectifications(session, q.last_day())
-    overdue = [r for r in rect if r.due < q.last_day()]
+    overdue = [r for r, st in rect if st.overdue]
     sections = [
         {"heading": "一、自评报送情况", "level": 1, "paragraphs": missing_lines,
          "tables": [{"caption": "表1 各单位月度自评报送情况", "columns": ["单位", *[f"{int(m[5:])}月" for m in q.months]],
@@ -218,16 +247,18 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
                       "rows": [[r.name, _n(prev_scores[r.unit]), _n(r.score), _n(d)] for d, r in drops]}] if drops else []),
          "figures": [], "subsections": []},
         {"heading": "四、整改事项", "level": 1,
-         "paragraphs": [f"未完成整改事项 {len(rect)} 项，其中已逾期 {len(overdue)} 项。" if rect else "没有未完成的整改事项。"],
+         "paragraphs": [f"截至{cn_date(q.last_day())}，未完成整改事项 {len(rect)} 项，其中已逾期 {len(overdue)} 项。" if rect
+                        else f"截至{cn_date(q.last_day())}，没有未完成的整改事项。"],
          "tables": ([{"caption": "表4 未完成的整改事项", "columns": ["单位/支部", "问题", "来源", "期限", "状态"],
-                      "rows": [[names.get(r.org_code, r.org_code), r.problem, SOURCE_CN.get(r.source, r.source),
-                                r.due.isoformat(), "逾期" if r in overdue else "整改中"] for r in rect]}] if rect else []),
+                      "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
+                                st.due.isoformat(), "逾期" if st.overdue else "整改中"] for r, st in rect]}] if rect else []),
          "figures": [], "subsections": []},
     ]
     if tiers is not None:
         sections.append(_tier_section(q, tiers))
     return {"kind": "schedule", "title": f"{q.label}党建工作调度会议材料", "issuer": scheme.issuer, "doc_number": None,
-            "recipients": None, "date": cn_date(on_date), "sections": sections, "attachments": []}
+            "recipients": None, "date": cn_date(on_date), "sections": sections, "attachments": [],
+            "gaps": [g.message for g in gaps]}
 
 
 def _tier_section(q: Period, doc: dict[str, Any]) -> dict[str, Any]:
@@ -249,12 +280,15 @@ def _pct(v: Any) -> str:
 
 
 def write_schedule(store: Store, quarter: str, *, formats: list[str], out_dir: Path, templates: Path | None,
-                   on_date: date | None) -> list[Path]:
+                   on_date: date | None, gaps: list[str] | None = None) -> list[Path]:
     q = parse_quarter(quarter)
     from djctl.services.tiers import tier_stats
 
     tiers = tier_stats(store, q.year, as_of=q.last_day())
     with store.read() as uow:
         scheme = load_scheme(uow.session, q.year)
-        ctx = schedule_context(uow.session, q, scheme, on_date=on_date or date.today(), tiers=tiers)
-    return render(ctx, formats, out_dir, f"{q}_季度调度会材料", templates)
+        day = on_date or _clock.today()  # one date for the whole run
+        ctx = schedule_context(uow.session, q, scheme, on_date=day, tiers=tiers)
+    if gaps is not None:
+        gaps.extend(ctx["gaps"])
+    return render(ctx, formats, out_dir, f"{q}_季度调度会材料", templates, on_date=day)

@@ -75,15 +75,69 @@ def unit_names(session) -> dict[str, str]:
     return {u.code: u.name for u in session.exec(select(Unit))}
 
 
-def open_rectifications(session, as_of: date) -> list[Rectification]:
-    q = select(Rectification).where(Rectification.status != "closed").order_by(Rectification.due, Rectification.id)
-    return [r for r in session.exec(q) if r.created_at.date() <= as_of]
+def open_rectifications(session, as_of: date) -> list[tuple[Rectification, Any]]:
+    """(item, its state on `as_of`) for the items open at the end of `as_of`: found by then, not closed by then
+    (their dated history, `djctl.domain.rectify.state_at`); by deadline as it stood then, then id."""
+    from djctl.services.rectify import open_at
+
+    return open_at(session, as_of)
 
 
-def render(ctx: dict[str, Any], formats: list[str], out_dir: Path, basename: str, templates: Path | None) -> list[Path]:
+@dataclass
+class MonthGap:
+    kind: str  # tasks / draw / check
+    period: str
+    message: str  # plain Chinese, for documents and stderr
+    org: str = ""
+
+
+def month_gaps(session, months: list[str]) -> list[MonthGap]:
+    """What is missing for a report over `months`: a month without a task list, a month without an active draw,
+    a drawn unit that reported but has no check imported yet. One read, in month order."""
+    from djctl.store.tables import CheckReport, SelfReport, TaskList
+
+    lists = {t.month for t in session.exec(select(TaskList).where(TaskList.active == True,  # noqa: E712
+                                                                  TaskList.month.in_(months)))}
+    reports = {(r.unit_code, r.month) for r in session.exec(select(SelfReport).where(
+        SelfReport.active == True, SelfReport.month.in_(months)))}  # noqa: E712
+    checks = {(c.unit_code, c.month) for c in session.exec(select(CheckReport).where(
+        CheckReport.active == True, CheckReport.month.in_(months)))}  # noqa: E712
+    draws = {d.period: d for d in draws_for(session, "sample", months) if d.active}
+    names = unit_names(session)
+    out: list[MonthGap] = []
+    for m in months:
+        cn = f"{int(m[:4])}年{int(m[5:])}月"
+        if m not in lists:
+            out.append(MonthGap("tasks", m, f"{cn}没有月度任务清单，该月未计入得分和报送统计"))
+            continue
+        d = draws.get(m)
+        if d is None:
+            out.append(MonthGap("draw", m, f"{cn}没有进行抽查抽签"))
+            continue
+        for code in d.selected:
+            if (code, m) in reports and (code, m) not in checks:
+                out.append(MonthGap("check", m, f"{cn}抽中的{names.get(code, code)}尚未导入核查结果", code))
+    return out
+
+
+def render(ctx: dict[str, Any], formats: list[str], out_dir: Path, basename: str, templates: Path | None,
+           on_date: date | None = None) -> list[Path]:
+    """Render a document; with `on_date` (the run's date) its .docx/.xlsx carry that date, not the clock's, in
+    their zip entries and document properties, so the same store and date give the same bytes on any day."""
     from djctl.io.render import render_document
 
-    return render_document(ctx, formats, out_dir, basename, templates)
+    paths = render_document(ctx, formats, out_dir, basename, templates)
+    if on_date is not None:
+        stamp(paths, on_date)
+    return paths
+
+
+def stamp(paths: list[Path], on_date: date) -> None:
+    from djctl.io.zipnorm import normalize_zip
+
+    for p in paths:
+        if p.suffix in (".docx", ".xlsx"):
+            normalize_zip(p, on_date)
 
 
 def parse_formats(text: str, allowed: tuple[str, ...] = ("docx", "md", "html", "xlsx")) -> list[str]:

@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,7 @@ class StoredDraw:
     record_sha256: str
     names: dict[str, str] = field(default_factory=dict)
     unannounced: bool = False
+    as_of: date | None = None  # business date of the draw
 
     @property
     def series(self) -> str:
@@ -186,6 +187,7 @@ class StoredDraw:
             "unannounced": self.unannounced,
             "active": self.active,
             "created_at": self.created_at.isoformat() if self.created_at else None,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "record_sha256": self.record_sha256,
             "names": {c: self.names.get(c, "") for c in mentioned},
         })
@@ -221,6 +223,7 @@ def _make_stored(row: Draw, doc: dict[str, Any], record: DrawRecord, digest: str
         record_json=doc, record_sha256=digest,
         names={c: names[c] for c in record.population if c in names},
         unannounced=bool(getattr(row, "unannounced", False)),
+        as_of=getattr(row, "as_of", None),
     )
 
 
@@ -350,7 +353,7 @@ def _entries_digest(rows: list[tuple]) -> str:
 
 
 DRAW_COLUMNS = ("kind", "period", "seq", "label", "algorithm", "seed", "seed_generated", "rate", "k", "population_hash",
-                "record", "reason", "unannounced", "active", "created_at")
+                "record", "reason", "unannounced", "active", "created_at", "as_of")
 
 
 def _insert_query() -> Executable:
@@ -376,6 +379,14 @@ class _Saved:
     digest: str  # SHA-256 of the text
 
 
+def _draw_as_of(period: str, extra: dict[str, Any] | None) -> date:
+    """The draw's business date: the `as_of` its caller gives (a look-back's tier date), else the period's end."""
+    from djctl.domain.periods import parse_period
+
+    given = (extra or {}).get("as_of")
+    return date.fromisoformat(str(given)) if given else parse_period(period).last_day()
+
+
 def _save(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, seq: int, reason: str,
           seed_generated: bool, unannounced: bool, audit_extra: dict[str, Any] | None) -> _Saved:
     _check_kind(kind)
@@ -393,7 +404,7 @@ def _save(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, seq: i
     row = _insert_draw(uow, kind=kind, period=period, seq=seq, label=record.label, algorithm=record.algorithm,
                        seed=record.seed, seed_generated=seed_generated, rate=record.rate, k=record.k,
                        population_hash=record.population_hash, record=text, reason=reason, unannounced=unannounced,
-                       active=True, created_at=now())
+                       active=True, created_at=now(), as_of=_draw_as_of(period, audit_extra))
     entries = _entry_rows(row.id, record)
     insert_rows(uow.conn, ENTRY, ENTRY_COLUMNS, entries)
     payload: dict[str, Any] = {

@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from djctl import clock as _clock
 from djctl.domain.points import fmt, round2
 from djctl.domain.sampling import SEP, run_draw
 from djctl.domain.tiers import TIERS, down_one, normalize_tier, tier_level
@@ -174,7 +175,7 @@ def draw_lookback(store: Store, year: int, *, rate: Decimal | str | None = None,
         rate = parse_rate(rate)
     if count is not None and (isinstance(count, bool) or int(count) != count or count < 1):
         raise DjctlError(f"抽取数量「{count}」应为正整数")
-    as_of = on_date or default_as_of(year, today or date.today())
+    as_of = on_date or default_as_of(year, today or _clock.today())
     if as_of.year != year:
         raise DjctlError(f"等次截至日期 {as_of.isoformat()} 不在 {year} 年度内")
     generated = seed is None
@@ -339,11 +340,12 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
                  on_date: date | None = None, progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """Import returned look-back worksheets; every file all or nothing in its own transaction.
 
-    `on_date` dates the rebounds and starts the rectification deadlines (today by default).
+    `on_date` (核查日期) dates the rebounds and the problems found and starts the rectification deadlines;
+    by default the look-back's own date (its draw's as-of date), never the import's wall clock.
     """
     results = []
     for path in expand_paths(paths):
-        result = import_one(store, path, replace=replace, dry_run=dry_run, on_date=on_date or date.today())
+        result = import_one(store, path, replace=replace, dry_run=dry_run, on_date=on_date)
         results.append(result)
         if progress:
             progress(result)
@@ -351,7 +353,7 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
 
 
 def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool = False,
-               on_date: date) -> FileResult:
+               on_date: date | None = None) -> FileResult:
     from djctl.io.lookback_form import read_lookback_form
 
     result = FileResult(str(path))
@@ -411,9 +413,9 @@ def _rectification_text(year: int, d: StoredDraw, tier: str, item, problem: str)
             f"发现问题：{problem}")
 
 
-def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: bool, on_date: date) -> None:
+def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: bool, on_date: date | None) -> None:
     from djctl.io.lookback_form import SHEET
-    from djctl.services.rectify import add_rectification
+    from djctl.services.rectify import add_rectification, digest_ids
     from djctl.services.tiers import change_tier
 
     s = uow.session
@@ -426,6 +428,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         raise InputError(f"表格校验信息中的抽签 #{draw_id} 不存在或不是回头看抽签（隐藏的校验信息被改动）", path=fname,
                          hint="请使用 djctl lookback forms 生成的原表填写")
     d = find_draw(uow, draw_id, KIND)
+    on_date = on_date or row.as_of or date(int(row.period[:4]), 12, 31)  # the look-back's date by default
     code = meta["branch"]
     header_code = form.header.get("支部编码", (None, None))[1]
     if header_code != code:
@@ -512,7 +515,8 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
     rows = [(r.code, by_code[r.code].item, bool(r.passed), r.problem, r.checker) for r in ordered]
     uow.conn.execute(RESULT.insert(), [{"draw_id": d.id, "branch_code": code, "tier": tier, "item_code": c,
                                         "item": item, "passed": ok, "problem": prob, "checker": who,
-                                        "import_id": imp.id, "active": True} for c, item, ok, prob, who in rows])
+                                        "import_id": imp.id, "active": True, "checked_on": on_date}
+                                       for c, item, ok, prob, who in rows])
 
     failed = [r for r in ordered if not r.passed]
     notes: list[str] = []
@@ -545,7 +549,8 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
             kept.append(int(existing.id))
             continue
         text = _rectification_text(year, d, tier, by_code[r.code], r.problem)
-        created.append(add_rectification(uow, code, "branch", text, "lookback", ref, due, audit=False))
+        created.append(add_rectification(uow, code, "branch", text, "lookback", ref, due, found_on=on_date,
+                                         audit=False))
     stale = []
     if old_failed:
         now_failed = {r.code for r in failed}
@@ -564,7 +569,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         "failed": [r.code for r in failed], "rebound": rebound, "date": on_date.isoformat(),
         "rectifications": created, "rectifications_kept": kept, "rectifications_stale": stale,
         "rectification_due": due.isoformat() if failed else None, "period": imp.period,
-        "row_digests": row_digests(uow, rectification=created, **digests)})
+        "row_digests": row_digests(uow, **digest_ids(s, created), **digests)})
     result.status = IMPORTED
     result.extra.update({"branch": code, "tier": tier, "passed": not failed, "failed_items": [r.code for r in failed],
                          "rebound": rebound, "rectifications": created})
@@ -615,12 +620,14 @@ def _outcomes(session, d: StoredDraw) -> list[BranchOutcome]:
     return out
 
 
-def _rect_status(r: Rectification, day: date) -> str:
-    from djctl.services.rectify import overdue_on
+def _rect_status(session, r: Rectification, day: date) -> str:
+    """The item's status as it stood on `day` (its dated history), in the report's words."""
+    from djctl.services.rectify import states_at
 
-    if r.status == "closed" and r.closed_on is not None and r.closed_on <= day:
+    st = states_at(session, day, [r])[int(r.id)]
+    if st.found and not st.open:
         return "已销号"
-    if overdue_on(r, day):
+    if st.overdue:
         return "逾期未整改"
     return "整改中"
 
@@ -744,7 +751,7 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
     rects = [r for r in session.exec(select(Rectification).where(Rectification.source == "lookback")
                                      .order_by(Rectification.due, Rectification.id))
              if any(r.source_ref.startswith(p) for p in refs)]
-    statuses = [(r, _rect_status(r, on_date)) for r in rects]
+    statuses = [(r, _rect_status(session, r, on_date)) for r in rects]
     found = {(d.id, o.code, c): f"{c} {item}：{problem}" for d, _, outs in per_draw for o in outs
              for c, item, problem in o.failed}
 
@@ -811,8 +818,9 @@ def write_report(store: Store, year: int, *, formats: list[str], out_dir: Path, 
     year = check_year(year)
     with store.read() as uow:
         scheme = load_scheme(uow.session, year)
-        ctx = report_context(uow, year, scheme, on_date=on_date or date.today())
-    return render(ctx, formats, out_dir, report_basename(year), templates)
+        day = on_date or _clock.today()  # one date for the whole run
+        ctx = report_context(uow, year, scheme, on_date=day)
+    return render(ctx, formats, out_dir, report_basename(year), templates, on_date=day)
 
 
 def report_basename(year: int) -> str:

@@ -6,8 +6,13 @@ An organization goes on year Y's list, with one Chinese reason per finding, when
   check's `false_flag`, or, where it is empty, an overclaim beyond the scheme's `spot_check.tolerance`,
   decided by `domain.scoring.task_outcome`); one reason per checked month, naming the tasks;
 - a branch rebounded: a `tier_change` with basis 回头看 dated in Y that moved it down;
-- a rectification item of the unit or branch was overdue at year end: its deadline was before
-  Y-12-31 and it was not closed by Y-12-31 (`services.rectify.overdue_on(item, Y-12-31)`).
+- a rectification item of the unit or branch was overdue at the list's as-of date (31 December, or the day
+  it is decided when earlier): open then, with its deadline as it stood then before that day (the item's
+  dated history, `djctl.domain.rectify.state_at`).
+
+The list carries the business date it was decided (`decided_on`: `--date`, default 31 December of Y); its
+documents are dated by it (or by the date of the run that writes them, e.g. `year-end --date`). Asked
+`--as-of D`, the list is the one that stood on D: the latest build decided on or before D.
 
 Building stores the list in `negative_entry`; rebuilding marks the year's older entries inactive and
 inserts the new ones (history kept), and a rebuild that finds the same list changes nothing. Next year's
@@ -70,7 +75,7 @@ def _short(text: str, n: int = 40) -> str:
 # ------------------------------------------------------------------ findings
 
 
-def _false_checks(session, year: int, add) -> None:
+def _false_checks(session, year: int, add, as_of: date) -> None:
     """Units with a false self-score: the same outcomes the scores use (services.scores.check_outcomes)."""
     from djctl.domain.scheme import Scheme
     from djctl.services.scores import check_outcomes
@@ -80,7 +85,7 @@ def _false_checks(session, year: int, add) -> None:
         scheme = load_scheme(session, year)
     except DjctlError:
         scheme = Scheme(year=year)
-    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    months = [f"{year}-{m:02d}" for m in range(1, 13) if date(year, m, 1) <= as_of]
     by_code = {t.code: t.name for t in session.exec(select(Task).order_by(Task.id))}  # a code's latest name, for the reason text
     outcomes = check_outcomes(session, months, scheme)
     for (unit, month), items in sorted(outcomes.items(), key=lambda kv: (kv[0][0], kv[0][1])):
@@ -90,10 +95,10 @@ def _false_checks(session, year: int, add) -> None:
             add("unit", unit, f"{month}-00", f"{_cn_month(month)}抽查核查中自评得分虚假（双倍扣分）：" + "；".join(tasks))
 
 
-def _rebounds(session, year: int, add) -> None:
+def _rebounds(session, year: int, add, as_of: date) -> None:
     rows = session.exec(select(TierChange).where(TierChange.basis == "回头看",
                                                  TierChange.on_date >= date(year, 1, 1),
-                                                 TierChange.on_date <= date(year, 12, 31))
+                                                 TierChange.on_date <= min(as_of, date(year, 12, 31)))
                         .order_by(TierChange.on_date, TierChange.id)).all()
     for c in rows:
         if c.from_tier is None or steps_up(c.from_tier, c.to_tier) >= 0:
@@ -103,29 +108,30 @@ def _rebounds(session, year: int, add) -> None:
             f"由{c.from_tier}支部降为{c.to_tier}支部（反弹）")
 
 
-def _overdue(session, year: int, add) -> None:
-    from djctl.services.rectify import SOURCE_CN, overdue_on
+def _overdue(session, year: int, add, as_of: date) -> None:
+    from djctl.services.rectify import SOURCE_CN, open_at
 
-    end = date(year, 12, 31)
-    rows = session.exec(select(Rectification).where(Rectification.due < end).order_by(Rectification.id)).all()
-    for r in rows:
-        if not overdue_on(r, end):
+    end = min(as_of, date(year, 12, 31))
+    for r, st in sorted(open_at(session, end), key=lambda rs: rs[0].id):
+        if not st.overdue:
             continue
-        add(r.org_kind, r.org_code, r.due.isoformat(),
+        add(r.org_kind, r.org_code, st.due.isoformat(),
             f"整改事项第 {r.id} 号「{_short(r.problem)}」（{SOURCE_CN.get(r.source, r.source)}发现，"
-            f"整改期限 {_cn_date(r.due)}）截至{year}年12月31日未整改销号（逾期）")
+            f"整改期限 {_cn_date(st.due)}）截至{_cn_date(end)}未整改销号（逾期）")
 
 
-def compute(session, year: int) -> list[Finding]:
-    """The year's findings, one per organization: units first, then branches, each by code."""
+def compute(session, year: int, as_of: date | None = None) -> list[Finding]:
+    """The year's findings as of `as_of` (default 31 December), one per organization: units first, then
+    branches, each by code."""
+    as_of = as_of or date(year, 12, 31)
     found: dict[tuple[str, str], Finding] = {}
 
     def add(kind: str, code: str, key: str, sentence: str) -> None:
         found.setdefault((kind, code), Finding(kind, code)).reasons.append((key, sentence))
 
-    _false_checks(session, year, add)
-    _rebounds(session, year, add)
-    _overdue(session, year, add)
+    _false_checks(session, year, add, as_of)
+    _rebounds(session, year, add, as_of)
+    _overdue(session, year, add, as_of)
     out = sorted(found.values(), key=lambda f: (KIND_ORDER.get(f.kind, 9), f.code))
     for f in out:
         f.reasons.sort(key=lambda kr: kr[0])
@@ -163,18 +169,22 @@ def _doc(session, year: int, entries: list[NegativeEntry], status: str) -> dict[
              "name": names.get((e.org_kind, e.org_code), ""), "reasons": json.loads(e.reasons), "id": e.id}
             for e in items]
     built_at = max((e.created_at for e in entries), default=None)
+    decided = max((e.decided_on for e in entries if e.decided_on), default=None)
     return {"year": year, "status": status, "built_at": built_at.isoformat() if built_at else None,
+            "decided_on": decided.isoformat() if decided else None,
             "entries": rows,
             "counts": {"unit": sum(1 for r in rows if r["kind"] == "unit"),
                        "branch": sum(1 for r in rows if r["kind"] == "branch"), "total": len(rows)},
             "files": []}
 
 
-def build(store: Store, year: int) -> dict[str, Any]:
-    """Build (or rebuild) year's list; the same findings as the stored list change nothing."""
+def build(store: Store, year: int, on_date: date | None = None) -> dict[str, Any]:
+    """Build (or rebuild) year's list, decided on `on_date` (default 31 December of `year`), from the facts as
+    they stood then; the same findings as the stored list change nothing."""
+    decided = on_date or date(year, 12, 31)
     with store.write() as uow:
         s = uow.session
-        findings = compute(s, year)
+        findings = compute(s, year, decided)
         new = [(f.kind, f.code, [r for _, r in f.reasons]) for f in findings]
         old = _active_entries(s, year)
         old_set = sorted((e.org_kind, e.org_code, json.loads(e.reasons)) for e in old)
@@ -185,13 +195,27 @@ def build(store: Store, year: int) -> dict[str, Any]:
             e.active = False
             s.add(e)
         entries = [NegativeEntry(year=year, org_code=code, org_kind=kind,
-                                 reasons=json.dumps(reasons, ensure_ascii=False), active=True, created_at=t)
+                                 reasons=json.dumps(reasons, ensure_ascii=False), active=True, created_at=t,
+                                 decided_on=decided)
                    for kind, code, reasons in new]
         s.add_all(entries)
         s.flush()
-        uow.audit(BUILD_ACTION, {"year": year, "entries": [[k, c, r] for k, c, r in new],
+        uow.audit(BUILD_ACTION, {"year": year, "date": decided.isoformat(), "entries": [[k, c, r] for k, c, r in new],
                                  "replaced": [e.id for e in old], "ids": [e.id for e in entries]})
         return _doc(s, year, entries, "built")
+
+
+def _built_by(session, year: int, as_of: date) -> bool:
+    """Whether a build of `year` was decided on or before `as_of` (builds before 0003 count as 31 December)."""
+    from djctl.store.audit import AUDIT
+
+    for (payload,) in session.connection().execute(
+            sa_select(AUDIT.c.payload).where(AUDIT.c.action == BUILD_ACTION,
+                                             AUDIT.c.payload.like(f'%"year":{int(year)}%'))):
+        doc = json.loads(payload)
+        if doc.get("year") == year and date.fromisoformat(doc.get("date") or f"{year}-12-31") <= as_of:
+            return True
+    return False
 
 
 def is_built(session, year: int) -> bool:
@@ -199,11 +223,25 @@ def is_built(session, year: int) -> bool:
     return bool(_active_entries(session, year)) or _built(session, year)
 
 
-def stored(store: Store, year: int) -> dict[str, Any]:
-    """The stored (active) list of `year`; ActionNeeded when it was never built."""
+def _entries_as_of(session, year: int, as_of: date) -> list[NegativeEntry]:
+    """The entries of the latest build of `year` decided on or before `as_of` (history kept by rebuilds)."""
+    rows = list(session.exec(select(NegativeEntry).where(NegativeEntry.year == year, NegativeEntry.decided_on <= as_of)
+                             .order_by(NegativeEntry.id)))
+    if not rows:
+        return []
+    last = max(rows, key=lambda e: (e.decided_on, e.id))
+    return [e for e in rows if e.decided_on == last.decided_on and e.created_at == last.created_at]
+
+
+def stored(store: Store, year: int, as_of: date | None = None) -> dict[str, Any]:
+    """The stored list of `year` (the active one, or the one that stood on `as_of`); ActionNeeded when it was
+    never built."""
     with store.read() as uow:
         s = uow.session
-        entries = _active_entries(s, year)
+        entries = _active_entries(s, year) if as_of is None else _entries_as_of(s, year, as_of)
+        if as_of is not None and not entries and not _built_by(s, year, as_of):
+            raise ActionNeeded(f"截至 {as_of.isoformat()}，{year} 年度负面清单尚未生成",
+                               hint=f"用 djctl negative-list --year {year} --build --date 决定日期 生成")
         if not entries and not _built(s, year):
             raise ActionNeeded(f"{year} 年度负面清单尚未生成", hint=f"用 djctl negative-list --year {year} --build 生成")
         return _doc(s, year, entries, "stored")
@@ -236,7 +274,7 @@ def parse_formats(text: str) -> list[str]:
     return out
 
 
-def _context(store: Store, doc: dict[str, Any]) -> dict[str, Any]:
+def _context(store: Store, doc: dict[str, Any], on_date: date | None = None) -> dict[str, Any]:
     """The document context of `djctl.io.render.render_document` (kind "negative_list")."""
     from djctl.domain.scheme import Scheme
     from djctl.services.setup import load_scheme
@@ -251,7 +289,8 @@ def _context(store: Store, doc: dict[str, Any]) -> dict[str, Any]:
     lead = (f"根据《{scheme.name or f'{year}年度考核方案'}》，经月度抽查核查、党支部“回头看”和问题整改跟踪，"
             f"{year}年度共有 {c['unit']} 个考核单位、{c['branch']} 个党支部列入负面清单。"
             f"列入负面清单的考核单位在{year + 1}年度月度抽查中必抽，党支部在{year + 1}年度“回头看”中必查。")
-    built = date.fromisoformat(doc["built_at"][:10]) if doc.get("built_at") else date.today()
+    # dated by the run that writes it (year-end --date), else the day the list was decided, else year end
+    built = on_date or (date.fromisoformat(doc["decided_on"]) if doc.get("decided_on") else date(year, 12, 31))
     sections: list[dict[str, Any]] = [{"heading": "", "paragraphs": [lead]}]
     for n, (kind, heading) in enumerate((("unit", "一、考核单位"), ("branch", "二、党支部")), 1):
         entries = [e for e in doc["entries"] if e["kind"] == kind]
@@ -264,16 +303,16 @@ def _context(store: Store, doc: dict[str, Any]) -> dict[str, Any]:
             "caption": f"表{n} 列入负面清单的{KIND_CN[kind]}", "columns": ["序号", "名称（编码）", "列入原因"],
             "rows": rows}]})
     return {"kind": "negative_list", "title": f"{year}年度负面清单", "issuer": scheme.issuer,
-            "date": _cn_date(built), "year": year, "counts": c, "entries": doc["entries"], "sections": sections}
+            "date": _cn_date(built), "date_iso": built.isoformat(), "year": year, "counts": c, "entries": doc["entries"], "sections": sections}
 
 
 def write_documents(store: Store, doc: dict[str, Any], formats: list[str], out_dir: Path,
-                    templates: Path | None = None) -> list[Path]:
+                    templates: Path | None = None, on_date: date | None = None) -> list[Path]:
     """Write the list into `out_dir`: .docx / .md / .html through the shared renderer, .xlsx as a table."""
     from djctl.io.render import render_document
     from djctl.io.xlsx import write_table_workbook
 
-    ctx = _context(store, doc)
+    ctx = _context(store, doc, on_date)
     base = ctx["title"]
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
@@ -287,15 +326,22 @@ def write_documents(store: Store, doc: dict[str, Any], formats: list[str], out_d
                 for i, e in enumerate(doc["entries"], 1)]
         write_table_workbook(path, [(base, ["序号", "类别", "编码", "名称", "问题数", "列入原因"], rows)])
         paths.append(path)
+    from djctl.services.docs_common import stamp
+
+    stamp(paths, date.fromisoformat(ctx["date_iso"]))
     return paths
 
 
 def negative_list(store: Store, year: int, *, build_list: bool = False, formats: list[str] | None = None,
-                  out_dir: Path | None = None, templates: Path | None = None) -> dict[str, Any]:
-    """`djctl negative-list`: build (or read) the list, then write the documents asked for."""
-    doc = build(store, year) if build_list else stored(store, year)
+                  out_dir: Path | None = None, templates: Path | None = None, on_date: date | None = None,
+                  as_of: date | None = None) -> dict[str, Any]:
+    """`djctl negative-list`: build (decided `on_date`) or read (as it stood `as_of`) the list, then write the
+    documents asked for."""
+    doc = build(store, year, on_date) if build_list else stored(store, year, as_of)
+    if as_of is not None:
+        doc["as_of"] = as_of.isoformat()
     if formats and out_dir is not None:
-        doc["files"] = [str(p) for p in write_documents(store, doc, formats, out_dir, templates)]
+        doc["files"] = [str(p) for p in write_documents(store, doc, formats, out_dir, templates, on_date or as_of)]
     return doc
 
 

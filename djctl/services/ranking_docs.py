@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from djctl import clock as _clock
 from djctl.domain.periods import Period, parse_year
 from decimal import Decimal
 
@@ -83,5 +84,6 @@ def write_ranking(store: Store, year: int | str, *, formats: list[str], out_dir:
     y = parse_year(str(year))
     with store.read() as uow:
         scheme = load_scheme(uow.session, y.year)
-        ctx = ranking_context(uow.session, y, scheme, doc_number=doc_number, on_date=on_date or date.today())
-    return render(ctx, formats, out_dir, f"{y.year}_年度考核结果通报", templates)
+        day = on_date or _clock.today()  # one date for the whole run
+        ctx = ranking_context(uow.session, y, scheme, doc_number=doc_number, on_date=day)
+    return render(ctx, formats, out_dir, f"{y.year}_年度考核结果通报", templates, on_date=day)

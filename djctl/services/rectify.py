@@ -1,26 +1,30 @@
 """Rectification items (整改事项): add, list, update, close, overdue, feedback forms.
 
-An item is overdue as of day D when its deadline is before D (`due < D`) and it was not closed by D
-(still open or in progress, or closed after D). Updates never lose anything: every change appends an audit
-event with the old and the new status, feedback and closing date, and `show` reads the item's history back
-from the audit chain.
+Every item carries business dates: the day the problem was found (`found_on`), its deadline, and one
+`rectification_event` per change of status or deadline, each effective on its own date (found, progress,
+close, reopen, extend). Reports ask `djctl.domain.rectify.state_at` how an item stood on their as-of day:
+open at D = found by D and not closed by D; overdue at D = open at D with its deadline (as it stood on D)
+before D. The wall clock only stamps the audit events; every change also appends one, with the old and the
+new status, feedback and closing date.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
+from djctl import clock as _clock
+from djctl.domain.rectify import ACTION_CN, Change, StateAt, closed_late, state_at
 from djctl.errors import InputError
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
-from djctl.store.tables import Branch, Rectification, Unit
+from djctl.store.tables import Branch, Rectification, RectificationEvent, Unit
 
 SOURCES: tuple[str, ...] = ("spotcheck", "lookback", "inspection")
 SOURCE_CN = {"spotcheck": "月度抽查", "lookback": "回头看", "inspection": "督导检查"}
@@ -51,10 +55,60 @@ def normalize_status(value: str) -> str:
     return v
 
 
-def overdue_on(item: Rectification, day: date) -> bool:
-    """Overdue as of `day`: deadline before `day` and not closed by `day`."""
-    closed_by = item.status == "closed" and item.closed_on is not None and item.closed_on <= day
-    return item.due < day and not closed_by
+def changes_of(session, item_ids: list[int] | None = None) -> dict[int, list[Change]]:
+    """item id -> its changes (business-dated), from `rectification_event`; all items when `item_ids` is None."""
+    q = select(RectificationEvent)
+    if item_ids is not None:
+        if not item_ids:
+            return {}
+        q = q.where(RectificationEvent.item_id.in_(sorted(set(item_ids))))
+    out: dict[int, list[Change]] = {}
+    for e in session.exec(q.order_by(RectificationEvent.id)):
+        out.setdefault(e.item_id, []).append(Change(e.on_date, int(e.id), e.action, e.status, e.due))
+    return out
+
+
+def states_at(session, day: date, items: list[Rectification]) -> dict[int, StateAt]:
+    changes = changes_of(session, [int(r.id) for r in items])
+    return {int(r.id): state_at(changes.get(int(r.id), []), day) for r in items}
+
+
+def open_at(session, day: date) -> list[tuple[Rectification, StateAt]]:
+    """Items open at the end of `day` (found by it, not closed by it), by deadline as it stood then, then id."""
+    items = list(session.exec(select(Rectification).where(Rectification.found_on <= day).order_by(Rectification.id)))
+    st = states_at(session, day, items)
+    rows = [(r, st[int(r.id)]) for r in items if st[int(r.id)].open]
+    return sorted(rows, key=lambda rs: (rs[1].due, rs[0].id))
+
+
+def overdue_on(session, item: Rectification, day: date) -> bool:
+    """Overdue as of `day`: open at `day` with its deadline (as it stood on `day`) before `day`."""
+    return state_at(changes_of(session, [int(item.id)]).get(int(item.id), []), day).overdue
+
+
+def digest_ids(session, item_ids: list[int]) -> dict[str, list[int]]:
+    """The `row_digests` arguments covering items and all their events (for callers that audit them)."""
+    events = [int(i) for i in session.exec(select(RectificationEvent.id).where(
+        RectificationEvent.item_id.in_(sorted(set(item_ids)))))] if item_ids else []
+    return {"rectification": list(item_ids), "rectification_event": events}
+
+
+def record_change(uow: UnitOfWork, item: Rectification, action: str, status: str, on_date: date, due: date,
+                  note: str = "", detail: str = "") -> int:
+    """Append one business-dated change of `item` (the caller audits it); the event's id."""
+    found = item.found_on
+    if found is not None and on_date < found:
+        raise InputError(f"日期 {on_date.isoformat()} 早于问题发现日期 {found.isoformat()}")
+    last = uow.session.exec(select(RectificationEvent).where(RectificationEvent.item_id == item.id)
+                            .order_by(RectificationEvent.on_date.desc(), RectificationEvent.id.desc())).first()
+    if last is not None and on_date < last.on_date:
+        raise InputError(f"日期 {on_date.isoformat()} 早于该事项上一次变动的日期 {last.on_date.isoformat()}",
+                         hint="变动须按发生的先后登记；用 djctl rectify show 查看变动记录")
+    ev = RectificationEvent(item_id=item.id, action=action, status=status, on_date=on_date, due=due, note=note,
+                            detail=detail, created_at=now())
+    uow.session.add(ev)
+    uow.session.flush()
+    return int(ev.id)
 
 
 # ------------------------------------------------------------------ writing
@@ -81,11 +135,12 @@ def _snapshot(r: Rectification) -> dict[str, Any]:
 
 
 def add_rectification(uow: UnitOfWork, org_code: str, org_kind: str | None, problem: str, source: str,
-                      source_ref: str, due: date, *, audit: bool = True) -> int:
-    """Add one item inside the caller's transaction (spot-check and look-back imports call this); its id.
+                      source_ref: str, due: date, *, found_on: date, audit: bool = True) -> int:
+    """Add one item, found on `found_on`, inside the caller's transaction (spot-check and look-back imports call
+    this); its id.
 
     `org_kind` None means: a unit if the code is a unit's, else a branch. With `audit=False` the caller
-    covers the item in its own audit event (it must name the returned id).
+    covers the item and its first event in its own audit event (`digest_ids`).
     """
     problem = (problem or "").strip()
     if not problem:
@@ -99,24 +154,29 @@ def add_rectification(uow: UnitOfWork, org_code: str, org_kind: str | None, prob
     if not isinstance(due, date):
         raise InputError(f"整改期限「{due}」不是日期")
     kind, _name = resolve_org(uow.session, org_code, org_kind)
+    if due < found_on:
+        raise InputError(f"整改期限 {due.isoformat()} 早于发现问题的日期 {found_on.isoformat()}",
+                         hint="补登以前发现的问题时，请用 --found 指定发现问题的日期")
     t = now()
     row = Rectification(org_code=org_code, org_kind=kind, problem=problem, source=source, source_ref=source_ref or "",
-                        due=due, status="open", feedback="", created_at=t, updated_at=t)
+                        due=due, status="open", feedback="", found_on=found_on, created_at=t, updated_at=t)
     uow.session.add(row)
     uow.session.flush()
+    record_change(uow, row, "found", "open", found_on, due)
     if audit:
         uow.audit("rectify.add", {"id": row.id, "org": org_code, "kind": kind, "problem": problem, "source": source,
-                                  "source_ref": row.source_ref, "due": due.isoformat(),
-                                  "row_digests": row_digests(uow, rectification=[row.id])})
+                                  "source_ref": row.source_ref, "due": due.isoformat(), "found_on": found_on.isoformat(),
+                                  "row_digests": row_digests(uow, **digest_ids(uow.session, [int(row.id)]))})
     return int(row.id)
 
 
 def add(store: Store, org_code: str, problem: str, source: str, due: date, *, source_ref: str = "",
-        org_kind: str | None = None) -> dict[str, Any]:
-    """`djctl rectify add`: one item in its own transaction."""
+        org_kind: str | None = None, found_on: date | None = None) -> dict[str, Any]:
+    """`djctl rectify add`: one item in its own transaction; found today (the run's date) unless `found_on`."""
+    found = found_on or _clock.today()
     with store.write() as uow:
-        rid = add_rectification(uow, org_code, org_kind, problem, source, source_ref, due)
-    return show(store, rid)
+        rid = add_rectification(uow, org_code, org_kind, problem, source, source_ref, due, found_on=found)
+    return show(store, rid, as_of=max(found, _clock.today()))
 
 
 def _get(session, item_id: int) -> Rectification:
@@ -126,8 +186,22 @@ def _get(session, item_id: int) -> Rectification:
     return r
 
 
-def update(store: Store, item_id: int, *, status: str | None = None, feedback: str | None = None) -> dict[str, Any]:
-    """Change status (open / in_progress) and/or feedback; the old values go into the audit event."""
+def _sync(uow: UnitOfWork, r: Rectification) -> None:
+    """Keep the item's current columns (status, deadline, closing day) equal to its latest change."""
+    st = state_at(changes_of(uow.session, [int(r.id)]).get(int(r.id), []), date.max)
+    r.status, r.due, r.closed_on = st.status or "open", st.due or r.due, st.closed_on
+    r.updated_at = now()
+    uow.session.add(r)
+
+
+def _audit_change(uow: UnitOfWork, action: str, r: Rectification, old: dict[str, Any], **extra: Any) -> None:
+    uow.audit(action, {"id": r.id, "org": r.org_code, "old": old, "new": _snapshot(r), **extra,
+                       "row_digests": row_digests(uow, **digest_ids(uow.session, [int(r.id)]))})
+
+
+def update(store: Store, item_id: int, *, status: str | None = None, feedback: str | None = None,
+           on_date: date | None = None) -> dict[str, Any]:
+    """Change status (open / in_progress), effective `on_date` (the run's date by default), and/or feedback."""
     if status is None and feedback is None:
         raise InputError("没有要修改的内容", hint="用 --status 或 --feedback 指定")
     if status is not None:
@@ -139,22 +213,24 @@ def update(store: Store, item_id: int, *, status: str | None = None, feedback: s
             raise InputError("销号请用 djctl rectify close（须填写整改反馈和销号日期）")
     if feedback is not None and len(feedback) > MAX_FEEDBACK:
         raise InputError(f"整改反馈过长（{len(feedback)} 字，上限 {MAX_FEEDBACK}）")
+    day = on_date or _clock.today()
     with store.write() as uow:
         r = _get(uow.session, item_id)
         old = _snapshot(r)
-        if status is not None:
-            r.status = status
-            if status != "closed":
-                r.closed_on = None  # reopened
+        extra: dict[str, Any] = {}
+        if status is not None and status != r.status:
+            action = "reopen" if r.status == "closed" else "progress"
+            record_change(uow, r, action, status, day, r.due)
+            extra = {"date": day.isoformat(), "change": action}
+            _sync(uow, r)
         if feedback is not None:
             r.feedback = feedback.strip()
         new = _snapshot(r)
         if new != old:
             r.updated_at = now()
             uow.session.add(r)
-            uow.audit("rectify.update", {"id": r.id, "org": r.org_code, "old": old, "new": new,
-                                         "row_digests": row_digests(uow, rectification=[r.id])})
-    doc = show(store, item_id)
+            _audit_change(uow, "rectify.update", r, old, **extra)
+    doc = show(store, item_id, as_of=max(day, _clock.today()))
     doc["changed"] = new != old
     return doc
 
@@ -170,13 +246,52 @@ def close(store: Store, item_id: int, *, feedback: str, on_date: date) -> dict[s
         r = _get(uow.session, item_id)
         if r.status == "closed":
             raise InputError(f"整改事项 #{item_id} 已于 {r.closed_on} 销号",
-                             hint="如需重新打开，用 djctl rectify update ID --status open")
+                             hint="如需重新打开，用 djctl rectify reopen ID --date 日期 --reason 原因")
         old = _snapshot(r)
-        r.status, r.feedback, r.closed_on, r.updated_at = "closed", feedback, on_date, now()
-        uow.session.add(r)
-        uow.audit("rectify.close", {"id": r.id, "org": r.org_code, "old": old, "new": _snapshot(r),
-                                    "late": on_date > r.due, "row_digests": row_digests(uow, rectification=[r.id])})
-    return show(store, item_id)
+        record_change(uow, r, "close", "closed", on_date, r.due, note=feedback)
+        r.feedback = feedback
+        _sync(uow, r)
+        _audit_change(uow, "rectify.close", r, old, late=on_date > r.due, date=on_date.isoformat())
+    return show(store, item_id, as_of=max(on_date, _clock.today()))
+
+
+def reopen(store: Store, item_id: int, *, on_date: date, reason: str, due: date | None = None) -> dict[str, Any]:
+    """Reopen a closed item on `on_date` (整改不到位、问题反弹), optionally with a new deadline."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError("重新打开须说明原因（--reason）")
+    with store.write() as uow:
+        r = _get(uow.session, item_id)
+        if r.status != "closed":
+            raise InputError(f"整改事项 #{item_id} 尚未销号，不需要重新打开")
+        if r.closed_on is not None and on_date < r.closed_on:
+            raise InputError(f"重新打开的日期 {on_date.isoformat()} 早于销号日期 {r.closed_on.isoformat()}")
+        new_due = due or r.due
+        if new_due < (r.found_on or new_due):
+            raise InputError(f"整改期限 {new_due.isoformat()} 早于发现问题的日期")
+        old = _snapshot(r)
+        record_change(uow, r, "reopen", "open", on_date, new_due, note=reason)
+        _sync(uow, r)
+        _audit_change(uow, "rectify.reopen", r, old, date=on_date.isoformat(), reason=reason, due=new_due.isoformat())
+    return show(store, item_id, as_of=max(on_date, _clock.today()))
+
+
+def extend(store: Store, item_id: int, *, due: date, on_date: date, reason: str) -> dict[str, Any]:
+    """Extend (延期) an open item's deadline to `due`, decided on `on_date`."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError("延长整改期限须说明原因（--reason）")
+    with store.write() as uow:
+        r = _get(uow.session, item_id)
+        if r.status == "closed":
+            raise InputError(f"整改事项 #{item_id} 已销号，不能延期", hint="如需重新整改，用 djctl rectify reopen")
+        if due <= r.due:
+            raise InputError(f"新的整改期限 {due.isoformat()} 不晚于原期限 {r.due.isoformat()}")
+        old = {**_snapshot(r), "due": r.due.isoformat()}
+        record_change(uow, r, "extend", r.status, on_date, due, note=reason)
+        _sync(uow, r)
+        _audit_change(uow, "rectify.extend", r, old, date=on_date.isoformat(), reason=reason, due=due.isoformat())
+    return show(store, item_id, as_of=max(on_date, _clock.today()))
 
 
 # ------------------------------------------------------------------ reading
@@ -188,24 +303,40 @@ def _names(session) -> dict[tuple[str, str], str]:
     return out
 
 
-def item_doc(r: Rectification, names: dict[tuple[str, str], str], as_of: date) -> dict[str, Any]:
-    late = overdue_on(r, as_of)
+def item_doc(r: Rectification, names: dict[tuple[str, str], str], st: StateAt,
+             changes: list[Change]) -> dict[str, Any]:
+    """The item as it stood on `st.day` (status, deadline, closing day, overdue), with its business dates."""
+    status = st.status or "open"
+    found = r.found_on
     return {"id": r.id, "org": r.org_code, "kind": r.org_kind, "name": names.get((r.org_kind, r.org_code), ""),
             "problem": r.problem, "source": r.source, "source_cn": SOURCE_CN.get(r.source, r.source),
-            "source_ref": r.source_ref, "due": r.due.isoformat(), "status": r.status,
-            "status_cn": STATUS_CN.get(r.status, r.status), "feedback": r.feedback,
-            "closed_on": r.closed_on.isoformat() if r.closed_on else None,
-            "overdue": late, "days_overdue": (as_of - r.due).days if late else 0,
-            "closed_late": bool(r.status == "closed" and r.closed_on and r.closed_on > r.due),
-            "created_at": r.created_at.isoformat() if r.created_at else None,
-            "created_year": r.created_at.year if r.created_at else as_of.year,
-            "updated_at": r.updated_at.isoformat() if r.updated_at else None}
+            "source_ref": r.source_ref, "found_on": found.isoformat() if found else None,
+            "due": (st.due or r.due).isoformat(), "status": status,
+            "status_cn": STATUS_CN.get(status, status), "feedback": r.feedback,
+            "closed_on": st.closed_on.isoformat() if st.closed_on else None,
+            "overdue": st.overdue, "days_overdue": st.days_overdue,
+            "closed_late": bool(st.closed_on and closed_late([c for c in changes if c.on_date <= st.day])),
+            "reopened": st.reopened,
+            "created_year": found.year if found else st.day.year,  # the business year it was found in
+            "as_of": st.day.isoformat()}
+
+
+def _items_at(session, as_of: date, rows: list[Rectification]) -> list[dict[str, Any]]:
+    changes = changes_of(session, [int(r.id) for r in rows])
+    names = _names(session)
+    out = []
+    for r in rows:
+        cs = changes.get(int(r.id), [])
+        st = state_at(cs, as_of)
+        if st.found:
+            out.append(item_doc(r, names, st, cs))
+    return out
 
 
 def list_items(store: Store, *, overdue: bool = False, org: str | None = None, source: str | None = None,
                status: str | None = None, as_of: date | None = None) -> dict[str, Any]:
-    """Items filtered; `overdue` keeps those overdue as of `as_of` (default today)."""
-    as_of = as_of or date.today()
+    """Items found by `as_of` (default: the run's date), each as it stood then; `overdue` keeps the overdue."""
+    as_of = as_of or _clock.today()
     if source is not None:
         try:
             source = normalize_source(source)
@@ -218,16 +349,14 @@ def list_items(store: Store, *, overdue: bool = False, org: str | None = None, s
             raise InputError(str(exc)) from None
     with store.read() as uow:
         s = uow.session
-        q = select(Rectification).order_by(Rectification.id)
+        q = select(Rectification).where(Rectification.found_on <= as_of).order_by(Rectification.id)
         if org:
             q = q.where(Rectification.org_code == org)
         if source:
             q = q.where(Rectification.source == source)
-        if status:
-            q = q.where(Rectification.status == status)
-        rows = s.exec(q).all()
-        names = _names(s)
-    items = [item_doc(r, names, as_of) for r in rows]
+        items = _items_at(s, as_of, list(s.exec(q)))
+    if status:
+        items = [i for i in items if i["status"] == status]
     if overdue:
         items = [i for i in items if i["overdue"]]
     counts = {st: sum(1 for i in items if i["status"] == st) for st in STATUSES}
@@ -241,17 +370,23 @@ def overdue_items(store: Store, as_of: date | None = None) -> dict[str, Any]:
 
 
 def show(store: Store, item_id: int, as_of: date | None = None) -> dict[str, Any]:
-    """One item and its history (from the audit chain: add, updates, close, each with old and new values)."""
+    """One item as of `as_of`, its business-dated changes, and its audit history (old and new values)."""
     from djctl.store.audit import AUDIT
 
-    as_of = as_of or date.today()
+    as_of = as_of or _clock.today()
     with store.read() as uow:
         r = _get(uow.session, item_id)
-        doc = item_doc(r, _names(uow.session), as_of)
+        cs = changes_of(uow.session, [item_id]).get(item_id, [])
+        doc = item_doc(r, _names(uow.session), state_at(cs, max(as_of, r.found_on or as_of)), cs)
+        evs = list(uow.session.exec(select(RectificationEvent).where(RectificationEvent.item_id == item_id)
+                                    .order_by(RectificationEvent.on_date, RectificationEvent.id)))
         events = uow.conn.execute(sa_select(AUDIT.c.seq, AUDIT.c.at, AUDIT.c.actor, AUDIT.c.action, AUDIT.c.payload)
-                                  .where(AUDIT.c.action.in_(("rectify.add", "rectify.update", "rectify.close")))
+                                  .where(AUDIT.c.action.like("rectify.%"))
                                   .where(AUDIT.c.payload.like(f'%"id":{int(item_id)},%'))
                                   .order_by(AUDIT.c.seq)).all()
+    doc["changes"] = [{"date": e.on_date.isoformat(), "action": e.action, "action_cn": ACTION_CN.get(e.action, e.action),
+                       "status": e.status, "status_cn": STATUS_CN.get(e.status, e.status), "due": e.due.isoformat(),
+                       "note": e.note} for e in evs]
     history = []
     for e in events:
         p = json.loads(e.payload)
@@ -271,11 +406,11 @@ def _safe_name(text: str) -> str:
 
 
 def write_forms(store: Store, out_dir: Path, *, open_only: bool = False, org: str | None = None,
-                ids: list[int] | None = None) -> list[Path]:
+                ids: list[int] | None = None, as_of: date | None = None) -> list[Path]:
     """One 问题整改反馈单 .docx per item (optionally only the items not yet closed, or of one org)."""
     from djctl.io.feedback_docx import write_feedback_form
 
-    doc = list_items(store, org=org)
+    doc = list_items(store, org=org, as_of=as_of)
     items = doc["items"]
     if open_only:
         items = [i for i in items if i["status"] != "closed"]
@@ -309,39 +444,62 @@ DEMO_INSPECTIONS = (
 
 
 def demo_step(store: Store, ctx: Any) -> list[str]:
-    """Work through the year's items: two of every three closed before the deadline, the rest left open.
+    """Work through the year's items on their 2024 dates, in the order they were found (every fourth alike):
+    closed on time; in progress, then closed after the deadline; closed, reopened on re-check and closed again
+    (late); in progress and left open. No change is dated after 20 December; what would fall later stays open.
 
     Runs after the spot-check and look-back steps; when they created no items, three 督导检查 items are
-    added first. Feedback forms of the items still open are written to ctx.dir / "文书" / "整改反馈单".
+    added first (found 30 days before their deadlines). Feedback forms of the items open at the year's end
+    are written to ctx.dir / "文书" / "整改反馈单".
     """
     year = ctx.year
-    existing = list_items(store)["items"]
+    end = date(year, 12, 31)
+    last = date(year, 12, 20)
+    existing = list_items(store, as_of=end)["items"]
     added = 0
     if not existing:
         with store.read() as uow:
             units = uow.session.exec(select(Unit).order_by(Unit.code)).all()
         picks = [units[(2 + 7 * i) % len(units)] for i in range(len(DEMO_INSPECTIONS))] if units else []
         for (problem, due), u in zip(DEMO_INSPECTIONS, picks, strict=False):
-            add(store, u.code, problem, "inspection", date.fromisoformat(due), source_ref=f"{year}年党建督导检查")
+            d = date.fromisoformat(due)
+            add(store, u.code, problem, "inspection", d, source_ref=f"{year}年党建督导检查", found_on=d - timedelta(days=30))
             added += 1
-        existing = list_items(store)["items"]
-    closed = progress = 0
-    for n, item in enumerate(i for i in existing if i["status"] != "closed"):
-        due = date.fromisoformat(item["due"])
-        if n % 3 == 2:
-            if n % 2 == 0:
-                update(store, item["id"], status="in_progress", feedback="已制定整改方案，正在落实。")
+        existing = list_items(store, as_of=end)["items"]
+    todo = sorted((i for i in existing if i["status"] != "closed"), key=lambda i: (i["found_on"], i["id"]))
+    on_time = late = reopened = progress = 0
+    done = "已按要求完成整改，相关台账和佐证材料已补齐。"
+    for n, item in enumerate(todo):
+        rid, found, due = item["id"], date.fromisoformat(item["found_on"]), date.fromisoformat(item["due"])
+        role = n % 4
+        if role == 0:
+            close(store, rid, feedback=done, on_date=max(found, min(found + timedelta(days=20), due)))
+            on_time += 1
+        elif role == 1:
+            update(store, rid, status="in_progress", feedback="已制定整改方案，正在落实。", on_date=found + timedelta(days=7))
+            if due + timedelta(days=25) <= last:
+                close(store, rid, feedback=done, on_date=due + timedelta(days=25))
+                late += 1
+            else:
                 progress += 1
-            continue
-        day = min(due, date(year, 12, 20))
-        close(store, item["id"], feedback="已按要求完成整改，相关台账和佐证材料已补齐。", on_date=day)
-        closed += 1
-    paths = write_forms(store, ctx.dir / "文书" / "整改反馈单", open_only=True)
+        elif role == 2:
+            first = max(found, min(found + timedelta(days=15), due))
+            close(store, rid, feedback="已整改，报送整改反馈单。", on_date=first)
+            reopen(store, rid, on_date=first + timedelta(days=10), reason="复查发现整改不到位，台账仍不完整",
+                   due=first + timedelta(days=30))
+            reopened += 1
+            if first + timedelta(days=45) <= last:
+                close(store, rid, feedback=done, on_date=first + timedelta(days=45))
+        else:
+            update(store, rid, status="in_progress", feedback="已制定整改方案，正在落实。", on_date=found + timedelta(days=10))
+            progress += 1
+    paths = write_forms(store, ctx.dir / "文书" / "整改反馈单", open_only=True, as_of=end)
     ctx.files.extend(paths)
-    late = overdue_items(store, date(year, 12, 31))["counts"]["overdue"]
+    c = list_items(store, as_of=end)["counts"]
     lines = []
     if added:
         lines.append(f"新增督导检查整改事项 {added} 项")
-    lines.append(f"整改事项 {len(existing)} 项：销号 {closed} 项，整改中 {progress} 项；{year} 年底逾期未销号 {late} 项")
+    lines.append(f"整改事项 {len(existing)} 项：按期销号 {on_time} 项，逾期后销号 {late} 项，销号后复查重新打开 {reopened} 项；"
+                 f"截至 {end.isoformat()} 未销号 {c['open'] + c['in_progress']} 项，其中逾期 {c['overdue']} 项")
     lines.append(f"问题整改反馈单 {len(paths)} 份（{ctx.dir / '文书' / '整改反馈单'}）")
     return lines

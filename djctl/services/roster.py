@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from djctl import clock as _clock
 from djctl.errors import DjctlError, InputError, Problem
 from djctl.io.roster_xlsx import BRANCH_SHEET, UNIT_SHEET, read_roster
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256, find_import
@@ -70,7 +71,7 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
             result.refuse(InputError("名册有错误，未导入任何数据", path=str(path), problems=problems))
             raise _Abort(report)
         t = now()
-        when = on_date or date.today()
+        when = on_date or _clock.today()
         written: dict[str, list[Any]] = {"unit": [], "branch": [], "tier_change": []}  # rows for the audit digests
         for u in units:
             values = {"name": u.name, "kind": u.kind, "group_name": u.group, "secretary": u.secretary,
@@ -185,7 +186,7 @@ def list_org(store: Store, group: str | None = None) -> dict[str, Any]:
         s = uow.session
         units = s.exec(select(Unit).order_by(Unit.code)).all()
         branches = s.exec(select(Branch).order_by(Branch.code)).all()
-    today = date.today()
+    today = _clock.today()
     unit_rows = [{"code": u.code, "name": u.name, "kind": u.kind, "group": u.group_name, "members": u.members,
                   "active": (u.active_to is None or u.active_to >= today) and (u.active_from is None or u.active_from <= today),
                   "secretary": u.secretary,

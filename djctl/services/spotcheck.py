@@ -105,7 +105,8 @@ def write_forms(store: Store, month: str, out_dir: Path) -> FormsResult:
         path = out_dir / check_filename(m, code, name)
         result.files.append(write_check_form(path, unit_code=code, unit_name=name, month=m, month_label=p.label,
                                              draw_id=d.id, draw_label=d.label, self_report_id=rep_id,
-                                             self_hash=digest, task_hash=task_hash, tasks=rows))
+                                             self_hash=digest, task_hash=task_hash, tasks=rows,
+                                             check_day=p.last_day()))
     return result
 
 
@@ -148,7 +149,7 @@ def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool
                 if not seen.active:
                     result.message = "这份核查表以前导入过，但已被另一份核查表替换，未改动"
                 return result
-            _store_form(uow, path, result, form, replace, on_date or date.today())
+            _store_form(uow, path, result, form, replace, on_date)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -166,7 +167,7 @@ def _meta_int(path: Path, meta: dict[str, str], key: str, what: str) -> int:
                          hint="请使用 djctl check forms 生成的原表填写") from None
 
 
-def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: bool, on_date: date) -> None:
+def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: bool, on_date: date | None) -> None:
     s = uow.session
     meta = form.meta
     problems = form.problems
@@ -249,6 +250,11 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
     missing = [c for c in by_code if c not in seen]
     if missing:
         problems.add(f"缺少任务：{'、'.join(missing)}（请勿删除任务行）", SHEET)
+    # 核查日期: the worksheet's, else the caller's, else the last day of the month checked (never the import's clock)
+    pm = parse_month(month)
+    check_day = form.check_day or on_date or pm.last_day()
+    if check_day < pm.first_day():
+        problems.add(f"核查日期 {check_day.isoformat()} 早于所核查的月份 {month}", SHEET, None, "核查日期")
     problems.raise_if_any("核查表有错误，整份未导入")
 
     old = s.exec(select(CheckReport).where(CheckReport.unit_code == unit.code, CheckReport.month == month,
@@ -275,7 +281,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
             old_imp.replaced_by = imp.id
             s.add(old_imp)
     report = CheckReport(unit_code=unit.code, month=month, draw_id=d.id, self_report_id=rep.id, import_id=imp.id,
-                         active=True, created_at=t_now)
+                         active=True, created_at=t_now, checked_on=check_day)
     s.add(report)
     s.flush()
     ordered = sorted(form.rows, key=lambda r: by_code[r.code].seq)
@@ -284,11 +290,11 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
                      [{"report_id": report.id, "task_code": c, "verified_x100": v, "false_flag": f, "note": n,
                        "checker": who} for c, v, f, n, who in rows])
 
-    # every task found false becomes a rectification item (deadline counted from the import date)
-    from djctl.services.rectify import add_rectification
+    # every task found false becomes a rectification item, found on the check date, due rectify_days later
+    from djctl.services.rectify import add_rectification, digest_ids
     from djctl.store.content import row_digests
 
-    due = on_date + timedelta(days=scheme.lookback.rectify_days)
+    due = check_day + timedelta(days=scheme.lookback.rectify_days)
     created, kept, false_tasks = [], [], []
     deduction = 0
     for code, verified, flag, _note, _who in rows:
@@ -310,7 +316,8 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         how = "核查认定虚假" if flag else f"多报 {fmt(o.overclaim_x100)} 分，超过容差 {fmt(tol)} 分，按规则认定虚假"
         problem = (f"{month} 月度抽查：任务 {code}「{t.name}」自评 {fmt(o.self_x100)} 分，核查 {fmt(verified)} 分，"
                    f"{how}；双倍扣分后计 {fmt(o.final_x100)} 分（{o.formula}）。请如实整改并反馈。")
-        created.append(add_rectification(uow, unit.code, "unit", problem, "spotcheck", ref, due, audit=False))
+        created.append(add_rectification(uow, unit.code, "unit", problem, "spotcheck", ref, due, found_on=check_day,
+                                         audit=False))
     stale = []
     if old is not None:
         for item in s.exec(select(Rectification).where(
@@ -324,7 +331,8 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         "replaced_report": old.id if old else None, "rows": len(rows), "rows_sha256": rows_digest(rows),
         "verified_total_x100": sum(v for _, v, _, _, _ in rows), "deduction_x100": deduction,
         "false_tasks": false_tasks, "rectifications": created, "rectifications_kept": kept,
-        "rectification_due": due.isoformat(), "row_digests": row_digests(uow, rectification=created)})
+        "rectification_due": due.isoformat(), "checked_on": check_day.isoformat(),
+        "row_digests": row_digests(uow, **digest_ids(s, created))})
     result.extra.update({"false_tasks": false_tasks, "deduction": float(from_x100(deduction)),
                          "rectifications": created})
     notes = []
@@ -373,13 +381,14 @@ def status(store: Store, month: str) -> dict[str, Any]:
             rep = _active_report(s, code, m)
             chk = checks.get(code)
             row: dict[str, Any] = {"unit": code, "name": d.names.get(code, ""), "status": "missing", "file": "",
-                                   "checked_at": "", "false": False, "false_tasks": [], "deduction": None, "why": ""}
+                                   "checked_at": "", "checked_on": "", "false": False, "false_tasks": [], "deduction": None, "why": ""}
             if rep is not None:
                 row["status"] = "unchecked"
             if chk is not None:
                 f = files.get(chk.import_id)
                 row["file"] = Path(f.path).name if f else ""
                 row["checked_at"] = chk.created_at.isoformat(timespec="seconds") if chk.created_at else ""
+                row["checked_on"] = chk.checked_on.isoformat() if chk.checked_on else ""
                 if chk.draw_id != d.id:
                     row["status"], row["why"] = "stale", f"核查依据的抽签 #{chk.draw_id} 已被重抽 #{d.id} 取代"
                 elif rep is None or chk.self_report_id != rep.id:
@@ -405,7 +414,8 @@ HIGHER_MONTH = 6                      # the check finds more than the unit claim
 CHECKERS = ("王明", "李华", "赵敏", "陈静")
 
 
-def fill_check_form(src: Path, dest: Path, rng, *, case: str = "", tolerance: Decimal = Decimal(0)) -> Path:
+def fill_check_form(src: Path, dest: Path, rng, *, case: str = "", tolerance: Decimal = Decimal(0),
+                    check_day: date | None = None) -> Path:
     """Fill a check worksheet as the committee would: verified = self unless `case` says otherwise.
 
     case "overclaim": one task verified 2–5 points lower, 是否虚假 = 是; "tolerance": one task a little lower
@@ -453,6 +463,13 @@ def fill_check_form(src: Path, dest: Path, rng, *, case: str = "", tolerance: De
         ws.cell(r, col["是否虚假"]).value = flag
         ws.cell(r, col["核查说明"]).value = note
         ws.cell(r, col["核查人"]).value = checker
+    if check_day is not None:  # 核查日期: the cell right of its label in the header block
+        from djctl.io.check_form import DATE_LABEL
+
+        for hr in range(1, HEADER_ROW):
+            for c in range(1, 12):
+                if ws.cell(hr, c).value == DATE_LABEL:
+                    ws.cell(hr, c + 1).value = check_day.isoformat()
     dest.parent.mkdir(parents=True, exist_ok=True)
     wb.save(dest)
     return dest
@@ -487,9 +504,11 @@ def demo_step(store: Store, ctx) -> list[str]:
         returned = []
         for i, f in enumerate(out.files):
             dest = Path(ctx.dir) / "收回" / "核查表" / m / f.name
-            returned.append(fill_check_form(f, dest, rng, case=case if i == special else "", tolerance=tolerance))
-        nxt = date(ctx.year + (mi == 12), mi % 12 + 1, 20)
-        results = import_forms(store, returned, on_date=nxt)
+            # checked in the first days after the month (核查日期 on the worksheet)
+            day = date(ctx.year + (mi == 12), mi % 12 + 1, 6 + i % 4)
+            returned.append(fill_check_form(f, dest, rng, case=case if i == special else "", tolerance=tolerance,
+                                            check_day=day))
+        results = import_forms(store, returned)
         refused = [r for r in results if r.status == "refused"]
         if refused:
             raise RuntimeError(f"demo check import refused: {refused[0].path}: {refused[0].message}")

@@ -131,7 +131,7 @@ def import_votes(store: Store, path: Path, *, year: int, dry_run: bool = False, 
                                  .values(active=False, replaced_by=imp.id))
             rows = [{"year": year, "unit_code": v.code, "good": v.good, "fairly_good": v.fairly_good,
                      "average": v.average, "poor": v.poor, "voters": v.voters, "import_id": imp.id,
-                     "active": True, "created_at": t} for v in data.rows]
+                     "active": True, "created_at": t, "decided_on": date(year, 12, 31)} for v in data.rows]
             uow.conn.execute(Vote.__table__.insert(), rows)
             result.status = IMPORTED
             result.extra["import_id"] = imp.id

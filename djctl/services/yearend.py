@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from djctl import clock as _clock
 from djctl import __version__
 from djctl.domain.periods import Period, month_active, parse_year
 from djctl.errors import ActionNeeded
@@ -95,7 +96,7 @@ def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = F
     result = YearEndResult(y.year, gaps, missing)
     if gaps and not allow_gaps:
         return result
-    day = on_date or date.today()
+    day = on_date or _clock.today()
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     from djctl.services.bulletin import write_bulletin
@@ -107,7 +108,7 @@ def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = F
     written += write_ranking(store, y.year, formats=FORMATS, out_dir=out_dir, templates=templates,
                              doc_number=None, on_date=day)
     written += _tier_and_lookback_documents(store, y.year, out_dir, templates, day)
-    written += _negative_list_documents(store, y.year, out_dir, templates)
+    written += _negative_list_documents(store, y.year, out_dir, templates, day)
     from djctl.io.zipnorm import normalize_zip
 
     for p in written:
@@ -132,10 +133,10 @@ def _tier_and_lookback_documents(store: Store, year: int, out_dir: Path, templat
     return paths + lookback_documents(store, year, out_dir, templates, day)
 
 
-def _negative_list_documents(store: Store, year: int, out_dir: Path, templates: Path | None) -> list[Path]:
+def _negative_list_documents(store: Store, year: int, out_dir: Path, templates: Path | None, day: date) -> list[Path]:
     from djctl.services.negative import stored, write_documents
 
-    return write_documents(store, stored(store, year), FORMATS, out_dir, templates)
+    return write_documents(store, stored(store, year), FORMATS, out_dir, templates, on_date=day)
 
 
 def require_no_gaps(result: YearEndResult) -> None:

@@ -51,8 +51,8 @@ from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
 from djctl.store.tables import (Action, Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
-                                LookbackResult, NegativeEntry, Rectification, Scheme, SelfReport, SelfScore, Task,
-                                TaskList, TierChange, TierPlan, TierPlanUpdate, Unit, Vote)
+                                LookbackResult, NegativeEntry, Rectification, RectificationEvent, Scheme, SelfReport,
+                                SelfScore, Task, TaskList, TierChange, TierPlan, TierPlanUpdate, Unit, Vote)
 
 # --------------------------------------------------------------------------- digest definitions
 
@@ -141,7 +141,8 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "branch": ("code", "name", "unit_code", "members", "tier", "tier_date", "active"),
     "tier_change": ("branch_code", "from_tier", "to_tier", "on_date", "basis", "note", "source_ref"),
     "rectification": ("org_code", "org_kind", "problem", "source", "source_ref", "due", "status", "feedback",
-                      "closed_on", "created_at"),
+                      "closed_on", "created_at", "found_on"),
+    "rectification_event": ("item_id", "action", "status", "on_date", "due", "note", "detail"),
     "action": ("on_date", "kind", "target", "unit_code", "person", "reason", "basis", "taken_by", "items",
                "adjustment_id", "revoked_on", "revoke_reason", "import_id"),
     "tier_plan": ("branch_code", "on_date", "responsible", "measures", "target_date"),
@@ -149,11 +150,14 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
 ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
-             "action": "unit_code", "tier_plan": "branch_code", "tier_plan_update": "plan_id"}
+             "rectification_event": "item_id", "action": "unit_code", "tier_plan": "branch_code",
+             "tier_plan_update": "plan_id"}
 ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
-              "action": Action, "tier_plan": TierPlan, "tier_plan_update": TierPlanUpdate}
+              "rectification_event": RectificationEvent, "action": Action, "tier_plan": TierPlan,
+              "tier_plan_update": TierPlanUpdate}
 ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
-            "action": "问责措施", "tier_plan": "整改提升计划", "tier_plan_update": "整改提升计划进展"}
+            "rectification_event": "整改事项变动记录", "action": "问责措施", "tier_plan": "整改提升计划",
+            "tier_plan_update": "整改提升计划进展"}
 _IN_CHUNK = 500
 
 
@@ -274,8 +278,8 @@ class _Expect:
 
 #: Events that write unit, branch, tier_change or rectification rows.
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
-               "rectify.update", "rectify.close", "action.add", "action.import", "action.revoke", "tierplan.add",
-               "tierplan.update")
+               "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates", "action.add",
+               "action.import", "action.revoke", "tierplan.add", "tierplan.update")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",

@@ -162,6 +162,7 @@ class Draw(SQLModel, table=True):
     unannounced: bool = False
     active: bool = True
     created_at: datetime
+    as_of: date | None = None  # business date of the draw (the day its population is taken as of)
 
 
 class DrawEntry(SQLModel, table=True):
@@ -191,6 +192,7 @@ class CheckReport(SQLModel, table=True):
     import_id: int = Field(foreign_key="import_file.id")
     active: bool = True
     created_at: datetime
+    checked_on: date | None = None  # 核查日期: the check's business date (the worksheet's, else the month's end)
 
 
 class CheckScore(SQLModel, table=True):
@@ -222,6 +224,7 @@ class Vote(SQLModel, table=True):
     import_id: int = Field(foreign_key="import_file.id")
     active: bool = True
     created_at: datetime
+    decided_on: date | None = None  # the day the votes were counted
 
 
 class Adjustment(SQLModel, table=True):
@@ -240,6 +243,7 @@ class Adjustment(SQLModel, table=True):
     revoke_reason: str = ""
     import_id: int | None = Field(default=None, foreign_key="import_file.id")
     created_at: datetime
+    decided_on: date | None = None  # the day the item was decided
 
 
 class LookbackResult(SQLModel, table=True):
@@ -257,6 +261,7 @@ class LookbackResult(SQLModel, table=True):
     checker: str = ""
     import_id: int = Field(foreign_key="import_file.id")
     active: bool = True
+    checked_on: date | None = None  # 核查日期 of the look-back
 
 
 class Rectification(SQLModel, table=True):
@@ -275,6 +280,7 @@ class Rectification(SQLModel, table=True):
     closed_on: date | None = None
     created_at: datetime
     updated_at: datetime
+    found_on: date | None = None  # the day the problem was found (business date; always set since 0003)
 
 
 class NegativeEntry(SQLModel, table=True):
@@ -289,6 +295,7 @@ class NegativeEntry(SQLModel, table=True):
     reasons: str = Field(sa_column=Column(Text, nullable=False))
     active: bool = True
     created_at: datetime
+    decided_on: date | None = None  # the day the list was decided (its as-of date)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -351,3 +358,22 @@ class TierPlanUpdate(SQLModel, table=True):
     progress: str = Field(sa_column=Column(Text, nullable=False))
     done: bool = False
     created_at: datetime
+
+
+class RectificationEvent(SQLModel, table=True):
+    """One change of a rectification item, effective on its business date (`on_date`): found, progress,
+    close, reopen, extend. The item's status and deadline on any day D are those of its last event dated on or
+    before D (events of one day in id order), so "open / overdue at D" can be answered for every D.
+    `detail` (JSON text, '' when empty) carries what later kinds of change need (category, feedback form).
+    """
+
+    __tablename__ = "rectification_event"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="rectification.id", index=True)
+    action: str  # found / progress / close / reopen / extend
+    status: str  # the item's status from on_date on: open / in_progress / closed
+    on_date: date
+    due: date  # the deadline from on_date on
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime  # audit time (wall clock), never read by a report
