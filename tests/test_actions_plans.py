@@ -11,7 +11,8 @@ HEADER = ["单位编码", "单位名称", "措施", "对象", "姓名", "日期"
 
 
 @pytest.fixture
-def city(cli, tmp_path):
+def orgs(cli, tmp_path):
+    """Four units with a secretary each; branches U001-B01 (达标), U002-B01 and U003-B01 (未达标)."""
     assert cli("init").exit_code == 0
     roster = small_roster(tmp_path / "名册.xlsx", units=4, branches=[
         ["U001-B01", "测试单位1第一支部", "U001", 11, "达标", "2023-06-01"],
@@ -19,9 +20,14 @@ def city(cli, tmp_path):
         ["U003-B01", "测试单位3第一支部", "U003", 13, "未达标", "2023-06-01"],
     ])
     assert cli("org", "import", roster).exit_code == 0
+    return tmp_path
+
+
+@pytest.fixture
+def city(cli, orgs):
     r = json_out(cli("rectify", "add", "U002", "--problem", "党费收缴不及时", "--source", "inspection",
                      "--found", "2024-02-15", "--due", "2024-04-30", "--json"))
-    return {"item": r["id"], "dir": tmp_path}
+    return {"item": r["id"], "dir": orgs}
 
 
 def test_measures_by_hand_counted_by_kind_as_of_a_date(cli, city):
@@ -143,3 +149,53 @@ def test_tampering_with_a_measure_is_found(cli, city, store):
         conn.execute(text("UPDATE action SET kind = '提醒谈话' WHERE id = :i"), {"i": a["id"]})
     doc = json_out_any(cli("audit", "verify", "--json"))
     assert not doc["ok"] and "问责措施" in (doc["problem"] or "")
+
+
+# ---------------------------------------------------------------- the problem list (问题清单)
+
+
+def _add(cli, org, found, due, category="", kind=None):
+    args = ["rectify", "add", org, "--problem", f"{category or '未分类'}问题 {found}", "--found", found, "--due", due]
+    if category:
+        args += ["--category", category, "--severity", "一般"]
+    if kind:
+        args += ["--kind", kind]
+    return json_out(cli(*args, "--json"))["id"]
+
+
+def test_rectification_rates_by_category_and_unit_by_hand(cli, orgs):
+    old = _add(cli, "U001", "2023-05-01", "2023-06-30", "党费管理")
+    i1 = _add(cli, "U001", "2024-02-01", "2024-03-31", "党费管理")
+    i2 = _add(cli, "U001-B01", "2024-02-10", "2024-04-30", "组织生活", kind="branch")
+    i3 = _add(cli, "U002", "2024-03-01", "2024-05-31", "党费管理")
+    i4 = _add(cli, "U002", "2024-05-01", "2024-08-31", "责任落实")
+    i5 = _add(cli, "U003", "2024-06-01", "2024-06-20")
+    for item, day in ((old, "2023-06-01"), (i1, "2024-03-20"), (i2, "2024-05-10"), (i4, "2024-07-01"), (i5, "2024-06-20")):
+        json_out(cli("rectify", "close", str(item), "--feedback", "已整改", "--date", day, "--json"))
+    mid = json_out(cli("rectify", "stats", "--year", "2024", "--as-of", "2024-06-30", "--json"))
+    t = mid["total"]
+    # due by 06-30: items 1, 2, 3, 5; closed by then: 1, 2, 5; closed within the deadline: 1, 5
+    assert (t["items"], t["due"], t["closed_due"], t["closed_on_time"]) == (5, 4, 3, 2)
+    assert (t["rate"], t["rate_on_time"], t["rate_text"]) == (0.75, 0.5, "75.00%")
+    assert (t["open"], t["overdue"]) == (2, 1)  # items 3 and 4 open; 3 overdue
+    cats = {c["category"]: (c["items"], c["due"], c["closed_due"], c["rate"], c["rate_on_time"]) for c in mid["by_category"]}
+    assert cats == {"党费管理": (2, 2, 1, 0.5, 0.5), "组织生活": (1, 1, 1, 1.0, 0.0), "责任落实": (1, 0, 0, None, None),
+                    "未分类": (1, 1, 1, 1.0, 1.0)}
+    units = {u["unit"]: (u["due"], u["closed_due"], u["rate"], u["rate_on_time"]) for u in mid["by_unit"]}
+    assert units == {"U001": (2, 2, 1.0, 0.5), "U002": (1, 0, 0.0, 0.0), "U003": (1, 1, 1.0, 1.0)}
+
+    end = json_out(cli("rectify", "stats", "--year", "2024", "--json"))
+    assert (end["total"]["due"], end["total"]["closed_due"], end["total"]["closed_on_time"]) == (5, 4, 3)
+    assert (end["total"]["rate"], end["total"]["rate_on_time"]) == (0.8, 0.6)
+    assert end["years"] == [2023, 2024]
+    trend = {r["category"]: (r["2023"], r["2024"]) for r in end["trend"]}
+    assert trend == {"党费管理": (1, 2), "组织生活": (0, 1), "责任落实": (0, 1), "未分类": (0, 1)}
+
+    # a later reclassification does not change the June figures
+    json_out(cli("rectify", "classify", str(i5), "--category", "基础保障", "--date", "2024-07-15", "--json"))
+    assert json_out(cli("rectify", "stats", "--year", "2024", "--as-of", "2024-06-30", "--json")) == mid
+    late = json_out(cli("rectify", "stats", "--year", "2024", "--json"))
+    assert {c["category"] for c in late["by_category"]} == {"党费管理", "组织生活", "责任落实", "基础保障"}
+    r = cli("rectify", "classify", str(i3), "--category", "作风建设")
+    assert r.exit_code == 2 and "不在考核方案的列表中" in r.output
+    assert json_out(cli("audit", "verify", "--json"))["ok"]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import JsonOpt, OutDirOpt
+from djctl.cli._options import JsonOpt, OutDirOpt, YearOpt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 from djctl.errors import ActionNeeded
@@ -74,6 +74,8 @@ def rectify_add(
     source_ref: Annotated[str, typer.Option("--ref", help="来源说明（如检查通知文号）")] = "",
     kind: Annotated[Optional[str], typer.Option("--kind", help="组织类别 unit / branch（编码同时是单位和支部时指定）")] = None,
     found: Annotated[Optional[str], typer.Option("--found", help="发现问题的日期（默认今天），如 2024-08-20")] = None,
+    category: Annotated[str, typer.Option("--category", help="问题类别（考核方案 rectify.categories 之一），如 党费管理")] = "",
+    severity: Annotated[str, typer.Option("--severity", help="严重程度（考核方案 rectify.severities 之一），如 一般")] = "",
     json_: JsonOpt = False,
 ) -> None:
     """登记一项整改事项。
@@ -90,7 +92,7 @@ def rectify_add(
     st = settings(ctx)
     out = Output(json_, st.quiet)
     doc = add(st.open_store(must_exist=True), org, problem, src or "inspection", day, source_ref=source_ref, org_kind=kind,
-              found_on=found_day)
+              found_on=found_day, category=category, severity=severity)
     if json_:
         out.doc(doc)
     else:
@@ -312,3 +314,69 @@ def rectify_forms(
     for p in paths:
         out.result(str(p))
     out.info(f"共生成问题整改反馈单 {len(paths)} 份")
+
+
+@app.command("classify")
+def rectify_classify(
+    ctx: typer.Context,
+    item_ids: Annotated[list[int], typer.Argument(help="整改事项编号（可多个）", metavar="编号...", show_default=False)],
+    category: Annotated[str, typer.Option("--category", help="问题类别（考核方案 rectify.categories 之一）")],
+    severity: Annotated[str, typer.Option("--severity", help="严重程度（考核方案 rectify.severities 之一）")] = "",
+    on_date: Annotated[Optional[str], typer.Option("--date", help="分类日期（默认各事项的发现日期）")] = None,
+    note: Annotated[str, typer.Option("--note", help="说明")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """给整改事项归类（问题类别、严重程度）；重新归类保留以前的记录，按日期以最近一次为准。
+
+    示例：djctl rectify classify 3 7 12 --category 党费管理 --severity 一般
+    """
+    from djctl.services.rectify_stats import classify
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    done = classify(st.open_store(must_exist=True), item_ids, category=category, severity=severity,
+                    on_date=parse_date_opt(on_date, "--date") if on_date else None, note=note)
+    if json_:
+        out.doc({"items": done})
+        return
+    for d in done:
+        out.line(f"整改事项 #{d['id']}：{d['category']}" + (f"（{d['severity']}）" if d["severity"] else "") + f"，自 {d['date']}")
+
+
+@app.command("stats")
+def rectify_stats_cmd(
+    ctx: typer.Context,
+    year: YearOpt,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="截至日期（默认该年 12 月 31 日）")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """问题清单统计：按问题类别、来源、单位、分组统计问题数与整改率、按期整改率，并与前两年逐类比较。
+
+    整改率 = 截至日期已到期的事项中已销号的比例；按期整改率 = 其中在期限内销号的比例。
+
+    示例：djctl rectify stats --year 2024 --as-of 2024-09-30
+    """
+    from djctl.services.rectify_stats import rectify_stats
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    doc = rectify_stats(st.open_store(must_exist=True), year, parse_date_opt(as_of, "--as-of") if as_of else None)
+    if json_:
+        out.doc(doc)
+        return
+    t = doc["total"]
+    out.line(f"{year} 年发现问题 {t['items']} 项（截至 {doc['as_of']}）：已到期 {t['due']} 项，到期已销号 {t['closed_due']} 项，"
+             f"整改率 {t['rate_text']}，按期整改率 {t['rate_on_time_text']}；未销号 {t['open']} 项，其中逾期 {t['overdue']} 项")
+    cols = ["问题数", "已到期", "已销号", "整改率", "按期整改率", "逾期"]
+
+    def rows(key: str, items: list, label=None):
+        return [((label(i) if label else i[key]) or "—", i["items"], i["due"], i["closed_due"], i["rate_text"],
+                 i["rate_on_time_text"], i["overdue"]) for i in items]
+
+    out.table("按问题类别", ["类别", *cols], rows("category", doc["by_category"]))
+    out.table("按问题来源", ["来源", *cols], rows("source", doc["by_source"]))
+    out.table("按分组", ["分组", *cols], rows("group", doc["by_group"]))
+    out.table("按单位（含所属支部）", ["单位", *cols], rows("unit", doc["by_unit"], lambda i: i["name"] or i["unit"]))
+    if len(doc["years"]) > 1:
+        out.table("问题类别逐年比较（各年发现的问题数）", ["类别", *[f"{y}年" for y in doc["years"]]],
+                  [(r["category"], *[r[str(y)] for y in doc["years"]]) for r in doc["trend"]])

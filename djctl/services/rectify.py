@@ -171,11 +171,19 @@ def add_rectification(uow: UnitOfWork, org_code: str, org_kind: str | None, prob
 
 
 def add(store: Store, org_code: str, problem: str, source: str, due: date, *, source_ref: str = "",
-        org_kind: str | None = None, found_on: date | None = None) -> dict[str, Any]:
-    """`djctl rectify add`: one item in its own transaction; found today (the run's date) unless `found_on`."""
+        org_kind: str | None = None, found_on: date | None = None, category: str = "",
+        severity: str = "") -> dict[str, Any]:
+    """`djctl rectify add`: one item (and its category, if given) in its own transaction; found today (the
+    run's date) unless `found_on`."""
+    from djctl.services.rectify_stats import tag_item
+
     found = found_on or _clock.today()
     with store.write() as uow:
         rid = add_rectification(uow, org_code, org_kind, problem, source, source_ref, due, found_on=found)
+        if category or severity:
+            if not category:
+                raise InputError("指定严重程度时也要指定问题类别（--category）")
+            tag_item(uow, rid, category, severity, found)
     return show(store, rid, as_of=max(found, _clock.today()))
 
 

@@ -51,8 +51,9 @@ from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
 from djctl.store.tables import (Action, Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
-                                LookbackResult, NegativeEntry, Rectification, RectificationEvent, Scheme, SelfReport,
-                                SelfScore, Task, TaskList, TierChange, TierPlan, TierPlanUpdate, Unit, Vote)
+                                LookbackResult, NegativeEntry, Rectification, RectificationEvent, RectificationTag,
+                                Scheme, SelfReport, SelfScore, Task, TaskList, TierChange, TierPlan, TierPlanUpdate,
+                                Unit, Vote)
 
 # --------------------------------------------------------------------------- digest definitions
 
@@ -147,17 +148,18 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
                "adjustment_id", "revoked_on", "revoke_reason", "import_id"),
     "tier_plan": ("branch_code", "on_date", "responsible", "measures", "target_date"),
     "tier_plan_update": ("plan_id", "on_date", "progress", "done"),
+    "rectification_tag": ("item_id", "category", "severity", "on_date", "note"),
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
 ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
              "rectification_event": "item_id", "action": "unit_code", "tier_plan": "branch_code",
-             "tier_plan_update": "plan_id"}
+             "tier_plan_update": "plan_id", "rectification_tag": "item_id"}
 ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
               "rectification_event": RectificationEvent, "action": Action, "tier_plan": TierPlan,
-              "tier_plan_update": TierPlanUpdate}
+              "tier_plan_update": TierPlanUpdate, "rectification_tag": RectificationTag}
 ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
             "rectification_event": "整改事项变动记录", "action": "问责措施", "tier_plan": "整改提升计划",
-            "tier_plan_update": "整改提升计划进展"}
+            "tier_plan_update": "整改提升计划进展", "rectification_tag": "整改事项分类"}
 _IN_CHUNK = 500
 
 
@@ -279,7 +281,7 @@ class _Expect:
 #: Events that write unit, branch, tier_change or rectification rows.
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
                "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates", "action.add",
-               "action.import", "action.revoke", "tierplan.add", "tierplan.update")
+               "action.import", "action.revoke", "tierplan.add", "tierplan.update", "rectify.classify")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",

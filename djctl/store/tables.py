@@ -377,3 +377,17 @@ class RectificationEvent(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime  # audit time (wall clock), never read by a report
+
+
+class RectificationTag(SQLModel, table=True):
+    """The category (问题类别) and severity of a rectification item, set on a business date; the latest row
+    of an item counts, older ones stay as its history."""
+
+    __tablename__ = "rectification_tag"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="rectification.id", index=True)
+    category: str
+    severity: str = ""
+    on_date: date
+    note: str = ""
+    created_at: datetime

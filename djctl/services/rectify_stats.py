@@ -1,0 +1,171 @@
+"""The problem list (问题清单): each item's category and severity, and the year's statistics as of a date.
+
+Categories and severities are the scheme's words (`[rectify]`). An item is classified on a business date
+(`rectify add --category`, `rectify classify`); the latest classification counts and older ones stay.
+An item never classified is 未分类.
+
+Rates (as of D, over the items found in year Y, D defaulting to 31 December of Y):
+
+- due by D: the deadline in force on D is on or before D;
+- 整改率 = items due by D that were closed by D ÷ items due by D;
+- 按期整改率 = items due by D closed by D without ever being closed after the deadline then in force
+  (`domain.rectify.closed_late`) ÷ items due by D.
+
+Both are shares rounded half-up to 4 decimals (percent text with 2 decimals), None when nothing was due.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlmodel import select
+
+from djctl.domain.problems import choose
+from djctl.domain.rectify import closed_late, state_at
+from djctl.errors import DjctlError, InputError
+from djctl.store.content import row_digests
+from djctl.store.engine import Store, UnitOfWork, now
+from djctl.store.tables import Branch, Rectification, RectificationTag, Unit
+
+UNCLASSIFIED = "未分类"
+
+
+def _rules(session: Any, year: int):
+    from djctl.domain.scheme import Scheme
+    from djctl.services.setup import load_scheme
+
+    try:
+        return load_scheme(session, year).rectify
+    except DjctlError:
+        return Scheme(year=year).rectify
+
+
+def tag_item(uow: UnitOfWork, item_id: int, category: str, severity: str, on_date: date, note: str = "") -> int:
+    """Classify one item inside the caller's transaction and audit it (`rectify.classify`); the tag's id."""
+    s = uow.session
+    item = s.get(Rectification, item_id)
+    if item is None:
+        raise InputError(f"没有编号为 {item_id} 的整改事项", hint="用 djctl rectify list 查看编号")
+    rules = _rules(s, (item.found_on or on_date).year)
+    try:
+        category = choose(category, rules.categories, "问题类别")
+        severity = choose(severity, rules.severities, "严重程度") if severity else ""
+    except ValueError as exc:
+        raise InputError(str(exc), hint="类别与严重程度的列表见考核方案 [rectify]（djctl scheme show）") from None
+    if item.found_on is not None and on_date < item.found_on:
+        raise InputError(f"分类日期 {on_date.isoformat()} 早于问题发现日期 {item.found_on.isoformat()}")
+    tag = RectificationTag(item_id=item_id, category=category, severity=severity, on_date=on_date, note=note.strip(),
+                           created_at=now())
+    s.add(tag)
+    s.flush()
+    uow.audit("rectify.classify", {"id": item_id, "tag_id": tag.id, "category": category, "severity": severity,
+                                   "date": on_date.isoformat(), "row_digests": row_digests(uow, rectification_tag=[tag.id])})
+    return int(tag.id)
+
+
+def classify(store: Store, item_ids: list[int], *, category: str, severity: str = "", on_date: date | None = None,
+             note: str = "") -> list[dict[str, Any]]:
+    """`djctl rectify classify`: one transaction for all the items named (all or nothing)."""
+    if not item_ids:
+        raise InputError("请指定至少一个整改事项编号")
+    out = []
+    with store.write() as uow:
+        for i in item_ids:
+            item = uow.session.get(Rectification, i)
+            day = on_date or (item.found_on if item is not None and item.found_on else None)
+            if day is None:
+                raise InputError(f"没有编号为 {i} 的整改事项", hint="用 djctl rectify list 查看编号")
+            tag_item(uow, i, category, severity, day, note)
+            out.append({"id": i, "category": category.strip(), "severity": severity.strip(), "date": day.isoformat()})
+    return out
+
+
+def tags_at(session: Any, as_of: date) -> dict[int, tuple[str, str]]:
+    """item id -> (category, severity) as classified on or before `as_of` (the latest counts)."""
+    out: dict[int, tuple[str, str]] = {}
+    for t in session.exec(select(RectificationTag).where(RectificationTag.on_date <= as_of)
+                          .order_by(RectificationTag.on_date, RectificationTag.id)):
+        out[t.item_id] = (t.category, t.severity)
+    return out
+
+
+def _share(num: int, den: int) -> Decimal | None:
+    return None if den == 0 else (Decimal(num) / Decimal(den)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def _pct(d: Decimal | None) -> str:
+    return "—" if d is None else f"{(d * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+
+
+def _tally(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    due = [r for r in rows if r["due_by"]]
+    closed = sum(1 for r in due if r["closed"])
+    on_time = sum(1 for r in due if r["closed"] and not r["late"])
+    rate, rate_on_time = _share(closed, len(due)), _share(on_time, len(due))
+    return {"items": len(rows), "open": sum(1 for r in rows if not r["closed"]),
+            "overdue": sum(1 for r in rows if r["overdue"]), "due": len(due), "closed_due": closed,
+            "closed_on_time": on_time, "rate": None if rate is None else float(rate), "rate_text": _pct(rate),
+            "rate_on_time": None if rate_on_time is None else float(rate_on_time), "rate_on_time_text": _pct(rate_on_time)}
+
+
+def _item_rows(session: Any, year: int, as_of: date) -> list[dict[str, Any]]:
+    from djctl.services.rectify import SOURCE_CN, changes_of
+
+    items = list(session.exec(select(Rectification).where(Rectification.found_on >= date(year, 1, 1),
+                                                          Rectification.found_on <= min(as_of, date(year, 12, 31)))
+                              .order_by(Rectification.id)))
+    changes = changes_of(session, [int(r.id) for r in items])
+    tags = tags_at(session, as_of)
+    units = {u.code: u for u in session.exec(select(Unit))}
+    branch_unit = {b.code: b.unit_code for b in session.exec(select(Branch))}
+    rows = []
+    for r in items:
+        cs = [c for c in changes.get(int(r.id), []) if c.on_date <= as_of]
+        st = state_at(cs, as_of)
+        unit = r.org_code if r.org_kind == "unit" else branch_unit.get(r.org_code, "")
+        u = units.get(unit)
+        cat, sev = tags.get(int(r.id), (UNCLASSIFIED, ""))
+        closed = st.status == "closed"
+        rows.append({"id": r.id, "category": cat, "severity": sev, "source": SOURCE_CN.get(r.source, r.source),
+                     "unit": unit, "unit_name": u.name if u else "", "group": u.group_name if u else "",
+                     "due_by": st.due is not None and st.due <= as_of, "closed": closed,
+                     "late": closed and closed_late(cs), "overdue": st.overdue, "reopened": st.reopened})
+    return rows
+
+
+def rectify_stats(store: Store, year: int, as_of: date | None = None) -> dict[str, Any]:
+    """`djctl rectify stats`: the year's problem list by category, source, unit and group, with 整改率 and
+    按期整改率, and the count by category in this and the two previous years (as found by then)."""
+    as_of = as_of or date(year, 12, 31)
+    if as_of < date(year, 1, 1):
+        raise InputError(f"截至日期 {as_of.isoformat()} 早于 {year} 年")
+    with store.read() as uow:
+        s = uow.session
+        rules = _rules(s, year)
+        rows = _item_rows(s, year, as_of)
+        past = {y: _item_rows(s, y, date(y, 12, 31)) for y in (year - 2, year - 1)}
+    order = list(rules.categories) + sorted({r["category"] for r in rows} - set(rules.categories) - {UNCLASSIFIED})
+    order.append(UNCLASSIFIED)
+
+    def grouped(key: str, keys: list[str] | None = None) -> list[dict[str, Any]]:
+        by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            by[r[key]].append(r)
+        return [{key: k, **_tally(by[k])} for k in (keys or sorted(by)) if by.get(k)]
+
+    by_unit = grouped("unit")
+    names = {r["unit"]: r["unit_name"] for r in rows}
+    for u in by_unit:
+        u["name"] = names.get(u["unit"], "")
+    years = [y for y in (year - 2, year - 1) if past[y]] + [year]
+    counts = {y: Counter(r["category"] for r in (past[y] if y != year else rows)) for y in years}
+    trend = [{"category": c, **{str(y): counts[y].get(c, 0) for y in years}} for c in order
+             if any(counts[y].get(c, 0) for y in years)]
+    return {"year": year, "as_of": as_of.isoformat(), "total": _tally(rows),
+            "by_category": grouped("category", order), "by_source": grouped("source"),
+            "by_unit": by_unit, "by_group": grouped("group"),
+            "by_severity": grouped("severity", [*rules.severities, ""]),
+            "years": years, "trend": trend, "categories": list(rules.categories)}
