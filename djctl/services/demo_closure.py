@@ -10,18 +10,44 @@ from typing import Any
 from djctl.store.engine import Store
 
 
+#: the demo's rule of thumb for classifying its items by their wording (a committee classifies by hand)
+_KEYWORDS = (("党费", "党费管理"), ("三会一课", "组织生活"), ("主题党日", "组织生活"), ("组织生活", "组织生活"),
+             ("支部委员", "组织设置"), ("换届", "组织设置"), ("发展党员", "队伍建设"), ("党员教育", "队伍建设"),
+             ("台账", "基础保障"), ("信息报送", "基础保障"), ("主体责任", "责任落实"), ("学习", "责任落实"),
+             ("融合", "作用发挥"), ("服务", "作用发挥"))
+
+
+def classify_items(store: Store, year: int) -> list[str]:
+    """Classify every item of the year by its wording; overdue ones at year end are 较重."""
+    from djctl.services.rectify import list_items
+    from djctl.services.rectify_stats import classify, rectify_stats
+
+    items = list_items(store, as_of=date(year, 12, 31))["items"]
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i in items:
+        cat = next((c for k, c in _KEYWORDS if k in i["problem"]), "制度执行")
+        groups.setdefault((cat, "较重" if i["overdue"] else "一般"), []).append(i["id"])
+    for (cat, sev), ids in sorted(groups.items()):
+        classify(store, ids, category=cat, severity=sev)
+    st = rectify_stats(store, year)
+    t = st["total"]
+    top = sorted(st["by_category"], key=lambda c: -c["items"])[:3]
+    return [f"问题清单：{t['items']} 项问题归入 {len(st['by_category'])} 类（" + "，".join(
+        f"{c['category']} {c['items']} 项" for c in top) + f"……），整改率 {t['rate_text']}，按期整改率 {t['rate_on_time_text']}"]
+
+
 def demo_step(store: Store, ctx: Any) -> list[str]:
     from djctl.services.actions import add_action, list_actions
     from djctl.services.rectify import list_items
     from djctl.services.tier_plans import add_plan, list_plans, update_plan
 
     y = ctx.year
+    lines = classify_items(store, y)
     items = sorted((i for i in list_items(store)["items"] if i["kind"] == "unit"), key=lambda i: (i["due"], i["id"]))
     first_per_unit: list[dict[str, Any]] = []
     for i in items:
         if all(i["org"] != f["org"] for f in first_per_unit):
             first_per_unit.append(i)
-    lines: list[str] = []
     # three measures after the items they answer fell due: a reminder talk with a secretary, a formal talk,
     # a circulated criticism with a deduction (seed 004: 提醒谈话 over dues, 约谈, 通报批评)
     plan = [("提醒谈话", True, None, "整改事项未按期销号，督促书记履行第一责任人职责"),
