@@ -45,12 +45,13 @@ class Tally:
     files_in: int = 0          # summed over observations
     files_absent: int = 0
     partial: int = 0
+    landed: int = 0            # kills after which some forms of that run were in and others absent
     roster_versions: set = field(default_factory=set)
 
     def line(self) -> str:
         return (f"kills={self.kills} finished-before-kill={self.finished} resets={self.resets} "
                 f"observations={self.observations} files-in={self.files_in} files-absent={self.files_absent} "
-                f"partial={self.partial} roster-versions-seen={len(self.roster_versions)}")
+                f"partial={self.partial} landed-mid-import={self.landed} roster-versions-seen={len(self.roster_versions)}")
 
 
 def build(cli, root: Path, units: int) -> tuple[Path, dict[str, Path]]:
@@ -149,7 +150,9 @@ def run_kills(cli, root: Path, units: int, kills: int, seed: int) -> Tally:
     bound = low * 3 + 1.0
     version = 0
     n_in = 0
-    while tally.kills < kills:
+    # Go on past `kills` (up to four times as many) until at least one kill has landed in the middle of an
+    # import, so that a run cannot pass by killing only before or after the imports.
+    while tally.kills < kills or (tally.landed == 0 and tally.kills < kills * 4):
         before = n_in
         children = [spawn(["selfeval", "import", str(done)], batch=rng.choice((1, 7, 64)))]
         if rng.random() < 0.3:
@@ -176,6 +179,8 @@ def run_kills(cli, root: Path, units: int, kills: int, seed: int) -> Tally:
         n_in = observe(db, shas, tally)
         r = cli("audit", "verify", "--json")
         assert r.exit_code == 0, r.output
+        if killed and before < n_in < len(shas):
+            tally.landed += 1
         if killed and n_in == before:
             bound = min(bound * 1.25, 120.0)  # killed before anything went in: aim later next time
         if n_in == len(shas):
@@ -203,7 +208,8 @@ def test_sigkill_during_imports_leaves_whole_files_only(cli, tmp_path, pytestcon
     seed = _seed()
     tally = run_kills(cli, tmp_path, units=30, kills=kills, seed=seed)
     print(f"\ncrash run (60 forms, seed {seed}): {tally.line()}")
-    assert tally.kills == kills
+    assert tally.kills >= kills
+    assert tally.landed >= 1, tally.line()  # some kills stopped an import half-way: files in and files absent
 
 
 @pytest.mark.slow
@@ -212,4 +218,5 @@ def test_sigkill_during_imports_of_200_forms(cli, tmp_path, pytestconfig):
     seed = _seed()
     tally = run_kills(cli, tmp_path, units=100, kills=kills, seed=seed)
     print(f"\ncrash run (200 forms, seed {seed}): {tally.line()}")
-    assert tally.kills == kills
+    assert tally.kills >= kills
+    assert tally.landed >= 1, tally.line()
