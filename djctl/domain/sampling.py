@@ -238,10 +238,12 @@ class DrawRecord:
     excluded_requested: dict[str, str] = field(default_factory=dict)
     excluded_waived: bool = False
     excluded_waived_reason: str | None = None
+    inspection: dict | None = None  # the inspectors drawn for the selection (djctl.domain.inspection)
 
     def to_json(self) -> dict:
-        """A JSON-able dict with the DESIGN §4 keys plus the extra inputs needed to recompute."""
-        return {
+        """A JSON-able dict with the DESIGN §4 keys plus the extra inputs needed to recompute
+        (``inspection`` only when inspectors were drawn, so records without them keep their bytes)."""
+        doc = {
             "algorithm": self.algorithm,
             "label": self.label,
             "seed": self.seed,
@@ -261,6 +263,9 @@ class DrawRecord:
             "excluded_waived": self.excluded_waived,
             "excluded_waived_reason": self.excluded_waived_reason,
         }
+        if self.inspection is not None:
+            doc["inspection"] = self.inspection
+        return doc
 
     @classmethod
     def from_json(cls, d: Mapping) -> DrawRecord:
@@ -289,6 +294,7 @@ class DrawRecord:
             excluded_requested={str(c): str(r) for c, r in (excluded if requested is None else requested).items()},
             excluded_waived=bool(d.get("excluded_waived", False)),
             excluded_waived_reason=d.get("excluded_waived_reason"),
+            inspection=d.get("inspection"),
         )
 
     def steps(self) -> list[str]:
@@ -439,11 +445,18 @@ def _short(codes: list[str], limit: int = 20) -> str:
 def verify_record(record: Mapping) -> list[str]:
     """Recompute a stored draw from its inputs and list the differences in Chinese.
 
-    An empty list means the record is exactly what the algorithm gives. Works on a record that
-    went through ``json.dumps``/``json.loads`` (or a ``DrawRecord``).
+    An empty list means the record is exactly what the algorithm gives (the units and, when the record
+    has them, the inspectors). Works on a record that went through ``json.dumps``/``json.loads`` (or a
+    ``DrawRecord``).
     """
+    from djctl.domain.inspection import verify_inspection
+
     if isinstance(record, DrawRecord):
         record = record.to_json()
+    return _verify_units(record) + verify_inspection(record)
+
+
+def _verify_units(record: Mapping) -> list[str]:
     diffs: list[str] = []
     algorithm = record.get("algorithm")
     if algorithm != ALGORITHM:

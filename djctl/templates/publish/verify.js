@@ -346,6 +346,9 @@
     const poolHash = await sha256hex(sorted(pool).join("\n"));
     if (ins.pool_hash !== poolHash) diffs.push(`检查人员库哈希不一致：应为 ${poolHash}，记录为 ${ins.pool_hash}`);
     const label = String(ins.label);
+    const drawLabel = String(rec.label), colon = drawLabel.indexOf(":");
+    const want = "inspect:" + (colon < 0 ? "" : drawLabel.slice(colon + 1));
+    if (label !== want) diffs.push(`检查人员抽取标签「${label}」应为「${want}」`);
     if (label.includes(SEP) || String(rec.seed).includes(SEP)) return diffs.concat(["检查人员抽取标签含有分隔符"]);
     const perUnit = pyInt(ins.per_unit, "每单位检查人员数");
     const keys = await keysFor(String(rec.seed), label, sorted(pool));
@@ -381,14 +384,20 @@
     return diffs;
   }
 
+  // The units and the inspectors, from the record alone (what djctl's own verify_record checks).
+  async function verifyDraw(rec) {
+    const diffs = await verifyRecord(rec);
+    if (rec && typeof rec === "object" && !Array.isArray(rec)) diffs.push(...await verifyInspection(rec));
+    return diffs;
+  }
+
   // ------------------------------------------------------------------ everything a page checks
 
   // ctx (from the page): base (the series label without #n), n (this draw's place in its series) and
   // digest (record_sha256 from the audit event written when the draw was made).
   async function verifyAll(rec, ctx) {
-    const diffs = await verifyRecord(rec);
+    const diffs = await verifyDraw(rec);
     if (rec && typeof rec === "object" && !Array.isArray(rec)) {
-      diffs.push(...await verifyInspection(rec));
       const digest = await recordDigest(rec);
       if (ctx && ctx.digest) {
         if (digest !== ctx.digest) diffs.push(`记录摘要与抽签时写入审计日志的不一致：审计为 ${ctx.digest}，现为 ${digest}`);
@@ -445,7 +454,7 @@
   }
 
   const api = { ALGORITHM, RECORD_FIELDS, sha256hex, sha256Plain, cmp, parseRate, computeK, quotasFor, recompute,
-    verifyRecord, verifyInspection, verifyAll, canonical, recordDigest, expectedLabel, runPage };
+    verifyRecord, verifyInspection, verifyDraw, verifyAll, canonical, recordDigest, expectedLabel, runPage };
   root.DjctlVerifier = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   if (root.document && root.document.getElementById("verify")) {
