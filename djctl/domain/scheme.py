@@ -87,6 +87,17 @@ class Lookback:
 
 
 @dataclass(frozen=True)
+class Inspection:
+    """Inspectors drawn for each drawn unit (双随机) when the store holds an inspector pool; 回避 rules."""
+
+    per_unit: int = 2
+    avoid_own_unit: bool = True
+    avoid_same_group: bool = False
+    served_years: int = 3  # an inspector who served in the unit in the last N years is excluded
+    repeat_months: int = 12  # the same inspector and unit not again within M months
+
+
+@dataclass(frozen=True)
 class Scheme:
     year: int
     name: str = ""
@@ -98,6 +109,7 @@ class Scheme:
     lookback: Lookback = Lookback()
     tasks: tuple[TaskDef, ...] = ()
     checklists: dict[str, tuple[ChecklistItem, ...]] = field(default_factory=dict)
+    inspection: Inspection = Inspection()
 
     def checklist(self, tier: str) -> tuple[ChecklistItem, ...]:
         """The items a branch of `tier` must meet: its own tier's and every lower tier's (达标 and up)."""
@@ -112,7 +124,7 @@ class Scheme:
 
 # ------------------------------------------------------------------ parsing
 
-_SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists"}
+_SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists", "inspection"}
 
 
 class _Reader:
@@ -231,11 +243,20 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
     )
     tasks = parse_tasks(r, raw.get("tasks", []), "tasks")
     checklists = _checklists(r, raw.get("checklists", {}))
+    ins = r.table(raw.get("inspection", {}), "inspection",
+                  {"per_unit", "avoid_own_unit", "avoid_same_group", "served_years", "repeat_months"})
+    inspection = Inspection(
+        per_unit=r.integer(ins, "inspection", "per_unit", Inspection.per_unit, 1, 20),
+        avoid_own_unit=r.boolean(ins, "inspection", "avoid_own_unit", Inspection.avoid_own_unit),
+        avoid_same_group=r.boolean(ins, "inspection", "avoid_same_group", Inspection.avoid_same_group),
+        served_years=r.integer(ins, "inspection", "served_years", Inspection.served_years, 0, 50),
+        repeat_months=r.integer(ins, "inspection", "repeat_months", Inspection.repeat_months, 0, 120),
+    )
     if r.problems:
         raise SchemeError(r.problems)
     return Scheme(year=y, name=head.get("name", f"{y}年度考核方案"), issuer=head.get("issuer", Scheme.issuer),
                   sampling=sampling, spot_check=spot, annual=annual, tiers=tiers, lookback=lookback,
-                  tasks=tuple(tasks), checklists=checklists)
+                  tasks=tuple(tasks), checklists=checklists, inspection=inspection)
 
 
 def _annual(r: _Reader, a: Any) -> Annual:
@@ -370,6 +391,11 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
         ("tiers.targets", f"达标率 = {s.tiers.target_standard}, 过硬率 = {s.tiers.target_strong}"),
         ("lookback.rate", str(s.lookback.rate)), ("lookback.rebound", s.lookback.rebound),
         ("lookback.rectify_days", str(s.lookback.rectify_days)),
+        ("inspection", f"每单位 {s.inspection.per_unit} 名检查人员；回避："
+                       + "、".join([*(["本单位"] if s.inspection.avoid_own_unit else []),
+                                   *(["同组单位"] if s.inspection.avoid_same_group else []),
+                                   f"近 {s.inspection.served_years} 年任职单位",
+                                   f"{s.inspection.repeat_months} 个月内检查过的单位"])),
         ("tasks", f"{len(s.tasks)} 项常设任务，共 {sum((t.points for t in s.tasks), Decimal(0))} 分"),
         ("checklists", "，".join(f"{t} {len(v)} 项" for t, v in s.checklists.items()) or "无"),
     ]

@@ -547,6 +547,15 @@ def publication_lines(d: StoredDraw) -> list[str]:
     for i, c in enumerate(r.selected, start=1):
         group = f"，{d.group(c)}" if r.strata is not None else ""
         lines.append(f"  {i}. {_org(d, c)}（{d.how(c)}{group}）")
+    ins = r.inspection
+    if ins:
+        lines.append(f"检查人员：人员库 {len(ins['pool'])} 人（哈希 {ins['pool_hash']}），标签「{ins['label']}」，"
+                     f"每单位 {ins['per_unit']} 人，回避后按已分配单位数、键升序选取：")
+        for c in r.selected:
+            avoided = (ins.get("conflicts") or {}).get(c) or {}
+            lines.append(f"  {_org(d, c)}：" + "、".join(ins["assignments"].get(c, []))
+                         + (f"（回避 {len(avoided)} 人：" + "；".join(f"{p} {why}" for p, why in avoided.items()) + "）"
+                            if avoided else ""))
     if d.seq > 1:
         lines.append(f"重抽：本次为该期第 {d.seq} 次抽签，原因：{d.reason or '（未记录）'}；此前的抽签记录保留可查。")
     lines.append("核验：每个编码的键 = SHA-256(种子 + \\x1f + 标签 + \\x1f + 编码)，必抽之外按键升序抽取；"

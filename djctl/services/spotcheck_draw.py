@@ -188,6 +188,9 @@ def draw_sample(store: Store, month: str, *, rate: Decimal | str | None = None, 
                               excluded=excluded, strata=strata)
         except ValueError as exc:
             raise DjctlError(f"无法抽签：{exc}") from None
+        from djctl.services.inspectors import assign as assign_inspectors
+
+        notes += assign_inspectors(uow, record, scheme, kind=KIND, period=m)
         if history:
             notes += _redraw_notes(uow, period, sampling.exclude_recent_months, [d.id for d in history if d.active])
         stored = store_draw(uow, record, kind=KIND, period=m, seq=seq, reason=reason, seed_generated=generated,

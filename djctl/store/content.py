@@ -50,7 +50,7 @@ from typing import Any
 from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
-from djctl.store.tables import (Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
+from djctl.store.tables import (Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile, Inspector,
                                 LookbackResult, NegativeEntry, Rectification, Scheme, SelfReport, SelfScore, Task,
                                 TaskList, TierChange, Unit, Vote)
 
@@ -70,7 +70,7 @@ LOOKBACK_COLUMNS = ("item_code", "item", "passed", "problem", "checker")
 
 #: Action families djctl itself writes. Events of any other family make "rows no event covers" unverified.
 KNOWN_FAMILIES = frozenset({"scheme", "org", "tasks", "selfeval", "check", "sample", "lookback", "votes", "adjust",
-                            "tier", "rectify", "negative", "store"})
+                            "tier", "rectify", "negative", "store", "inspector"})
 MAX_PROBLEMS = 1000
 
 
@@ -142,11 +142,15 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "tier_change": ("branch_code", "from_tier", "to_tier", "on_date", "basis", "note", "source_ref"),
     "rectification": ("org_code", "org_kind", "problem", "source", "source_ref", "due", "status", "feedback",
                       "closed_on", "created_at"),
+    "inspector": ("code", "name", "unit_code", "group_name", "role", "served", "active"),
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
-ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code"}
-ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification}
-ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项"}
+ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
+             "inspector": "code"}
+ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
+              "inspector": Inspector}
+ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
+            "inspector": "检查人员"}
 _IN_CHUNK = 500
 
 
@@ -267,7 +271,7 @@ class _Expect:
 
 #: Events that write unit, branch, tier_change or rectification rows.
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
-               "rectify.update", "rectify.close")
+               "rectify.update", "rectify.close", "inspector.import")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",
