@@ -2,7 +2,7 @@
 
 Two independent implementations of DESIGN §3 must agree: on the fixed vectors, and on 1,200 random
 records (units, strata, mandatory and excluded codes, exclusions waived, counts, odd rate spellings,
-inspectors with conflicts), a third of them altered by one random edit. One node process verifies them all.
+inspectors with conflicts, risk strata with a rate each), a third of them altered by one random edit. One node process verifies them all.
 """
 
 from __future__ import annotations
@@ -135,6 +135,9 @@ def random_record(rng: random.Random) -> dict:
     if pop and rng.random() < 0.4:
         groups = rng.sample(["一组", "二组", "三组", "A", "B", "𝒳组"], rng.randint(1, 4))
         kw["strata"] = {c: rng.choice(groups) for c in pop}
+        if rng.random() < 0.5:  # risk strata: a rate per stratum
+            kw["strata_rates"] = {g: _rate(rng) for g in groups}
+            kw.pop("rate", None)
     rec = run_draw(**kw).to_json()
     if rec["selected"] and rng.random() < 0.35:
         pool = [f"J{i:02d}" for i in rng.sample(range(40), rng.randint(2, 12))]
@@ -185,6 +188,9 @@ def mutate(rng: random.Random, rec: dict) -> dict:
         ins["assignments"][u] = list(reversed(ins["pool"]))[: ins["per_unit"]]
     elif choice == 10 and r.get("inspection"):
         r["inspection"]["conflicts"] = {}
+    elif choice == 11 and r.get("strata_rates"):
+        g = rng.choice(list(r["strata_rates"]))
+        r["strata_rates"][g] = rng.choice(["0.9", "0", "0.05"])
     elif choice == 11 and r.get("quotas"):
         g = rng.choice(list(r["quotas"]))
         r["quotas"][g] += 1
@@ -216,7 +222,8 @@ def test_python_and_javascript_agree_on_random_records():
         try:
             fresh = run_draw(seed=rec["seed"], label=rec["label"], population=rec["population"], rate=rec.get("rate"),
                              count=rec.get("count"), min_count=rec.get("min_count", 1), mandatory=rec.get("mandatory"),
-                             excluded=rec.get("excluded_requested"), strata=rec.get("strata"))
+                             excluded=rec.get("excluded_requested"), strata=rec.get("strata"),
+                             strata_rates=rec.get("strata_rates"))
         except ValueError:
             assert out["error"] is not None, rec
             continue
@@ -225,6 +232,7 @@ def test_python_and_javascript_agree_on_random_records():
         assert (f["k"], f["population_hash"], f["selected"], f["quotas"], f["excluded"], f["excluded_waived"]) == (
             fresh.k, fresh.population_hash, fresh.selected, fresh.quotas, fresh.excluded, fresh.excluded_waived)
     assert agreed_ok > 700 and agreed_bad > 300  # both outcomes well represented
+    assert sum(1 for r in records if r.get("strata_rates")) > 100 and sum(1 for r in records if r.get("inspection")) > 200
 
 
 def test_record_digest_and_fields_match_python():

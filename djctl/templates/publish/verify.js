@@ -28,7 +28,7 @@
   // The keys of the canonical record (djctl.domain.sampling.DrawRecord); the audit digest covers exactly these.
   const RECORD_FIELDS = ["algorithm", "label", "seed", "rate", "k", "population", "population_hash", "mandatory",
     "excluded", "strata", "quotas", "keys", "selected", "min_count", "count", "excluded_requested",
-    "excluded_waived", "excluded_waived_reason", "inspection"];
+    "excluded_waived", "excluded_waived_reason", "inspection", "strata_rates", "strata_reasons"];
 
   // ------------------------------------------------------------------ SHA-256
 
@@ -111,6 +111,7 @@
   }
 
   const sorted = (codes) => codes.slice().sort(cmp);
+  const gcd = (a, b) => (b === 0n ? a : gcd(b, a % b));
 
   // A decimal text ("0.2", "1e-1", " 0.25 ") as {negative, num, den} with BigInt num / den = |value|.
   // Underscores are dropped and full-width digits read as digits, as Python's Decimal() does.
@@ -152,21 +153,26 @@
     return Math.min(n, Math.max(minCount, kk));
   }
 
-  function quotasFor(k, sizes) {
+  // Largest remainder: q_g = k × w_g / Σw, w_g = |P_g| (one rate) or r_g × |P_g| (risk strata, `weights`
+  // as BigInt numerators over one common denominator); larger remainder first, then larger group, then name.
+  function quotasFor(k, sizes, weights) {
     const groups = sorted(Object.keys(sizes));
-    const total = groups.reduce((s, g) => s + sizes[g], 0);
-    if (total === 0) {
-      if (k) throw new Error("总体为空，无法分配名额");
+    const w = {};
+    for (const g of groups) w[g] = weights ? weights[g] : BigInt(sizes[g]);
+    const total = groups.reduce((s, g) => s + w[g], 0n);
+    if (total === 0n) {
+      if (k && !weights) throw new Error("总体为空，无法分配名额");
       return Object.fromEntries(groups.map((g) => [g, 0]));
     }
     const q = {}, rem = {};
     for (const g of groups) {
-      const p = BigInt(k) * BigInt(sizes[g]);
-      q[g] = Number(p / BigInt(total));
-      rem[g] = Number(p % BigInt(total));
+      const p = BigInt(k) * w[g];
+      q[g] = Number(p / total);
+      rem[g] = p % total;
     }
     let left = k - groups.reduce((s, g) => s + q[g], 0);
-    const order = groups.slice().sort((a, b) => (rem[b] - rem[a]) || (sizes[b] - sizes[a]) || cmp(a, b));
+    const order = groups.slice().sort((a, b) => (rem[b] > rem[a] ? 1 : rem[b] < rem[a] ? -1 : 0)
+      || (sizes[b] - sizes[a]) || cmp(a, b));
     for (const g of order) { if (left-- <= 0) break; q[g] += 1; }
     return q;
   }
@@ -210,7 +216,37 @@
     const n = pop.length;
     const count = rec.count === null || rec.count === undefined ? null : pyInt(rec.count, "抽取数量");
     const minCount = "min_count" in rec ? pyInt(rec.min_count, "最少抽取数量") : 1;
-    const k = computeK(rec.rate, n, minCount, count);
+    // risk strata: each stratum its own rate; Σ r_g × |P_g| exactly, as integers a_g over one denominator
+    let weights = null, den = 1n;
+    if (rec.strata_rates !== null && rec.strata_rates !== undefined) {
+      if (rec.strata === null || rec.strata === undefined) throw new Error("按风险分层的抽取比例需要分层");
+      const sizes = new Map();
+      for (const c of pop) {
+        const g = Object.prototype.hasOwnProperty.call(rec.strata, c) ? rec.strata[c] : null;
+        if (g === null || g === undefined) throw new Error(`分层抽签时编码「${c}」没有分组`);
+        sizes.set(String(g), (sizes.get(String(g)) || 0) + 1);
+      }
+      const ratios = new Map();
+      for (const g of sizes.keys()) {
+        const r = Object.prototype.hasOwnProperty.call(rec.strata_rates, g) ? rec.strata_rates[g] : null;
+        if (r === null || r === undefined) throw new Error(`分层「${g}」没有抽取比例`);
+        const p = parseRate(r);
+        if (p.negative) throw new Error(`抽取比例「${r}」不能为负数`);
+        ratios.set(g, p);
+        if (den % p.den !== 0n) den = den * p.den / gcd(den, p.den);
+      }
+      weights = {};
+      for (const [g, p] of ratios) weights[g] = p.num * (den / p.den) * BigInt(sizes.get(g));
+    }
+    let k;
+    if (weights && count === null) {
+      if (minCount < 0) throw new Error(`最少抽取数量「${minCount}」不能为负数`);
+      const sum = Object.values(weights).reduce((s, a) => s + a, 0n);
+      const expected = (sum + den - 1n) / den;
+      k = Math.min(n, Math.max(minCount, expected > BigInt(n) ? n : Number(expected)));
+    } else {
+      k = computeK(weights ? null : rec.rate, n, minCount, count);
+    }
     const keys = await keysFor(seed, label, pop);
     const inP = new Set(pop);
     const mAll = reasons(rec.mandatory);
@@ -233,7 +269,7 @@
         strata[c] = String(g);
         sizes[strata[c]] = (sizes[strata[c]] || 0) + 1;
       }
-      quotas = quotasFor(k, sizes);
+      quotas = quotasFor(k, sizes, weights);
       const chosen = new Set();
       for (const g of sorted(Object.keys(sizes))) {
         const taken = [...mandatory.keys()].filter((c) => strata[c] === g);
