@@ -177,6 +177,9 @@ def draw_page(d: dict[str, Any], data: dict[str, Any], siblings: list[dict[str, 
     strata = doc.get("strata") or {}
     strata_reasons = doc.get("strata_reasons") or {}
     keys = doc.get("keys") or {}
+    sizes: dict[str, int] = {}
+    for c in pop:
+        sizes[strata.get(c, "")] = sizes.get(strata.get(c, ""), 0) + 1
     n_in_series = 1 + sum(1 for s in siblings if s["series"] == d["series"] and s["seq"] < d["seq"])
     population = []
     for c in pop:
@@ -206,8 +209,9 @@ def draw_page(d: dict[str, Any], data: dict[str, Any], siblings: list[dict[str, 
         "rate": doc.get("rate"), "count": doc.get("count"), "min_count": doc.get("min_count", 1), "k": doc.get("k"),
         "n": len(pop), "population_cn": POPULATION_CN.get(d["kind"], "总体"), "population_hash": doc.get("population_hash"),
         "population": population, "stratified": doc.get("strata") is not None,
-        "strata_cn": STRATA_CN.get(d["kind"], "分组"), "quotas": doc.get("quotas") or {},
-        "strata_reasons": strata_reasons,
+        "strata_cn": "风险分层" if doc.get("strata_rates") else STRATA_CN.get(d["kind"], "分组"),
+        "quotas": doc.get("quotas") or {}, "strata_reasons": strata_reasons,
+        "strata_rates": [{"group": g, "rate": r, "size": sizes.get(g, 0)} for g, r in (doc.get("strata_rates") or {}).items()],
         "mandatory": [{**_org(names, c), "reason": r} for c, r in mandatory.items()],
         "excluded": [{**_org(names, c), "reason": r} for c, r in requested.items()],
         "excluded_waived": bool(doc.get("excluded_waived")), "waived_reason": doc.get("excluded_waived_reason") or "",
@@ -317,7 +321,9 @@ def build_site(data: dict[str, Any], on_date: date) -> list[tuple[str, bytes]]:
             "file": d["file"], "label": d["label"], "period": d["period"], "seq": d["seq"], "active": d["active"],
             "reason": d["reason"], "k": doc.get("k"), "n": len(doc.get("population") or []),
             "selected": len(doc.get("selected") or []), "inspected": bool(doc.get("inspection"))})
-    index = {"kinds": [{"kind": k, "kind_cn": KIND_CN.get(k, k), "draws": v} for k, v in sorted(kinds.items())],
+    order = {k: i for i, k in enumerate(KIND_CN)}  # spot checks first; a kind not known yet comes last
+    index = {"kinds": [{"kind": k, "kind_cn": KIND_CN.get(k, k), "draws": v}
+                       for k, v in sorted(kinds.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))],
              "quarters": [{"file": q["file"], "period": q["period"], "units": sum(1 for r in q["rows"] if r["score"])}
                           for q in quarters],
              "ranking": bool(ranking), "negative": data["negative"] is not None}
