@@ -193,8 +193,10 @@ def verdict(dom: str) -> tuple[str, list[str]]:
 def test_pages_verify_in_headless_chromium_and_tampering_shows(site, tmp_path):
     out, _ = site
     page = out / "draw-sample-2024-02-2.html"
-    shown, diffs = verdict(chromium_dom(page, tmp_path))
+    dom = chromium_dom(page, tmp_path)
+    shown, diffs = verdict(dom)
     assert shown == "一致" and diffs == []
+    assert "SHA-256 由浏览器 Web Crypto 计算" in dom  # crypto.subtle exists on file:// (a secure context)
 
     import html
 

@@ -26,7 +26,9 @@ VERIFY_JS = template_path("publish") / "verify.js"
 
 # Feeds records (one JSON array on stdin) to the verifier; prints, per record, the verifier's differences and
 # what it recomputes (or the error that stopped the recomputation).
-HARNESS = r"""
+# Node 19+ has globalThis.crypto; Node 18 (Debian 12's nodejs) has Web Crypto as require("node:crypto").webcrypto.
+WEBCRYPTO = 'globalThis.crypto ??= require("node:crypto").webcrypto;\n'
+HARNESS = WEBCRYPTO + r"""
 const v = require(process.argv[1]);
 let input = "";
 process.stdin.setEncoding("utf8");  // chunks may split a UTF-8 sequence
@@ -243,7 +245,7 @@ def test_record_digest_and_fields_match_python():
     js = run_js(records)
     for rec, out in zip(records, js, strict=True):
         assert out["digest"] == record_sha256(rec)
-    p = subprocess.run([NODE, "-e", "process.stdout.write(JSON.stringify(require(process.argv[1]).RECORD_FIELDS))",
+    p = subprocess.run([NODE, "-e", WEBCRYPTO + "process.stdout.write(JSON.stringify(require(process.argv[1]).RECORD_FIELDS))",
                         str(VERIFY_JS)], capture_output=True, text=True, check=True)
     assert json.loads(p.stdout) == list(RECORD_FIELDS)
 
@@ -252,6 +254,7 @@ def test_fallback_sha256_equals_web_crypto():
     script = r"""
 const v = require(process.argv[1]);
 (async () => {
+  if (!globalThis.crypto || !globalThis.crypto.subtle) throw new Error("no Web Crypto in this node");
   const bad = [];
   for (let n = 0; n < 300; n++) {
     let s = "";
@@ -262,7 +265,7 @@ const v = require(process.argv[1]);
   process.stdout.write(JSON.stringify(bad));
 })();
 """
-    p = subprocess.run([NODE, "-e", script, str(VERIFY_JS)], capture_output=True, text=True, check=True)
+    p = subprocess.run([NODE, "-e", WEBCRYPTO + script, str(VERIFY_JS)], capture_output=True, text=True, check=True)
     assert json.loads(p.stdout) == []
 
 
@@ -273,6 +276,6 @@ process.stdout.write(JSON.stringify([v.computeK("0.2", 40, 1, null), v.computeK(
   v.computeK("0.7", 10, 1, null), v.computeK("1e-1", 41, 0, null), v.computeK("0.000", 5, 0, null),
   v.computeK("0.2", 40, 1, 3), v.computeK("1_0e-1", 7, 1, null)]));
 """
-    p = subprocess.run([NODE, "-e", script, str(VERIFY_JS)], capture_output=True, text=True, check=True)
+    p = subprocess.run([NODE, "-e", WEBCRYPTO + script, str(VERIFY_JS)], capture_output=True, text=True, check=True)
     # 0.1 × 30 and 0.7 × 10 are 3.0000000000000004 and 7.000000000000001 in floating point
     assert json.loads(p.stdout) == [8, 3, 7, 5, 0, 3, 7]
