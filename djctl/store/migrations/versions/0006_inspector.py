@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('served', sa.Text(), nullable=False),
     sa.Column('import_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('inspector', schema=None) as batch_op:
