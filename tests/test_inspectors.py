@@ -6,8 +6,12 @@ import json
 
 import pytest
 
-from djctl.domain.inspection import assign_inspectors, inspection_label, verify_inspection
-from djctl.domain.sampling import run_draw, verify_record
+from djctl.domain.inspection import (
+    assign_inspectors,
+    inspection_label,
+    verify_inspection,
+)
+from djctl.domain.sampling import verify_record
 from tests.helpers import json_out, small_roster, workbook
 from tests.store_builder import Builder
 

@@ -157,7 +157,7 @@ def test_draw_page_carries_record_rule_and_redraws(site, store):
 
 
 def test_same_store_and_date_give_identical_files(site, cli):
-    out, doc = site
+    _, doc = site
     again = json_out(cli("publish", "--year", "2024", "--out", "site2", "--date", "2025-01-10", "--json"))
     assert again["files"] == doc["files"]
 

@@ -64,6 +64,8 @@ def test_sample_with_risk_strata(cli, risky):
     assert "U001" in doc["selected"]  # mandatory (negative list)
     assert verify_record(doc) == []
     assert cli("sample", "verify", str(doc["id"])).exit_code == 0
+    shown = cli("sample", "show", str(doc["id"])).output
+    assert "风险分层：" in shown and "2024-01 抽查发现自评虚假" in shown
     # --rate given: one rate, no risk strata
     r = cli("sample", "--month", "2024-04", "--seed", "四月", "--rate", "0.2")
     assert r.exit_code == 0

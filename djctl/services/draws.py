@@ -540,8 +540,16 @@ def publication_lines(d: StoredDraw) -> list[str]:
     else:
         lines.append("排除：无")
     lines.append(f"必抽：{_by_reason(d, r.mandatory)}" if r.mandatory else "必抽：无")
+    if r.strata_rates:
+        counts: dict[str, int] = {}
+        for c in r.population:
+            counts[(r.strata or {}).get(c, "")] = counts.get((r.strata or {}).get(c, ""), 0) + 1
+        lines.append("风险分层：" + "，".join(f"{g} 比例 {rate}（{counts.get(g, 0)} 个）" for g, rate in r.strata_rates.items())
+                     + f"；k = ceil(Σ 比例 × 层内单位数) = {r.k}")
+        lines += [f"  {_org(d, c)}：{(r.strata or {}).get(c, '')}（{why}）"
+                  for c, why in sorted((r.strata_reasons or {}).items()) if why != "无风险因素"]
     if r.quotas is not None:
-        lines.append(f"分层：按{STRATA_CN.get(d.kind, '分组')}分层抽取，名额（最大余数法）："
+        lines.append(f"分层：按{'风险' if r.strata_rates else STRATA_CN.get(d.kind, '分组')}分层抽取，名额（最大余数法）："
                      + "，".join(f"{g} {q} 个" for g, q in r.quotas.items()))
     lines.append(f"抽中（按抽取顺序，共 {len(r.selected)} 个）：")
     for i, c in enumerate(r.selected, start=1):
