@@ -225,3 +225,30 @@ def test_pages_verify_in_headless_chromium_and_tampering_shows(site, tmp_path):
     assert edited != record_text
     shown, diffs = verdict(chromium_dom(with_record(edited), tmp_path))
     assert shown.startswith("不一致") and any("审计" in d for d in diffs), diffs
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs it)")
+def test_a_pasted_record_is_verified_in_the_page(site, cli, tmp_path):
+    """A reader pastes another draw's record (`sample show --json`) into a page and presses 核验: the page says
+    一致 and that it is not the record published on this page; a pasted record with one key changed: 不一致."""
+    out, _ = site
+    pasted = json_out(cli("sample", "show", "--month", "2024-01", "--json"))
+    page = (out / "draw-sample-2024-02-2.html").read_text(encoding="utf-8")
+
+    def paste(doc: dict, name: str) -> str:
+        # stands in for the reader: once the page's own check is done, paste the text and press the button
+        script = ("<script>const t = setInterval(() => { if (document.getElementById('verdict').className === 'pending')"
+                  " return; clearInterval(t); document.getElementById('record').value = "
+                  + json.dumps(json.dumps(doc, ensure_ascii=False)).replace("<", "\\u003c")
+                  + "; document.getElementById('verdict').className = 'pending';"
+                  " document.getElementById('run').click(); }, 10);</script>")
+        path = out / name
+        path.write_text(page.replace("</body>", script + "</body>"), encoding="utf-8")
+        return chromium_dom(path, tmp_path)
+
+    dom = paste(pasted, "pasted.html")
+    assert verdict(dom) == ("一致", []) and "与本页公示的记录不同" in dom
+    code = pasted["population"][0]
+    pasted["keys"][code] = pasted["keys"][code][:-1] + ("0" if pasted["keys"][code][-1] != "0" else "1")
+    shown, diffs = verdict(paste(pasted, "pasted-bad.html"))
+    assert shown.startswith("不一致") and any(f"编码「{code}」的键值不一致" in d for d in diffs), diffs
