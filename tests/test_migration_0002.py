@@ -23,10 +23,25 @@ def _totals(db) -> dict[int, tuple]:
         c.close()
 
 
+def _tables(c: sqlite3.Connection) -> set[str]:
+    return {n for (n,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+
+
+def _initial_tables() -> set[str]:
+    """The tables migration 0001 creates (and alembic's own)."""
+    import re
+
+    from djctl.resources import package_dir
+
+    text = (package_dir("store") / "migrations" / "versions" / "0001_initial.py").read_text(encoding="utf-8")
+    return set(re.findall(r"op\.create_table\('(\w+)'", text)) | {"alembic_version"}
+
+
 def _as_0001(c) -> None:
     """Make the store the one djctl 0001 wrote: without the columns and tables of 0002 and later."""
     c.execute("ALTER TABLE self_report DROP COLUMN total_x100")
-    c.execute("DROP TABLE rectification_event")
+    for table in sorted(_tables(c) - _initial_tables()):
+        c.execute(f'DROP TABLE "{table}"')
     for table, column in (("rectification", "found_on"), ("draw", "as_of"), ("check_report", "checked_on"),
                           ("lookback_result", "checked_on"), ("vote", "decided_on"), ("adjustment", "decided_on"),
                           ("negative_entry", "decided_on")):
@@ -46,7 +61,7 @@ def test_a_store_from_before_0002_is_filled_in_and_scores_the_same(cli, tmp_path
     assert import_json(cli, *fill_all(setup, tmp_path / "收回").values())[0] == 0
     before = json_out(cli("score", "--month", setup.month, "--json"))
     db = tmp_path / "djctl.db"
-    c = sqlite3.connect(db)  # make it the store djctl 0001 wrote: no column, revision 0001
+    c = sqlite3.connect(db)  # make it the store djctl 0001 wrote: no column, no later tables, revision 0001
     _as_0001(c)
     c.commit()
     c.close()

@@ -63,6 +63,9 @@ LazyGroup.REGISTRY = [
     _command("migrate-store", "store",
              "把当前数据库（--db）的全部数据连同审计链原样复制到一个新建的空数据库，并核对每张表的行数与审计链头。"),
     _group("action", "action", "问责措施：提醒谈话、约谈、通报批评、责令整改、诫勉谈话、问责，逐项录入或批量导入，按日期统计。"),
+    _group("inspector", "inspector", "检查人员库（双随机）：导入、查看。"),
+    _command("publish", "publish",
+             "生成公示网站：首页、每次抽签的公示页（种子及来源、规则、完整总体及哈希、抽中名单、重抽原因、检查人员）、 季度得分与排名（含图表）、年度排名和负面清单。"),
 ]
 
 app = make_app(cls=LazyGroup, help="djctl：机关工委党建考核工具（月自评、月抽查、季通报、年总评、分类定级、回头看）。\n\n"

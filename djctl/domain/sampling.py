@@ -170,6 +170,44 @@ def stratified_quotas(k: int, group_sizes: Mapping[str, int]) -> dict[str, int]:
     return {g: quotas[g] for g in sorted(quotas)}
 
 
+def _rate_ratio(rate: object) -> tuple[int, int]:
+    """A rate as an exact integer ratio (numerator, denominator)."""
+    num, den = _to_decimal_rate(rate).as_integer_ratio()
+    return num, den
+
+
+def risk_weights(strata_rates: Mapping[str, object], group_sizes: Mapping[str, int]) -> tuple[dict[str, int], int]:
+    """Risk strata (a rate per stratum): a_g = r_g × |P_g| × D as integers over one common denominator D.
+
+    Returns ({g: a_g}, D): the expected count of stratum g is a_g / D, exactly."""
+    import math
+
+    ratios = {}
+    for g in group_sizes:
+        if g not in strata_rates or strata_rates[g] is None:
+            raise ValueError(f"分层「{g}」没有抽取比例")
+        ratios[g] = _rate_ratio(strata_rates[g])
+    den = 1
+    for _, d in ratios.values():
+        den = den * d // math.gcd(den, d)
+    return {g: n * (den // d) * int(group_sizes[g]) for g, (n, d) in ratios.items()}, den
+
+
+def weighted_quotas(k: int, weights: Mapping[str, int], group_sizes: Mapping[str, int]) -> dict[str, int]:
+    """Quotas q_g = k × a_g / Σa by largest remainder (larger remainder first, then larger |P_g|, then the
+    group name by code point), summing to k; all 0 when Σa = 0 (the shortfall rule fills the draw)."""
+    total = sum(weights.values())
+    if total == 0:
+        return {g: 0 for g in sorted(weights)}
+    quotas, remainders = {}, {}
+    for g, a in weights.items():
+        quotas[g], remainders[g] = divmod(k * a, total)
+    left = k - sum(quotas.values())
+    for g in sorted(weights, key=lambda g: (-remainders[g], -int(group_sizes[g]), g))[:left]:
+        quotas[g] += 1
+    return {g: quotas[g] for g in sorted(quotas)}
+
+
 def _reasons(value: Mapping[str, str] | Iterable[str] | None) -> dict[str, str]:
     if value is None:
         return {}
@@ -238,10 +276,14 @@ class DrawRecord:
     excluded_requested: dict[str, str] = field(default_factory=dict)
     excluded_waived: bool = False
     excluded_waived_reason: str | None = None
+    inspection: dict | None = None  # the inspectors drawn for the selection (djctl.domain.inspection)
+    strata_rates: dict[str, str] | None = None  # risk strata: a rate per stratum instead of one rate
+    strata_reasons: dict[str, str] | None = None  # why each unit is in its risk stratum (not an input)
 
     def to_json(self) -> dict:
-        """A JSON-able dict with the DESIGN §4 keys plus the extra inputs needed to recompute."""
-        return {
+        """A JSON-able dict with the DESIGN §4 keys plus the extra inputs needed to recompute
+        (``inspection`` only when inspectors were drawn, so records without them keep their bytes)."""
+        doc = {
             "algorithm": self.algorithm,
             "label": self.label,
             "seed": self.seed,
@@ -261,6 +303,12 @@ class DrawRecord:
             "excluded_waived": self.excluded_waived,
             "excluded_waived_reason": self.excluded_waived_reason,
         }
+        if self.inspection is not None:
+            doc["inspection"] = self.inspection
+        if self.strata_rates is not None:
+            doc["strata_rates"] = dict(self.strata_rates)
+            doc["strata_reasons"] = dict(self.strata_reasons or {})
+        return doc
 
     @classmethod
     def from_json(cls, d: Mapping) -> DrawRecord:
@@ -289,6 +337,9 @@ class DrawRecord:
             excluded_requested={str(c): str(r) for c, r in (excluded if requested is None else requested).items()},
             excluded_waived=bool(d.get("excluded_waived", False)),
             excluded_waived_reason=d.get("excluded_waived_reason"),
+            inspection=d.get("inspection"),
+            strata_rates=None if d.get("strata_rates") is None else {str(g): str(r) for g, r in d["strata_rates"].items()},
+            strata_reasons=None if d.get("strata_reasons") is None else dict(d["strata_reasons"]),
         )
 
     def steps(self) -> list[str]:
@@ -329,12 +380,16 @@ def run_draw(
     mandatory: Mapping[str, str] | Iterable[str] | None = None,
     excluded: Mapping[str, str] | Iterable[str] | None = None,
     strata: Mapping[str, str] | None = None,
+    strata_rates: Mapping[str, object] | None = None,
 ) -> DrawRecord:
     """Run steps 1–6 of DESIGN §3 and return the full record.
 
     ``mandatory`` and ``excluded`` map codes to Chinese reasons (a plain list means no reason).
     Mandatory codes not in P are ignored; excluded codes not in P or in M are ignored.
     ``strata`` maps every code of P to its group (stratified draw) or is None.
+    ``strata_rates`` (with ``strata``: risk strata) gives each stratum its own rate instead of ``rate``:
+    k = ceil(Σ r_g × |P_g|) exactly (at least ``min_count``, at most |P|), and the quotas apportion k in
+    proportion to r_g × |P_g| by the same largest-remainder rule; the draw is then step 6 as written.
     """
     seed = str(seed)
     label = str(label)
@@ -348,7 +403,22 @@ def run_draw(
 
     # step 2
     rate_text: str | None = None
-    if rate is not None:
+    weights: dict[str, int] | None = None
+    if strata_rates is not None:
+        if strata is None:
+            raise ValueError("按风险分层的抽取比例需要分层")
+        sizes_r: dict[str, int] = {}
+        for c in pop:
+            g = strata.get(c)
+            if g is None:
+                raise ValueError(f"分层抽签时编码「{c}」没有分组")
+            sizes_r[str(g)] = sizes_r.get(str(g), 0) + 1
+        weights, den = risk_weights({str(g): r for g, r in strata_rates.items()}, sizes_r)
+    if weights is not None and count is None:
+        if min_count < 0:
+            raise ValueError(f"最少抽取数量「{min_count}」不能为负数")
+        k = min(n, max(int(min_count), -(-sum(weights.values()) // den)))  # ceil(Σ r_g × |P_g|)
+    elif rate is not None and weights is None:
         rate_dec = _to_decimal_rate(rate)
         rate_text = rate.strip() if isinstance(rate, str) else str(rate_dec)
         k = compute_k(rate_dec, n, min_count=min_count, count=count)
@@ -391,7 +461,7 @@ def run_draw(
         sizes: dict[str, int] = {}
         for c in pop:
             sizes[strata_map[c]] = sizes.get(strata_map[c], 0) + 1
-        quotas = stratified_quotas(k, sizes)
+        quotas = stratified_quotas(k, sizes) if weights is None else weighted_quotas(k, weights, sizes)
         selected = []
         chosen: set[str] = set()
         for g in sorted(sizes):
@@ -426,6 +496,7 @@ def run_draw(
         excluded_requested=e_requested,
         excluded_waived=waived,
         excluded_waived_reason=waived_reason,
+        strata_rates=None if strata_rates is None else {str(g): str(r).strip() for g, r in strata_rates.items()},
     )
 
 
@@ -439,11 +510,18 @@ def _short(codes: list[str], limit: int = 20) -> str:
 def verify_record(record: Mapping) -> list[str]:
     """Recompute a stored draw from its inputs and list the differences in Chinese.
 
-    An empty list means the record is exactly what the algorithm gives. Works on a record that
-    went through ``json.dumps``/``json.loads`` (or a ``DrawRecord``).
+    An empty list means the record is exactly what the algorithm gives (the units and, when the record
+    has them, the inspectors). Works on a record that went through ``json.dumps``/``json.loads`` (or a
+    ``DrawRecord``).
     """
+    from djctl.domain.inspection import verify_inspection
+
     if isinstance(record, DrawRecord):
         record = record.to_json()
+    return _verify_units(record) + verify_inspection(record)
+
+
+def _verify_units(record: Mapping) -> list[str]:
     diffs: list[str] = []
     algorithm = record.get("algorithm")
     if algorithm != ALGORITHM:
@@ -476,6 +554,7 @@ def verify_record(record: Mapping) -> list[str]:
             mandatory=record.get("mandatory") or {},
             excluded=requested,
             strata=record.get("strata"),
+            strata_rates=record.get("strata_rates"),
         )
     except ValueError as exc:
         diffs.append(f"无法按记录重新抽签：{exc}")

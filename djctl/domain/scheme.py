@@ -88,6 +88,32 @@ class Lookback:
 
 
 @dataclass(frozen=True)
+class Inspection:
+    """Inspectors drawn for each drawn unit (双随机) when the store holds an inspector pool; 回避 rules."""
+
+    per_unit: int = 2
+    avoid_own_unit: bool = True
+    avoid_same_group: bool = False
+    served_years: int = 3  # an inspector who served in the unit in the last N years is excluded
+    repeat_months: int = 12  # the same inspector and unit not again within M months
+
+
+@dataclass(frozen=True)
+class Risk:
+    """Risk-weighted spot checks: strata (highest risk first) with a rate each, and the facts that put a
+    unit in a stratum; a unit meeting several takes the highest. Used when enabled and no --rate/--count."""
+
+    enabled: bool = False
+    rates: tuple[tuple[str, Decimal], ...] = (("高风险", Decimal("0.5")), ("中风险", Decimal("0.3")),
+                                              ("低风险", Decimal("0.15")))
+    negative_list: str = "高风险"  # on last year's negative list
+    false_months: int = 12  # a self-score found false in the last N months ...
+    false_stratum: str = "高风险"  # ... puts the unit here
+    grades: tuple[tuple[str, str], ...] = (("差", "高风险"), ("一般", "中风险"))  # last year's grade -> stratum
+    rest: str = "低风险"
+
+
+@dataclass(frozen=True)
 class Scheme:
     year: int
     name: str = ""
@@ -101,6 +127,8 @@ class Scheme:
     checklists: dict[str, tuple[ChecklistItem, ...]] = field(default_factory=dict)
     rectify: RectifyRules = RectifyRules()
     accountability: Accountability = Accountability()
+    inspection: Inspection = Inspection()
+    risk: Risk = Risk()
 
     def checklist(self, tier: str) -> tuple[ChecklistItem, ...]:
         """The items a branch of `tier` must meet: its own tier's and every lower tier's (达标 and up)."""
@@ -116,7 +144,7 @@ class Scheme:
 # ------------------------------------------------------------------ parsing
 
 _SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists", "rectify",
-             "accountability"}
+             "accountability", "inspection", "risk"}
 
 
 class _Reader:
@@ -237,11 +265,47 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
     checklists = _checklists(r, raw.get("checklists", {}))
     rectify = parse_rectify(r, raw.get("rectify", {}))
     accountability = parse_accountability(r, raw.get("accountability", {}))
+    ins = r.table(raw.get("inspection", {}), "inspection",
+                  {"per_unit", "avoid_own_unit", "avoid_same_group", "served_years", "repeat_months"})
+    inspection = Inspection(
+        per_unit=r.integer(ins, "inspection", "per_unit", Inspection.per_unit, 1, 20),
+        avoid_own_unit=r.boolean(ins, "inspection", "avoid_own_unit", Inspection.avoid_own_unit),
+        avoid_same_group=r.boolean(ins, "inspection", "avoid_same_group", Inspection.avoid_same_group),
+        served_years=r.integer(ins, "inspection", "served_years", Inspection.served_years, 0, 50),
+        repeat_months=r.integer(ins, "inspection", "repeat_months", Inspection.repeat_months, 0, 120),
+    )
+    risk = _risk(r, raw.get("risk", {}))
     if r.problems:
         raise SchemeError(r.problems)
     return Scheme(year=y, name=head.get("name", f"{y}年度考核方案"), issuer=head.get("issuer", Scheme.issuer),
                   sampling=sampling, spot_check=spot, annual=annual, tiers=tiers, lookback=lookback,
-                  tasks=tuple(tasks), checklists=checklists, rectify=rectify, accountability=accountability)
+                  tasks=tuple(tasks), checklists=checklists, rectify=rectify, accountability=accountability,
+                  inspection=inspection, risk=risk)
+
+
+def _risk(r: _Reader, raw: Any) -> Risk:
+    k = r.table(raw, "risk", {"enabled", "rates", "negative_list", "false_months", "false_stratum", "grades", "rest"})
+    rates = Risk.rates
+    if "rates" in k:
+        table = r.table(k["rates"], "risk.rates", set(k["rates"]) if isinstance(k["rates"], dict) else set())
+        rates = tuple((str(g), r.decimal(table, "risk.rates", g, Decimal(0), Decimal(0), Decimal(1))) for g in table)
+        if not rates:
+            r.err("risk.rates", "至少要有一个风险分层")
+    names = {g for g, _ in rates}
+    grades = Risk.grades
+    if "grades" in k:
+        table = r.table(k["grades"], "risk.grades", set(k["grades"]) if isinstance(k["grades"], dict) else set())
+        grades = tuple((str(g), r.string(table, "risk.grades", g, "", tuple(sorted(names)))) for g in table)
+    risk = Risk(enabled=r.boolean(k, "risk", "enabled", False), rates=rates,
+                negative_list=r.string(k, "risk", "negative_list", Risk.negative_list, tuple(sorted(names))),
+                false_months=r.integer(k, "risk", "false_months", Risk.false_months, 0, 60),
+                false_stratum=r.string(k, "risk", "false_stratum", Risk.false_stratum, tuple(sorted(names))),
+                grades=grades, rest=r.string(k, "risk", "rest", Risk.rest, tuple(sorted(names))))
+    for key, value in (("negative_list", risk.negative_list), ("false_stratum", risk.false_stratum), ("rest", risk.rest),
+                       *(("grades", g) for _, g in risk.grades)):
+        if key not in k and value not in names:
+            r.err(f"risk.{key}", f"风险分层「{value}」不在 risk.rates 中")
+    return risk
 
 
 def _annual(r: _Reader, a: Any) -> Annual:
@@ -376,6 +440,14 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
         ("tiers.targets", f"达标率 = {s.tiers.target_standard}, 过硬率 = {s.tiers.target_strong}"),
         ("lookback.rate", str(s.lookback.rate)), ("lookback.rebound", s.lookback.rebound),
         ("lookback.rectify_days", str(s.lookback.rectify_days)),
+        ("risk", ("启用" if s.risk.enabled else "未启用") + "：" + "，".join(f"{g} {r}" for g, r in s.risk.rates)
+                 + f"；上年负面清单 → {s.risk.negative_list}，近 {s.risk.false_months} 个月自评虚假 → {s.risk.false_stratum}，"
+                 + "".join(f"上年等次{g} → {t}，" for g, t in s.risk.grades) + f"其余 → {s.risk.rest}"),
+        ("inspection", f"每单位 {s.inspection.per_unit} 名检查人员；回避："
+                       + "、".join([*(["本单位"] if s.inspection.avoid_own_unit else []),
+                                   *(["同组单位"] if s.inspection.avoid_same_group else []),
+                                   f"近 {s.inspection.served_years} 年任职单位",
+                                   f"{s.inspection.repeat_months} 个月内检查过的单位"])),
         ("tasks", f"{len(s.tasks)} 项常设任务，共 {sum((t.points for t in s.tasks), Decimal(0))} 分"),
         ("checklists", "，".join(f"{t} {len(v)} 项" for t, v in s.checklists.items()) or "无"),
         ("rectify.categories", "、".join(s.rectify.categories)),

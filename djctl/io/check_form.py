@@ -62,7 +62,7 @@ def check_filename(month: str, unit_code: str, unit_name: str) -> str:
 
 def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, draw_id: int,
                      draw_label: str, self_report_id: int, self_hash: str, task_hash: str,
-                     tasks: list[CheckFormTask], check_day: date | None = None) -> Path:
+                     tasks: list[CheckFormTask], check_day: date | None = None, checkers: str = "") -> Path:
     from openpyxl import Workbook as OWorkbook
     from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -103,7 +103,8 @@ def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, 
     for i, t in enumerate(tasks, 1):
         ws.append([wo_cell(ws, i), wo_cell(ws, t.code), wo_cell(ws, t.name, alignment=wrap), wo_cell(ws, _num(t.points)),
                    wo_cell(ws, _num(t.self_score)), wo_cell(ws, t.self_note or None, alignment=wrap),
-                   *[wo_cell(ws, None, protection=unlocked, **({"alignment": wrap} if c == "核查说明" else {}))
+                   *[wo_cell(ws, (checkers or None) if c == "核查人" else None, protection=unlocked,
+                             **({"alignment": wrap} if c == "核查说明" else {}))
                      for c in FILL_COLUMNS]])
     write_meta(wb, {"kind": FORM_KIND, "unit": unit_code, "month": month, "draw_id": str(draw_id),
                     "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash})

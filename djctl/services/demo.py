@@ -55,6 +55,32 @@ def write_roster_workbook(city: dict[str, Any], path: Path) -> Path:
     return path
 
 
+DEMO_INSPECTORS = ("王建国", "李春梅", "张志强", "刘晓燕", "陈立新", "杨丽华", "赵国庆", "黄海燕", "周振宇", "吴桂兰",
+                   "徐卫东", "孙红霞", "马俊峰", "朱秀英", "胡志刚", "郭淑珍")
+
+
+def write_inspector_workbook(city: dict[str, Any], path: Path) -> Path:
+    """The demo inspector pool (sheet 检查人员): one inspector from every other unit, two of them with a
+    unit served in recently (回避)."""
+    from openpyxl import Workbook
+
+    from djctl.io.inspector_xlsx import COLUMNS, SHEET
+    from djctl.io.xlsx import wo_cell
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET)
+    ws.append([wo_cell(ws, c.name) for c in COLUMNS])
+    units = city["units"]
+    for i, name in enumerate(DEMO_INSPECTORS):
+        u = units[(2 * i) % len(units)]
+        served = f"{units[(2 * i + 5) % len(units)]['code']}:{DEMO_YEAR - 1 - i % 2}" if i % 5 == 0 else ""
+        ws.append([wo_cell(ws, v) for v in (f"J{i + 1:02d}", name, u["code"], u["group"], "组长" if i < 4 else "组员",
+                                            served)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path
+
+
 def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
@@ -69,8 +95,12 @@ def step_setup(store: Store, ctx: DemoContext) -> list[str]:
     rep = import_roster_safe(store, roster, on_date=date(DEMO_YEAR, 1, 1))
     if rep.file.status == "refused":
         raise DjctlError(f"示范名册导入失败：{rep.file.message}")
+    from djctl.services.inspectors import import_pool
+
+    pool = import_pool(store, write_inspector_workbook(ctx.city, ctx.dir / "inputs" / "检查人员.xlsx"))
     return [f"考核方案：{r.scheme}（{r.year} 年度）",
-            f"名册：{len(ctx.city['units'])} 个考核单位，{len(ctx.city['branches'])} 个党支部（{roster}）"]
+            f"名册：{len(ctx.city['units'])} 个考核单位，{len(ctx.city['branches'])} 个党支部（{roster}）",
+            f"检查人员库：{pool.rows} 人（{pool.path}），每次抽签同时随机确定检查人员并回避"]
 
 
 def step_monthly(store: Store, ctx: DemoContext) -> list[str]:
@@ -124,6 +154,15 @@ def step_year_end(store: Store, ctx: DemoContext) -> list[str]:
     return lines
 
 
+def step_publish(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.publish import publish
+
+    r = publish(store, ctx.year, ctx.dir / "公示", on_date=date(ctx.year + 1, 1, 10))
+    ctx.files.extend(r.out_dir / f["name"] for f in r.files)
+    return [f"{r.draws} 次抽签各有一个公示页（页内脚本在浏览器中复算并显示“一致”），另有季度与年度排名、负面清单："
+            f"{r.out_dir / 'index.html'}"]
+
+
 def step_backup(store: Store, ctx: DemoContext) -> list[str]:
     from djctl.services.backup import demo_step
 
@@ -142,6 +181,7 @@ STEPS: list[tuple[str, Step]] = [
     ("整改销号与年度负面清单", step_rectify_negative),
     ("问责措施与未达标支部整改提升计划", step_closure),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
+    ("公示网站：每次抽签的公示页（页内核验）、季度与年度排名、负面清单", step_publish),
     ("备份数据库（核对完整性、行数与审计链）", step_backup),
 ]
 

@@ -551,13 +551,30 @@ def publication_lines(d: StoredDraw) -> list[str]:
     else:
         lines.append("排除：无")
     lines.append(f"必抽：{_by_reason(d, r.mandatory)}" if r.mandatory else "必抽：无")
+    if r.strata_rates:
+        counts: dict[str, int] = {}
+        for c in r.population:
+            counts[(r.strata or {}).get(c, "")] = counts.get((r.strata or {}).get(c, ""), 0) + 1
+        lines.append("风险分层：" + "，".join(f"{g} 比例 {rate}（{counts.get(g, 0)} 个）" for g, rate in r.strata_rates.items())
+                     + f"；k = ceil(Σ 比例 × 层内单位数) = {r.k}")
+        lines += [f"  {_org(d, c)}：{(r.strata or {}).get(c, '')}（{why}）"
+                  for c, why in sorted((r.strata_reasons or {}).items()) if why != "无风险因素"]
     if r.quotas is not None:
-        lines.append(f"分层：按{STRATA_CN.get(d.kind, '分组')}分层抽取，名额（最大余数法）："
+        lines.append(f"分层：按{'风险' if r.strata_rates else STRATA_CN.get(d.kind, '分组')}分层抽取，名额（最大余数法）："
                      + "，".join(f"{g} {q} 个" for g, q in r.quotas.items()))
     lines.append(f"抽中（按抽取顺序，共 {len(r.selected)} 个）：")
     for i, c in enumerate(r.selected, start=1):
         group = f"，{d.group(c)}" if r.strata is not None else ""
         lines.append(f"  {i}. {_org(d, c)}（{d.how(c)}{group}）")
+    ins = r.inspection
+    if ins:
+        lines.append(f"检查人员：人员库 {len(ins['pool'])} 人（哈希 {ins['pool_hash']}），标签「{ins['label']}」，"
+                     f"每单位 {ins['per_unit']} 人，回避后按已分配单位数、键升序选取：")
+        for c in r.selected:
+            avoided = (ins.get("conflicts") or {}).get(c) or {}
+            lines.append(f"  {_org(d, c)}：" + "、".join(ins["assignments"].get(c, []))
+                         + (f"（回避 {len(avoided)} 人：" + "；".join(f"{p} {why}" for p, why in avoided.items()) + "）"
+                            if avoided else ""))
     if d.seq > 1:
         lines.append(f"重抽：本次为该期第 {d.seq} 次抽签，原因：{d.reason or '（未记录）'}；此前的抽签记录保留可查。")
     lines.append("核验：每个编码的键 = SHA-256(种子 + \\x1f + 标签 + \\x1f + 编码)，必抽之外按键升序抽取；"

@@ -217,6 +217,9 @@ def draw_lookback(store: Store, year: int, *, rate: Decimal | str | None = None,
                               min_count=lb.min_count, mandatory=mandatory, strata=pop)
         except ValueError as exc:
             raise DjctlError(f"无法抽签：{exc}") from None
+        from djctl.services.inspectors import assign as assign_inspectors
+
+        notes += assign_inspectors(uow, record, scheme, kind=KIND, period=period)
         superseded = [d.id for d in series if d.active]
         if superseded:
             done = s.exec(select(LookbackResult.branch_code).where(LookbackResult.draw_id.in_(superseded),

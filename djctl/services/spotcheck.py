@@ -99,15 +99,26 @@ def write_forms(store: Store, month: str, out_dir: Path) -> FormsResult:
             rows = [CheckFormTask(t.code, t.name, from_x100(t.points_x100), from_x100(scores[t.code].points_x100),
                                   scores[t.code].note or "") for t in tasks]
             digest = self_hash([(t.code, scores[t.code].points_x100) for t in tasks])
-            jobs.append((code, name, rep.id, digest, tl.sha256 if tl else "", rows))
+            jobs.append((code, name, rep.id, digest, tl.sha256 if tl else "", rows, _checkers(uow, d, code)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    for code, name, rep_id, digest, task_hash, rows in jobs:
+    for code, name, rep_id, digest, task_hash, rows, checkers in jobs:
         path = out_dir / check_filename(m, code, name)
         result.files.append(write_check_form(path, unit_code=code, unit_name=name, month=m, month_label=p.label,
                                              draw_id=d.id, draw_label=d.label, self_report_id=rep_id,
                                              self_hash=digest, task_hash=task_hash, tasks=rows,
-                                             check_day=p.last_day()))
+                                             check_day=p.last_day(), checkers=checkers))
     return result
+
+
+def _checkers(uow: UnitOfWork, d: StoredDraw, code: str) -> str:
+    """The inspectors the draw assigned to a unit (双随机), as the 核查人 prefilled in its worksheet."""
+    ins = d.record.inspection
+    if not ins:
+        return ""
+    from djctl.services.inspectors import inspector_directory
+
+    people = inspector_directory(uow)
+    return "、".join(people.get(c, {}).get("name") or c for c in (ins.get("assignments") or {}).get(code, []))
 
 
 # --------------------------------------------------------------------------- forms in

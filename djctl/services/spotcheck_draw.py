@@ -181,13 +181,25 @@ def draw_sample(store: Store, month: str, *, rate: Decimal | str | None = None, 
             notes += [f"{c} 在{r}上，但 {m} 不在册，未纳入抽签" for c, r in listed.items() if c not in active]
         use_strata = sampling.stratify if stratify is None else stratify
         strata = {code: (group or NO_GROUP) for code, group in zip(codes, groups)} if use_strata else None
+        use_risk = scheme.risk.enabled and rate is None and count is None and stratify is None
+        strata_rates = None
+        if use_risk:  # risk strata (scheme [risk]) replace the single rate
+            from djctl.services.risk import risk_strata
+
+            strata, strata_reasons, strata_rates, risk_notes = risk_strata(uow, scheme, period, codes)
+            notes += risk_notes
         try:
             record = run_draw(seed=seed, label=draw_label(KIND, m, seq), population=sorted(codes),
                               rate=None if count is not None else (sampling.rate if rate is None else rate),
                               count=count, min_count=sampling.min_count, mandatory=mandatory,
-                              excluded=excluded, strata=strata)
+                              excluded=excluded, strata=strata, strata_rates=strata_rates)
         except ValueError as exc:
             raise DjctlError(f"无法抽签：{exc}") from None
+        if use_risk:
+            record.strata_reasons = strata_reasons
+        from djctl.services.inspectors import assign as assign_inspectors
+
+        notes += assign_inspectors(uow, record, scheme, kind=KIND, period=m)
         if history:
             notes += _redraw_notes(uow, period, sampling.exclude_recent_months, [d.id for d in history if d.active])
         stored = store_draw(uow, record, kind=KIND, period=m, seq=seq, reason=reason, seed_generated=generated,

@@ -51,9 +51,9 @@ from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
 from djctl.store.tables import (Action, Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
-                                LookbackResult, NegativeEntry, Rectification, RectificationEvent, RectificationTag,
-                                Scheme, SelfReport, SelfScore, Task, TaskList, TierChange, TierPlan, TierPlanUpdate,
-                                Unit, Vote)
+                                Inspector, LookbackResult, NegativeEntry, Rectification, RectificationEvent,
+                                RectificationTag, Scheme, SelfReport, SelfScore, Task, TaskList, TierChange, TierPlan,
+                                TierPlanUpdate, Unit, Vote)
 
 # --------------------------------------------------------------------------- digest definitions
 
@@ -71,7 +71,7 @@ LOOKBACK_COLUMNS = ("item_code", "item", "passed", "problem", "checker")
 
 #: Action families djctl itself writes. Events of any other family make "rows no event covers" unverified.
 KNOWN_FAMILIES = frozenset({"scheme", "org", "tasks", "selfeval", "check", "sample", "lookback", "votes", "adjust",
-                            "tier", "rectify", "negative", "store", "action", "tierplan"})
+                            "tier", "rectify", "negative", "store", "action", "tierplan", "inspector"})
 MAX_PROBLEMS = 1000
 
 
@@ -149,17 +149,18 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "tier_plan": ("branch_code", "on_date", "responsible", "measures", "target_date"),
     "tier_plan_update": ("plan_id", "on_date", "progress", "done"),
     "rectification_tag": ("item_id", "category", "severity", "on_date", "note"),
+    "inspector": ("code", "name", "unit_code", "group_name", "role", "served", "active"),
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
 ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
              "rectification_event": "item_id", "action": "unit_code", "tier_plan": "branch_code",
-             "tier_plan_update": "plan_id", "rectification_tag": "item_id"}
+             "tier_plan_update": "plan_id", "rectification_tag": "item_id", "inspector": "code"}
 ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
               "rectification_event": RectificationEvent, "action": Action, "tier_plan": TierPlan,
-              "tier_plan_update": TierPlanUpdate, "rectification_tag": RectificationTag}
+              "tier_plan_update": TierPlanUpdate, "rectification_tag": RectificationTag, "inspector": Inspector}
 ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
             "rectification_event": "整改事项变动记录", "action": "问责措施", "tier_plan": "整改提升计划",
-            "tier_plan_update": "整改提升计划进展", "rectification_tag": "整改事项分类"}
+            "tier_plan_update": "整改提升计划进展", "rectification_tag": "整改事项分类", "inspector": "检查人员"}
 _IN_CHUNK = 500
 
 
@@ -281,7 +282,8 @@ class _Expect:
 #: Events that write unit, branch, tier_change or rectification rows.
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
                "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates", "action.add",
-               "action.import", "action.revoke", "tierplan.add", "tierplan.update", "rectify.classify")
+               "action.import", "action.revoke", "tierplan.add", "tierplan.update", "rectify.classify",
+               "inspector.import")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",

@@ -391,3 +391,20 @@ class RectificationTag(SQLModel, table=True):
     on_date: date
     note: str = ""
     created_at: datetime
+
+
+class Inspector(SQLModel, table=True):
+    """A member of the inspector pool (检查人员, 双随机). A new pool file keeps the old rows with active = False."""
+
+    __tablename__ = "inspector"
+    __table_args__ = (Index("ix_inspector_code_active", "code", "active"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str
+    name: str
+    unit_code: str = ""  # the unit the inspector works in ('' for the committee's own staff)
+    group_name: str = ""
+    role: str = ""
+    served: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON [[unit_code, last_year], ...]
+    import_id: int | None = None
+    active: bool = True
+    created_at: datetime
