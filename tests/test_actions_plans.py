@@ -199,3 +199,24 @@ def test_rectification_rates_by_category_and_unit_by_hand(cli, orgs):
     r = cli("rectify", "classify", str(i3), "--category", "作风建设")
     assert r.exit_code == 2 and "不在考核方案的列表中" in r.output
     assert json_out(cli("audit", "verify", "--json"))["ok"]
+
+
+def test_repeated_problems_put_an_organization_on_the_negative_list(cli, orgs):
+    a = _add(cli, "U003", "2024-03-05", "2024-04-30", "党费管理")
+    b = _add(cli, "U003", "2024-09-10", "2024-10-31", "党费管理")
+    c = _add(cli, "U004", "2024-03-05", "2024-03-31", "组织生活")
+    d = _add(cli, "U004", "2024-03-20", "2024-04-30", "组织生活")  # same month: not a repetition
+    for item, day in ((a, "2024-04-20"), (b, "2024-10-20"), (c, "2024-03-30"), (d, "2024-04-20")):
+        json_out(cli("rectify", "close", str(item), "--feedback", "已整改", "--date", day, "--json"))
+    doc = json_out(cli("negative-list", "--year", "2024", "--build", "--json"))
+    assert [e["org"] for e in doc["entries"]] == ["U003"]
+    (reason,) = doc["entries"][0]["reasons"]
+    assert "党费管理" in reason and "2024年3月、2024年9月" in reason and "重复问题" in reason
+    # an item found not really fixed on re-check is reopened: a repeated problem too
+    json_out(cli("rectify", "reopen", str(c), "--date", "2024-11-02", "--reason", "复查发现仍未整改",
+                 "--due", "2024-12-15", "--json"))
+    json_out(cli("rectify", "close", str(c), "--feedback", "再次整改", "--date", "2024-12-10", "--json"))
+    doc = json_out(cli("negative-list", "--year", "2024", "--build", "--json"))
+    entries = {e["org"]: e["reasons"] for e in doc["entries"]}
+    assert set(entries) == {"U003", "U004"}
+    assert any("重新打开" in r and "重复问题" in r for r in entries["U004"])

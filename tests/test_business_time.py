@@ -126,14 +126,16 @@ def test_each_quarter_states_what_was_open_and_overdue_then(cli, year, tmp_path)
     assert [(h["date"], h["action"], h["status"], h["due"]) for h in c["changes"]] == [
         ("2024-05-05", "found", "open", "2024-06-15"), ("2024-06-10", "close", "closed", "2024-06-15"),
         ("2024-07-05", "reopen", "open", "2024-08-31"), ("2024-10-10", "close", "closed", "2024-08-31")]
-    # the year's negative list, decided at the year's end: D was overdue then, C's late close does not count
+    # the year's negative list, decided at the year's end: D was overdue then; C's late close is not overdue,
+    # but C was reopened after its close, a repeated problem (DESIGN §3), so U3 is on the list for that
     doc = json_out(cli("negative-list", "--year", "2024", "--build", "--date", "2024-12-31", "--json"))
-    assert [(e["org"], len(e["reasons"])) for e in doc["entries"]] == [("U1", 1)]
+    assert [(e["org"], len(e["reasons"])) for e in doc["entries"]] == [("U1", 1), ("U3", 1)]
+    assert "重新打开（重复问题）" in doc["entries"][1]["reasons"][0]
     assert "问题D" in doc["entries"][0]["reasons"][0] and "截至2024年12月31日未整改销号" in doc["entries"][0]["reasons"][0]
     r = cli("negative-list", "--year", "2024", "--as-of", "2024-06-30")
     assert r.exit_code == 1 and "截至 2024-06-30，2024 年度负面清单尚未生成" in r.output
     as_of = json_out(cli("negative-list", "--year", "2024", "--as-of", "2025-01-01", "--json"))
-    assert [e["org"] for e in as_of["entries"]] == ["U1"] and as_of["decided_on"] == "2024-12-31"
+    assert [e["org"] for e in as_of["entries"]] == ["U1", "U3"] and as_of["decided_on"] == "2024-12-31"
     assert json_out(cli("audit", "verify", "--json"))["ok"]
 
 

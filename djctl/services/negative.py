@@ -6,6 +6,8 @@ An organization goes on year Y's list, with one Chinese reason per finding, when
   check's `false_flag`, or, where it is empty, an overclaim beyond the scheme's `spot_check.tolerance`,
   decided by `domain.scoring.task_outcome`); one reason per checked month, naming the tasks;
 - a branch rebounded: a `tier_change` with basis 回头看 dated in Y that moved it down;
+- a problem repeated: an item reopened after its close, or the same category (`[rectify]` categories, as
+  classified by then) found for the organization in two different months of Y;
 - a rectification item of the unit or branch was overdue at the list's as-of date (31 December, or the day
   it is decided when earlier): open then, with its deadline as it stood then before that day (the item's
   dated history, `djctl.domain.rectify.state_at`).
@@ -120,6 +122,37 @@ def _overdue(session, year: int, add, as_of: date) -> None:
             f"整改期限 {_cn_date(st.due)}）截至{_cn_date(end)}未整改销号（逾期）")
 
 
+def _repeated(session, year: int, add, as_of: date) -> None:
+    """Repeated problems (重复问题): an item reopened after it was closed (found again on re-check), or problems
+    of the same category found for the same organization in two different months of the year."""
+    from djctl.domain.rectify import state_at
+    from djctl.services.rectify import changes_of
+    from djctl.services.rectify_stats import UNCLASSIFIED, tags_at
+
+    end = min(as_of, date(year, 12, 31))
+    items = list(session.exec(select(Rectification).where(Rectification.found_on >= date(year, 1, 1),
+                                                          Rectification.found_on <= end).order_by(Rectification.id)))
+    changes = changes_of(session, [int(r.id) for r in items])
+    tags = tags_at(session, end)
+    by_category: dict[tuple[str, str, str], list[Rectification]] = {}
+    for r in items:
+        cs = changes.get(int(r.id), [])
+        if state_at(cs, end).reopened:
+            day = next(c.on_date for c in sorted(cs, key=lambda c: (c.on_date, c.order)) if c.action == "reopen")
+            add(r.org_kind, r.org_code, day.isoformat(),
+                f"整改事项第 {r.id} 号「{_short(r.problem)}」销号后经复查于{_cn_date(day)}重新打开（重复问题）")
+        category = tags.get(int(r.id), (UNCLASSIFIED, ""))[0]
+        if category != UNCLASSIFIED:
+            by_category.setdefault((r.org_kind, r.org_code, category), []).append(r)
+    for (kind, code, category), rs in sorted(by_category.items()):
+        months = sorted({r.found_on.strftime("%Y-%m") for r in rs if r.found_on})
+        if len(months) < 2:
+            continue
+        add(kind, code, f"{months[1]}-99",
+            f"“{category}”方面的问题在" + "、".join(_cn_month(m) for m in months) + "先后被发现"
+            f"（整改事项第 {'、'.join(str(r.id) for r in rs)} 号，重复问题）")
+
+
 def compute(session, year: int, as_of: date | None = None) -> list[Finding]:
     """The year's findings as of `as_of` (default 31 December), one per organization: units first, then
     branches, each by code."""
@@ -132,6 +165,7 @@ def compute(session, year: int, as_of: date | None = None) -> list[Finding]:
     _false_checks(session, year, add, as_of)
     _rebounds(session, year, add, as_of)
     _overdue(session, year, add, as_of)
+    _repeated(session, year, add, as_of)
     out = sorted(found.values(), key=lambda f: (KIND_ORDER.get(f.kind, 9), f.code))
     for f in out:
         f.reasons.sort(key=lambda kr: kr[0])
