@@ -107,6 +107,12 @@ def step_votes(store: Store, ctx: DemoContext) -> list[str]:
     return votes_step(store, ctx) + adjust_step(store, ctx)
 
 
+def step_people(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.demo_people import demo_step
+
+    return demo_step(store, ctx)
+
+
 def step_year_end(store: Store, ctx: DemoContext) -> list[str]:
     from djctl.services.yearend import run_year_end
 
@@ -134,6 +140,7 @@ STEPS: list[tuple[str, Step]] = [
     ("月抽查：每月公开种子随机抽签，核查表下发、填写、导入（虚假双倍扣分）", step_draws),
     ("民主测评与加减分项", step_votes),
     ("整改销号与年度负面清单", step_rectify_negative),
+    ("书记述职评议、综合考核党建部分、评先评优资格、工委干部月度考评", step_people),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
     ("备份数据库（核对完整性、行数与审计链）", step_backup),
 ]

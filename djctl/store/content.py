@@ -50,9 +50,9 @@ from typing import Any
 from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
-from djctl.store.tables import (Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
-                                LookbackResult, NegativeEntry, Rectification, Scheme, SelfReport, SelfScore, Task,
-                                TaskList, TierChange, Unit, Vote)
+from djctl.store.tables import (Adjustment, Branch, CheckReport, CheckScore, Debrief, Draw, DrawEntry, ImportFile,
+                                LookbackResult, NegativeEntry, Rectification, Scheme, SelfReport, SelfScore,
+                                StaffMember, StaffScore, Task, TaskList, TierChange, Unit, Vote)
 
 # --------------------------------------------------------------------------- digest definitions
 
@@ -70,7 +70,7 @@ LOOKBACK_COLUMNS = ("item_code", "item", "passed", "problem", "checker")
 
 #: Action families djctl itself writes. Events of any other family make "rows no event covers" unverified.
 KNOWN_FAMILIES = frozenset({"scheme", "org", "tasks", "selfeval", "check", "sample", "lookback", "votes", "adjust",
-                            "tier", "rectify", "negative", "store"})
+                            "tier", "rectify", "negative", "store", "debrief", "staff"})
 MAX_PROBLEMS = 1000
 
 
@@ -142,11 +142,19 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "tier_change": ("branch_code", "from_tier", "to_tier", "on_date", "basis", "note", "source_ref"),
     "rectification": ("org_code", "org_kind", "problem", "source", "source_ref", "due", "status", "feedback",
                       "closed_on", "created_at"),
+    # issue 19 (述职评议, 工委干部): every import event carries their row digests, replacements included
+    "debrief": ("year", "org_code", "org_kind", "level", "secretary", "reported_on", "good", "fairly_good",
+                "average", "poor", "voters", "note", "import_id", "active"),
+    "staff_member": ("code", "name", "position", "department", "import_id", "active"),
+    "staff_score": ("month", "staff_code", "work_x100", "conduct_x100", "overall_x100", "note", "import_id", "active"),
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
-ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code"}
-ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification}
-ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项"}
+ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
+             "debrief": "org_code", "staff_member": "code", "staff_score": "staff_code"}
+ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
+              "debrief": Debrief, "staff_member": StaffMember, "staff_score": StaffScore}
+ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
+            "debrief": "述职评议记录", "staff_member": "工委干部名册记录", "staff_score": "工委干部月度考评记录"}
 _IN_CHUNK = 500
 
 
@@ -267,11 +275,12 @@ class _Expect:
 
 #: Events that write unit, branch, tier_change or rectification rows.
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
-               "rectify.update", "rectify.close")
+               "rectify.update", "rectify.close", "debrief.import", "staff.roster", "staff.import")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",
-                "adjust.import": "adjust"}
+                "adjust.import": "adjust", "debrief.import": "debrief", "staff.roster": "staff_roster",
+                "staff.import": "staff"}
 ROSTER_BASIS = "名册导入"
 
 
@@ -664,7 +673,7 @@ class _Checker:
                     report_import[(family, d["report_id"])] = iid
                 old = d.get("replaced_report")
                 replaced = [report_import.get((family, old))] if isinstance(old, int) else []
-            elif family == "votes":
+            elif family in ("votes", "debrief", "staff"):
                 replaced = [o.get("import_id") for o in d.get("replaced") or [] if isinstance(o, dict)]
             elif family == "lookback":
                 replaced = list(d.get("replaced_imports") or [])
@@ -908,7 +917,7 @@ def _import_fields(ev: _Event) -> dict[str, Any]:
     elif family == "adjust" and isinstance(d.get("rows"), list):
         years = {r[1] for r in d["rows"] if isinstance(r, list) and len(r) > 1}
         out["period"] = str(years.pop()) if len(years) == 1 else ""
-    elif family in ("tier", "lookback") and isinstance(d.get("period"), str):  # written with row digests
+    elif family in ("tier", "lookback", "debrief", "staff") and isinstance(d.get("period"), str):  # written with row digests
         out["period"] = d["period"]
     rows = d.get("rows")
     if isinstance(rows, list):
