@@ -261,3 +261,23 @@ def test_rate_scope_organisations(cli, tmp_path):
     # 3 branches (2 达标+) + U001 (all its branches 达标+: counts) + U002 (one 未达标: does not) = 3 of 5
     assert doc["rate_scope"] == "organisations" and doc["rate_standard"] == 0.6
     assert doc["scope_counts"] == {"organisations": 5, "standard": 3}
+
+
+def test_audit_verify_catches_edits_of_the_new_tables(cli, roster, tmp_path, store):
+    day = date(2025, 1, 9)
+    f = workbook(tmp_path / "d.xlsx", {"述职评议": [DEBRIEF_HEADER, ["U001", "", "", "张三", day, 9, 1, 0, 0, 10, None]]})
+    assert cli("debrief", "import", f, "--year", "2024").exit_code == 0
+    assert cli("staff", "roster", workbook(tmp_path / "r.xlsx", {"工委干部": STAFF})).exit_code == 0
+    s = workbook(tmp_path / "s.xlsx", {"月度考评": [["人员编码", "工作实绩", "作风表现", "综合测评"], ["S01", 90, 90, 90]]})
+    assert cli("staff", "import", s, "--month", "2024-03").exit_code == 0
+    audit_ok(cli)
+    from sqlalchemy import text
+
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE debrief SET good = 10, voters = 11"))
+        conn.execute(text("UPDATE staff_score SET work_x100 = 10000"))
+        conn.execute(text("UPDATE staff_member SET name = '某某' WHERE code = 'S02'"))
+    r = cli("audit", "verify", "--json")
+    assert r.exit_code != 0
+    tables = sorted({p["table"] for p in json.loads(r.stdout)["content"]["problems"]})
+    assert tables == ["debrief", "staff_member", "staff_score"]
