@@ -187,7 +187,7 @@ def test_eligibility_reasons_per_unit(cli, year, tmp_path):
     assert rows["U1"]["eligible"] and rows["U1"]["reasons"] == []
     assert [x["rule"] for x in rows["U2"]["reasons"]] == ["grade", "veto"]  # a veto makes the grade 差 too
     assert [x["rule"] for x in rows["U3"]["reasons"]] == ["negative_list"]
-    assert rows["U3"]["reasons"][0]["reason"] == "列入本年度负面清单：本单位（整改逾期）"
+    assert rows["U3"]["reasons"][0]["reason"] == "列入本年度负面清单：本单位"
     assert rows["U4"]["eligible"]
     assert (tmp_path / "docs" / "2024_评先评优资格.md").is_file()
 

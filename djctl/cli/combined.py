@@ -60,8 +60,10 @@ def combined_cmd(
         return
     cols, rows = svc.combined_table(res)
     from djctl.domain.people import num
+    from djctl.domain.points import fmt
 
-    out.table(f"{year} 年度综合考核党建部分（权重 {res.weight}，满分 {num(res.scale)}）", cols[1:],
+    short = ["单位", "党建总分", "等次", "对应等次", "党建得分", "业务得分", "业务折算", "综合得分", "排名"][:len(cols) - 1]
+    out.table(f"{year} 年度综合考核（党建工作权重 {res.weight}，满分 {fmt(res.scale)}）", short,
               [[("" if v is None else num(v) if not isinstance(v, (str, int)) else v) for v in row[1:]] for row in rows],
               justify=["left", "right", "left", "left"] + ["right"] * (len(cols) - 5))
     if res.missing_business:

@@ -160,7 +160,7 @@ def eligibility(f: UnitFacts, rule: Eligibility) -> EligibilityResult:
         elif name == "veto" and f.veto_reasons:
             reasons.append((name, "有一票否决事项：" + "；".join(f.veto_reasons)))
         elif name == "negative_list" and f.negative:
-            reasons.append((name, "列入本年度负面清单：" + "；".join(f.negative)))
+            reasons.append((name, "列入本年度负面清单：" + "、".join(f.negative)))
         elif name == "debrief" and f.debrief_rating in rule.debrief_fail:
             reasons.append((name, f"书记抓党建述职评议结果为「{f.debrief_rating}」"))
     return EligibilityResult(f.code, not reasons, reasons)

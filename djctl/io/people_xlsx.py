@@ -280,3 +280,53 @@ def write_form(path: Path, sheet: str, headers: list[str], widths: list[int], ro
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(str(path))
     return path
+
+
+def _width(value: Any) -> int:
+    text = "" if value is None else (f"{value:.2f}" if isinstance(value, Decimal) else str(value))
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def write_export(path: Path, sheet: str, headers: list[str], rows: list[list[Any]], *, title: str = "") -> Path:
+    """A table for another office: header row 1, one row per record, numbers as numbers shown with two decimals
+    (Decimal cells) or as whole numbers (int), columns as wide as their content, printed landscape one page wide.
+    Strings are written as text, never as formulas."""
+    from openpyxl import Workbook as OWorkbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    from djctl.io.xlsx import put
+
+    wb = OWorkbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    bold = Font(bold=True)
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for c, h in enumerate(headers, 1):
+        put(ws, 1, c, h, font=bold, border=box, alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
+    for r, row in enumerate(rows, 2):
+        for c, v in enumerate(row, 1):
+            style: dict[str, Any] = {"border": box}
+            if isinstance(v, Decimal):
+                style["number_format"] = "0.00"
+            elif isinstance(v, int) and not isinstance(v, bool):
+                style["number_format"] = "0"
+                style["alignment"] = Alignment(horizontal="center")
+            put(ws, r, c, v, **style)
+    for c, h in enumerate(headers, 1):
+        content = max([_width(row[c - 1]) for row in rows if c - 1 < len(row)] or [0])
+        ws.column_dimensions[get_column_letter(c)].width = max(8, min(48, max(content, min(_width(h), 16)) + 2))
+    ws.row_dimensions[1].height = 32
+    ws.freeze_panes = "C2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title:
+        ws.oddHeader.center.text = title
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path

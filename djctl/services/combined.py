@@ -15,7 +15,7 @@ from typing import Any
 from djctl.domain.people import CombinedFigure, EligibilityResult, UnitFacts, combined_figure, eligibility, num
 from djctl.domain.people_scheme import fraction_text
 from djctl.domain.periods import parse_year
-from djctl.domain.points import to_float
+from djctl.domain.points import fmt, to_float
 from djctl.domain.ranking import competition_ranks
 from djctl.errors import InputError, Problem
 from djctl.store.engine import Store
@@ -104,7 +104,7 @@ def combined(store: Store, year: int, business_path: Path | None = None) -> Comb
 def combined_table(res: CombinedResult) -> tuple[list[str], list[list[Any]]]:
     """One row per unit, the shape the 目标绩效 office receives (numbers as numbers, never formulas)."""
     cols = ["单位编码", "单位名称", "党建考核总分", "党建考核等次", "综合考核对应等次",
-            f"党建工作得分（权重 {res.weight}，满分 {num(res.scale * 1)}）"]
+            f"党建工作得分（权重 {res.weight}，满分 {fmt(res.scale)}）"]
     with_business = res.business_file is not None
     if with_business:
         cols += ["业务工作得分", "业务工作折算分", "综合考核得分", "综合排名"]
@@ -119,11 +119,11 @@ def combined_table(res: CombinedResult) -> tuple[list[str], list[list[Any]]]:
 
 
 def write_combined_xlsx(res: CombinedResult, path: Path) -> Path:
-    from djctl.io.xlsx import write_table_workbook
+    from djctl.io.people_xlsx import write_export
 
     cols, rows = combined_table(res)
-    write_table_workbook(path, [(f"{res.year}年度综合考核党建部分", cols, rows)])
-    return path
+    title = f"{res.year}年度综合考核" + ("结果" if res.business_file else "党建部分")
+    return write_export(path, title, cols, rows, title=title)
 
 
 def write_business_template(res: CombinedResult, path: Path) -> Path:
@@ -199,9 +199,9 @@ def eligibility_list(store: Store, year: int) -> EligibilityList:
     out = []
     for code, u in units.items():
         r = rows.get(code)
-        negative = [f"本单位（{neg_units[code]}）"] if code in neg_units else []
-        negative += [f"所属{name}（{why}）" for b, why in neg_branches.items()
-                     for uc, name in [branch_unit.get(b, ("", b))] if uc == code]
+        # who is on the list; why is in the negative list itself (djctl negative-list --year Y)
+        negative = ["本单位"] if code in neg_units else []
+        negative += [f"所属{name}" for b in neg_branches for uc, name in [branch_unit.get(b, ("", b))] if uc == code]
         d = debriefs.get(code)
         facts = UnitFacts(code, ranked=bool(r and r.rank is not None), grade=r.grade if r else "",
                           veto_reasons=[i.reason for i in r.items if i.veto] if r else [],

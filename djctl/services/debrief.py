@@ -277,14 +277,22 @@ def debrief_context(session, year: int, scheme, *, on_date: date) -> dict[str, A
               + "、".join(f"{k} {num(v)} 分" for k, v in d.levels.items()) + "；"
               + "，".join(f"得分 {num(v)} 分及以上为“{k}”" for k, v in d.thresholds)
               + f"，其余为“{d.rest_rating}”；“差”票超过参评人数 {fraction_text(d.poor_share)} 的，评为“{d.rest_rating}”。"]
-    results = [f"评议结果为“{r}”的 {len(counts[r])} 名：" + "、".join(f"{i.name}{i.secretary}" for i in counts[r]) + "。"
-               for r in order if counts[r]]
+    results = ["评议结果为" + "、".join(f"“{r}”的 {len(counts[r])} 名" for r in order if counts[r]) + "（名单见附件）。"]
+    top = order[0] if order else ""
+    units_top = [i for i in counts.get(top, []) if i.org_kind == "unit"]
+    if units_top:
+        results.append(f"直属单位党组织书记中评议结果为“{top}”的：" + "、".join(f"{i.name}{i.secretary}" for i in units_top) + "。")
+    for r in order[2:]:  # the lower ratings are named, each with the secretary
+        if counts[r]:
+            results.append(f"评议结果为“{r}”的：" + "、".join(f"{i.name}{i.secretary}" for i in counts[r])
+                           + "，请所在单位党组织督促其认真整改。")
     if len(items) > len(done):
         results.append(f"以下 {len(items) - len(done)} 个组织的书记未述职或未报送评议结果：" +
                        "、".join(i.name for i in items if i.reported_on is None) + "。")
     results.append(f"述职评议结果作为党支部分类定级（{d.checklist_item} 支部书记履职尽责，须为“{d.checklist_rating}”）"
                    "和评先评优的依据。")
-    table = [[i.name, i.level, i.secretary, cn_date(i.reported_on), *[str(i.votes[lv]) for lv in LEVELS], str(i.voters),
+    # seven columns, so that names do not break per character on a portrait page
+    table = [[i.name, i.secretary, cn_date(i.reported_on), "/".join(str(i.votes[lv]) for lv in LEVELS), str(i.voters),
               num(i.score), i.rating] for i in done]
     return {"kind": "debrief", "title": f"关于{year}年度书记抓党建工作述职评议结果的通报", "issuer": scheme.issuer,
             "doc_number": None, "recipients": "各直属单位党组织：", "date": cn_date(on_date),
@@ -292,10 +300,11 @@ def debrief_context(session, year: int, scheme, *, on_date: date) -> dict[str, A
                 {"heading": "一、基本情况", "level": 1, "paragraphs": method, "tables": [], "figures": [], "subsections": []},
                 {"heading": "二、评议结果", "level": 1, "paragraphs": results, "tables": [], "figures": [],
                  "subsections": []}],
-            "attachments": [{"heading": "附件：书记抓党建述职评议结果", "level": 1, "paragraphs": [],
+            "attachments": [{"heading": "书记抓党建述职评议结果", "level": 1, "paragraphs": [],
                              "tables": [{"caption": f"{year}年度书记抓党建述职评议结果",
-                                         "columns": ["组织", "层级", "书记", "述职日期", *LEVELS, "参评人数", "得分", "结果"],
-                                         "rows": table}], "figures": [], "subsections": []}]}
+                                         "columns": ["组织", "书记", "述职日期", "好/较好/一般/差", "参评人数", "得分", "结果"],
+                                         "rows": table, "note": "票数依次为好、较好、一般、差。"}],
+                             "figures": [], "subsections": []}]}
 
 
 def write_report(store: Store, year: int, *, formats: list[str], out_dir: Path, templates: Path | None,

@@ -80,7 +80,7 @@ def test_eligibility_each_rule_fires_once():
         UnitFacts("OK", ranked=True, grade="好"),
         UnitFacts("GRADE", ranked=True, grade="差"),
         UnitFacts("VETO", ranked=True, grade="一般", veto_reasons=["发生重大违纪问题"]),
-        UnitFacts("NEG", ranked=True, grade="较好", negative=["所属第一党支部（回头看反弹）"]),
+        UnitFacts("NEG", ranked=True, grade="较好", negative=["本单位", "所属第一党支部"]),
         UnitFacts("DEB", ranked=True, grade="较好", debrief_rating="差"),
         UnitFacts("NONE", ranked=False, grade=""),
     ]
@@ -89,7 +89,7 @@ def test_eligibility_each_rule_fires_once():
     assert [k for k, _ in res["GRADE"].reasons] == ["grade"]
     assert [k for k, _ in res["VETO"].reasons] == ["veto"]
     assert res["VETO"].reasons[0][1] == "有一票否决事项：发生重大违纪问题"
-    assert [k for k, _ in res["NEG"].reasons] == ["negative_list"]
+    assert res["NEG"].reasons == [("negative_list", "列入本年度负面清单：本单位、所属第一党支部")]
     assert [k for k, _ in res["DEB"].reasons] == ["debrief"]
     assert [k for k, _ in res["NONE"].reasons] == ["unranked"]
     assert not any(res[c].eligible for c in ("GRADE", "VETO", "NEG", "DEB", "NONE"))
