@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from tests.helpers import json_out, small_roster, workbook
 from tests.store_builder import NOW, Builder
+from tests.test_lookback import city, city_template  # noqa: F401 (fixtures)
 
 DEBRIEF_HEADER = ["组织编码", "组织名称", "层级", "书记", "述职日期", "好", "较好", "一般", "差", "参评人数", "备注"]
 
@@ -281,3 +282,28 @@ def test_audit_verify_catches_edits_of_the_new_tables(cli, roster, tmp_path, sto
     assert r.exit_code != 0
     tables = sorted({p["table"] for p in json.loads(r.stdout)["content"]["problems"]})
     assert tables == ["debrief", "staff_member", "staff_score"]
+
+
+def test_lookback_forms_carry_the_debrief_result_in_its_checklist_item(cli, city, tmp_path):
+    from tests.test_lookback import draw
+
+    d = draw(cli)
+    strong = [c for c in d["selected"] if d["strata"][c] in ("过硬", "示范")]
+    assert len(strong) >= 2
+    good, fair = strong[:2]
+    day = date(2024, 12, 20)
+    f = workbook(tmp_path / "d.xlsx", {"述职评议": [DEBRIEF_HEADER, [good, "", "", "甲", day, 9, 1, 0, 0, 10, None],
+                                                 [fair, "", "", "乙", day, 2, 6, 2, 0, 10, None]]})
+    assert cli("debrief", "import", f, "--year", "2024").exit_code == 0, "import"
+    out = json_out(cli("lookback", "forms", "--year", "2024", "--out", tmp_path / "forms", "--json"))
+    files = {Path(p).name.split("_")[1]: Path(p) for p in out["files"]}
+
+    def g02(code):
+        ws = load_workbook(files[code])["回头看核查表"]
+        return next((r[3].value, r[5].value) for r in ws.iter_rows(min_row=9) if r[1].value == "G02")
+
+    assert g02(good) == ("书记述职评议结果为好，支委分工明确\n【2024年度述职评议】书记述职评议结果为「好」", "是")
+    assert g02(fair) == ("书记述职评议结果为好，支委分工明确\n【2024年度述职评议】书记述职评议结果为「较好」，未达到「好」", "否")
+    others = [c for c in strong[2:]]
+    for code in others:  # no 述职评议 recorded: nothing prefilled, the standard as the scheme says
+        assert g02(code) == ("书记述职评议结果为好，支委分工明确", None)

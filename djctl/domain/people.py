@@ -108,10 +108,14 @@ def combined_figure(*, annual_total: Decimal | None, grade: str, business: Decim
         if party_score is not None:
             steps.append(f"党建考核年度总分 {num(party_score)}")
     party = None
-    if party_score is not None:
-        party = round_fraction(Fraction(party_score) / 100 * w * scale)
-        steps.append(f"党建部分 = {num(party_score)} ÷ 100 × {fraction_text(w)} × {rule.scale:f} = {num(party)}"
-                     + ("（四舍五入保留两位小数）" if Fraction(party) != Fraction(party_score) / 100 * w * scale else ""))
+    base = party_score
+    if base is not None and base > 100:  # bonus points cannot push the share past its weight
+        steps.append(f"{num(base)} 超过 100 分，按 100 分折算（党建部分不超过其权重）")
+        base = Decimal(100)
+    if base is not None:
+        party = round_fraction(Fraction(base) / 100 * w * scale)
+        steps.append(f"党建部分 = {num(base)} ÷ 100 × {fraction_text(w)} × {rule.scale:f} = {num(party)}"
+                     + ("（四舍五入保留两位小数）" if Fraction(party) != Fraction(base) / 100 * w * scale else ""))
     else:
         steps.append("没有党建考核结果，党建部分空缺")
     business_part = total = None

@@ -69,6 +69,9 @@ def test_combined_total_at_weight_one_third_by_hand():
     # without business scores: the party part only
     g = combined_figure(annual_total=D("90"), grade="好", business=None, rule=rule)
     assert (g.party, g.total) == (D("30.00"), None)
+    # a total above 100 (bonus points) counts as 100: the share never exceeds its weight
+    c = combined_figure(annual_total=D("103.5"), grade="好", business=None, rule=rule)
+    assert (c.party_score, c.party) == (D("103.5"), D("33.33")) and "按 100 分折算" in c.steps[1]
     # by grade: 好 → 100 points → 33.33
     h = combined_figure(annual_total=D("70"), grade="好", business=None, rule=Combined(basis="grade"))
     assert h.party == D("33.33")
