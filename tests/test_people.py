@@ -190,6 +190,7 @@ def test_eligibility_reasons_per_unit(cli, year, tmp_path):
     assert [x["rule"] for x in rows["U3"]["reasons"]] == ["negative_list"]
     assert rows["U3"]["reasons"][0]["reason"] == "列入本年度负面清单：本单位"
     assert rows["U4"]["eligible"]
+    assert doc["warnings"] == ["2024 年度尚未导入书记述职评议结果，“述职评议为差”一项未能核对"]
     assert (tmp_path / "docs" / "2024_评先评优资格.md").is_file()
 
 

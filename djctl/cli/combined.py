@@ -105,6 +105,8 @@ def eligibility_cmd(
                 "；".join(t for _, t in r.result.reasons)) for r in res.rows])
     doc = res.to_json()
     out.line(f"具备资格 {doc['eligible']} 个，不具备 {doc['not_eligible']} 个")
+    for w in res.warnings:
+        out.warn(w)
     for p in paths:
         out.result(str(p))
 

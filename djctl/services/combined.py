@@ -17,7 +17,7 @@ from djctl.domain.people_scheme import fraction_text
 from djctl.domain.periods import parse_year
 from djctl.domain.points import fmt, to_float
 from djctl.domain.ranking import competition_ranks
-from djctl.errors import InputError, Problem
+from djctl.errors import ActionNeeded, InputError, Problem
 from djctl.store.engine import Store
 
 
@@ -83,6 +83,8 @@ def combined(store: Store, year: int, business_path: Path | None = None) -> Comb
     with store.read() as uow:
         scheme = load_scheme(uow.session, y.year)
         rows = [r for r in year_rows(uow.session, y, scheme, explain=False) if r.active]
+    if not rows:
+        raise ActionNeeded(f"{y.year} 年度还没有任何单位的考核得分，无法折算综合考核", hint="先导入各月自评表")
     units = {r.unit: r for r in rows}
     business = read_business_scores(business_path, units) if business_path else {}
     rule = scheme.combined
@@ -168,9 +170,10 @@ class EligibilityList:
     honour: str
     rules: tuple[str, ...]
     rows: list[EligibilityRow]
+    warnings: list[str] = field(default_factory=list)  # rules that could not be checked in full
 
     def to_json(self) -> dict[str, Any]:
-        return {"year": self.year, "honour": self.honour, "rules": list(self.rules),
+        return {"year": self.year, "honour": self.honour, "rules": list(self.rules), "warnings": self.warnings,
                 "eligible": sum(1 for r in self.rows if r.result.eligible),
                 "not_eligible": sum(1 for r in self.rows if not r.result.eligible),
                 "rows": [r.to_json() for r in self.rows]}
@@ -180,8 +183,8 @@ def eligibility_list(store: Store, year: int) -> EligibilityList:
     from sqlmodel import select
 
     from djctl.services.annual import year_rows
-    from djctl.services.debrief import debrief_ratings
-    from djctl.services.negative import negative_codes
+    from djctl.services.debrief import debrief_ratings, has_debriefs
+    from djctl.services.negative import is_built, negative_codes
     from djctl.services.setup import load_scheme
     from djctl.services.votes import active_units
     from djctl.store.tables import Branch
@@ -196,6 +199,12 @@ def eligibility_list(store: Store, year: int) -> EligibilityList:
         neg_branches = negative_codes(s, y.year, "branch")
         branch_unit = {b.code: (b.unit_code, b.name) for b in s.exec(select(Branch))}
         debriefs = debrief_ratings(s, y.year, scheme)
+        warnings = []
+        if "negative_list" in scheme.eligibility.rules and not is_built(s, y.year):
+            warnings.append(f"{y.year} 年度负面清单尚未生成，“列入负面清单”一项未能核对"
+                            f"（djctl negative-list --year {y.year} --build）")
+        if "debrief" in scheme.eligibility.rules and not has_debriefs(s, y.year):
+            warnings.append(f"{y.year} 年度尚未导入书记述职评议结果，“述职评议为差”一项未能核对")
     out = []
     for code, u in units.items():
         r = rows.get(code)
@@ -207,7 +216,7 @@ def eligibility_list(store: Store, year: int) -> EligibilityList:
                           veto_reasons=[i.reason for i in r.items if i.veto] if r else [],
                           negative=negative, debrief_rating=d.rating if d else "")
         out.append(EligibilityRow(code, u.name, facts.grade, eligibility(facts, scheme.eligibility)))
-    return EligibilityList(y.year, scheme.eligibility.honour, scheme.eligibility.rules, out)
+    return EligibilityList(y.year, scheme.eligibility.honour, scheme.eligibility.rules, out, warnings)
 
 
 def eligibility_context(res: EligibilityList, scheme, *, on_date: date) -> dict[str, Any]:
@@ -221,7 +230,8 @@ def eligibility_context(res: EligibilityList, scheme, *, on_date: date) -> dict[
     yes = [r for r in res.rows if r.result.eligible]
     paras = [f"按照《{scheme.name}》，有下列情形之一的，当年不得评为{res.honour}："
              + "；".join(rule_cn[k] for k in res.rules) + "。",
-             f"经核对，{len(res.rows)} 个考核单位中，{len(yes)} 个具备评先评优资格，{len(no)} 个不具备。"]
+             f"经核对，{len(res.rows)} 个考核单位中，{len(yes)} 个具备评先评优资格，{len(no)} 个不具备。",
+             *[f"需要说明的是：{w.split('（djctl')[0]}。" for w in res.warnings]]
     table = [[r.name, r.grade or "—", "是" if r.result.eligible else "否",
               "；".join(t for _, t in r.result.reasons) or "—"] for r in res.rows]
     return {"kind": "eligibility", "title": f"{res.year}年度评先评优资格审核情况", "issuer": scheme.issuer,
