@@ -180,6 +180,11 @@ class EligibilityList:
 
 
 def eligibility_list(store: Store, year: int) -> EligibilityList:
+    return eligibility_with_scheme(store, year)[0]
+
+
+def eligibility_with_scheme(store: Store, year: int) -> tuple[EligibilityList, Any]:
+    """The list and the scheme it was made with, from one read transaction."""
     from sqlmodel import select
 
     from djctl.services.annual import year_rows
@@ -216,7 +221,7 @@ def eligibility_list(store: Store, year: int) -> EligibilityList:
                           veto_reasons=[i.reason for i in r.items if i.veto] if r else [],
                           negative=negative, debrief_rating=d.rating if d else "")
         out.append(EligibilityRow(code, u.name, facts.grade, eligibility(facts, scheme.eligibility)))
-    return EligibilityList(y.year, scheme.eligibility.honour, scheme.eligibility.rules, out, warnings)
+    return EligibilityList(y.year, scheme.eligibility.honour, scheme.eligibility.rules, out, warnings), scheme
 
 
 def eligibility_context(res: EligibilityList, scheme, *, on_date: date) -> dict[str, Any]:
@@ -246,10 +251,7 @@ def eligibility_context(res: EligibilityList, scheme, *, on_date: date) -> dict[
 def write_eligibility(store: Store, year: int, *, formats: list[str], out_dir: Path, templates: Path | None,
                       on_date: date | None) -> list[Path]:
     from djctl.services.docs_common import render
-    from djctl.services.setup import load_scheme
 
-    res = eligibility_list(store, year)
-    with store.read() as uow:
-        scheme = load_scheme(uow.session, year)
+    res, scheme = eligibility_with_scheme(store, year)
     return render(eligibility_context(res, scheme, on_date=on_date or date.today()), formats, out_dir,
                   f"{year}_评先评优资格", templates)

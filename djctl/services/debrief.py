@@ -17,13 +17,13 @@ from sqlmodel import select
 from djctl.domain.people import checklist_verdict, debrief_rating, num
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
 from djctl.io.people_xlsx import DEBRIEF_COLUMNS, DEBRIEF_SHEET, LEVEL_FIELDS, LEVELS, read_debrief, write_form
-from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileResult, file_sha256
+from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256
 from djctl.store.audit import actor
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, now
 from djctl.store.tables import Branch
 from djctl.store.tables import Debrief as DebriefRow
-from djctl.store.tables import ImportFile, Unit
+from djctl.store.tables import ImportFile
 
 KIND = "debrief"
 
@@ -320,10 +320,6 @@ def write_report(store: Store, year: int, *, formats: list[str], out_dir: Path, 
 
 def has_debriefs(session, year: int) -> bool:
     return session.exec(select(DebriefRow.id).where(DebriefRow.year == year, DebriefRow.active == True)).first() is not None  # noqa: E712
-
-
-def unit_debrief(items: dict[str, DebriefItem], unit: Unit) -> DebriefItem | None:
-    return items.get(unit.code)
 
 
 def checklist_prefill(session, year: int, scheme, branch_code: str) -> dict[str, tuple[str | None, str]]:
