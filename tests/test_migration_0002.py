@@ -23,6 +23,42 @@ def _totals(db) -> dict[int, tuple]:
         c.close()
 
 
+def _as_written_by_0001(db) -> None:
+    """Make the store the one djctl 0001 wrote: later migrations undone (their own downgrades), then 0002's
+    column dropped and the revision set to 0001 by hand."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from djctl.store.engine import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+    finally:
+        engine.dispose()
+    c = sqlite3.connect(db)
+    c.execute("ALTER TABLE self_report DROP COLUMN total_x100")
+    c.execute("UPDATE alembic_version SET version_num = '0001'")
+    c.commit()
+    c.close()
+
+
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from djctl.store.engine import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
 def test_imported_reports_carry_their_total(cli, tmp_path):
     setup = setup_month(cli, tmp_path, units=3)
     assert import_json(cli, *fill_all(setup, tmp_path / "收回").values())[0] == 0
@@ -35,11 +71,7 @@ def test_a_store_from_before_0002_is_filled_in_and_scores_the_same(cli, tmp_path
     assert import_json(cli, *fill_all(setup, tmp_path / "收回").values())[0] == 0
     before = json_out(cli("score", "--month", setup.month, "--json"))
     db = tmp_path / "djctl.db"
-    c = sqlite3.connect(db)  # make it the store djctl 0001 wrote: no column, revision 0001
-    c.execute("ALTER TABLE self_report DROP COLUMN total_x100")
-    c.execute("UPDATE alembic_version SET version_num = '0001'")
-    c.commit()
-    c.close()
+    _as_written_by_0001(db)
     after = json_out(cli("score", "--month", setup.month, "--json"))  # opening migrates (with a backup first)
     assert after == before
     totals = _totals(db)
@@ -65,16 +97,12 @@ def test_two_commands_opening_an_old_store_at_once_upgrade_it_once(cli, tmp_path
     setup = setup_month(cli, tmp_path, units=3)
     assert import_json(cli, *fill_all(setup, tmp_path / "收回").values())[0] == 0
     db = tmp_path / "djctl.db"
-    c = sqlite3.connect(db)
-    c.execute("ALTER TABLE self_report DROP COLUMN total_x100")
-    c.execute("UPDATE alembic_version SET version_num = '0001'")
-    c.commit()
-    c.close()
+    _as_written_by_0001(db)
     results = run_together(tmp_path, [["org", "list", "--json"], ["score", "--month", setup.month, "--json"]])
     assert [code for code, _, _ in results] == [0, 0], results
     c = sqlite3.connect(db)
     try:
-        assert c.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert c.execute("SELECT version_num FROM alembic_version").fetchall() == [(_head(),)]
         migrations = c.execute("SELECT payload FROM audit_event WHERE action = 'store.migrate' "
                                "AND payload LIKE '%\"from\":\"0001\"%'").fetchall()
     finally:
