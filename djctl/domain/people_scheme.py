@@ -100,6 +100,16 @@ def fraction_text(f: Fraction) -> str:
     return f"{f.numerator}/{f.denominator}"
 
 
+_CN = "零一二三四五六七八九十"
+
+
+def fraction_cn(f: Fraction) -> str:
+    """A weight in official text: 1/3 -> 三分之一, 1/2 -> 二分之一; other values as fraction_text."""
+    if 0 < f < 1 and f.denominator <= 10:
+        return f"{_CN[f.denominator]}分之{_CN[f.numerator]}"
+    return fraction_text(f)
+
+
 def _levels(r: Any, data: dict, path: str, default: dict[str, Decimal]) -> dict[str, Decimal]:
     if path.rsplit(".", 1)[-1] not in data:
         return dict(default)

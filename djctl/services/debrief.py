@@ -257,7 +257,8 @@ def list_debriefs(store: Store, year: int) -> DebriefList:
 
 
 def debrief_context(session, year: int, scheme, *, on_date: date) -> dict[str, Any]:
-    from djctl.domain.people_scheme import fraction_text
+    from djctl.domain.people_scheme import fraction_cn
+    from djctl.domain.points import fmt
     from djctl.services.docs_common import cn_date
 
     items = list(debrief_ratings(session, year, scheme).values())
@@ -274,9 +275,9 @@ def debrief_context(session, year: int, scheme, *, on_date: date) -> dict[str, A
               f"四个档次进行评议。共 {len(done)} 名书记述职，其中机关党委书记 {sum(1 for i in done if i.level == '机关党委')} 名、"
               f"党总支书记 {sum(1 for i in done if i.level == '党总支')} 名、党支部书记 {sum(1 for i in done if i.level == '党支部')} 名。",
               "评议得分 = Σ 各档票数 × 档次分值 ÷ 参评人数，档次分值为"
-              + "、".join(f"{k} {num(v)} 分" for k, v in d.levels.items()) + "；"
-              + "，".join(f"得分 {num(v)} 分及以上为“{k}”" for k, v in d.thresholds)
-              + f"，其余为“{d.rest_rating}”；“差”票超过参评人数 {fraction_text(d.poor_share)} 的，评为“{d.rest_rating}”。"]
+              + "、".join(f"“{k}” {fmt(v)} 分" for k, v in d.levels.items()) + "；"
+              + "，".join(f"得分 {fmt(v)} 分及以上为“{k}”" for k, v in d.thresholds)
+              + f"，其余为“{d.rest_rating}”；“差”票超过参评人数{fraction_cn(d.poor_share)}的，评为“{d.rest_rating}”。"]
     results = ["评议结果为" + "、".join(f"“{r}”的 {len(counts[r])} 名" for r in order if counts[r]) + "（名单见附件）。"]
     top = order[0] if order else ""
     units_top = [i for i in counts.get(top, []) if i.org_kind == "unit"]

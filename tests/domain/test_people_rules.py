@@ -118,6 +118,13 @@ def test_staff_month_and_annual_sum_with_a_missing_month_by_hand():
     assert text.endswith("= 969.50（未考评的月份：7月，不计分）")
 
 
+def test_weights_in_official_text():
+    from djctl.domain.people_scheme import fraction_cn, fraction_text
+
+    assert (fraction_cn(Fraction(1, 3)), fraction_cn(Fraction(2, 3)), fraction_cn(Fraction(7, 20))) == ("三分之一", "三分之二", "0.35")
+    assert (fraction_text(Fraction(1, 3)), fraction_text(Fraction(3, 10)), fraction_text(Fraction(1))) == ("1/3", "0.3", "1")
+
+
 def test_scheme_sections_parse_and_refuse():
     base = "[scheme]\nyear = 2024\n"
     s = parse_scheme(base + '[combined]\nweight = "1/3"\n[tiers]\nrate_scope = "organisations"\n')
