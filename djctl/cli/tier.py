@@ -142,6 +142,8 @@ def tier_stats(
     """年底（或 --as-of 指定的日期）各等次支部数、达标率与过硬率（对照方案目标），以及本年等次变动（上年末 → 本年末）。
 
     达标率 =（达标 + 过硬 + 示范）÷ 全部支部；过硬率 =（过硬 + 示范）÷（达标 + 过硬 + 示范）。
+    方案 tiers.rate_scope = "organisations" 时，达标率按全部基层党组织计：党支部，加上机关党委、党总支
+    （所属支部全部达标及以上的计为达标）；默认 "branches" 只计党支部。
     JSON 中 rate_standard、rate_strong 为比例（0–1，四舍五入保留 4 位小数）。
 
     示例：djctl tier stats --year 2024 --by-unit --xlsx 2024年支部等次统计.xlsx
@@ -171,6 +173,9 @@ def tier_stats(
     out.table(f"{when}支部等次（{doc['branches']} 个支部）", ["等次", "支部数"],
               [(f"{t}支部", n) for t, n in doc["counts"].items()])
     tt = doc["targets_text"]
+    if doc.get("rate_scope") == "organisations":
+        sc = doc["scope_counts"]
+        out.line(f"达标率按基层党组织计：{sc['organisations']} 个组织（党支部、机关党委、党总支）中 {sc['standard']} 个达标")
     out.line(f"达标率 {doc['rate_standard_text']}（目标 {tt['达标率']}，{yes[doc['met']['达标率']]}）；"
              f"过硬率 {doc['rate_strong_text']}（目标 {tt['过硬率']}，{yes[doc['met']['过硬率']]}）")
     if doc.get("rows"):

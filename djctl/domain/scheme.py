@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from djctl.domain.problems import Accountability, RectifyRules, parse_accountability, parse_rectify
+from djctl.domain.people_scheme import Combined, Debrief, Eligibility, Staff, parse_people, people_summary
 from djctl.domain.tiers import DIMENSIONS, TIERS
 
 ORG_KINDS = ("机关党委", "党总支", "党支部")
@@ -76,6 +77,8 @@ class Annual:
 class Tiers:
     target_standard: Decimal = Decimal("0.95")
     target_strong: Decimal = Decimal("0.30")
+    # 达标率 over "branches" (党支部) or "organisations" (基层党组织: branches, 机关党委 and 党总支; see tier_stats)
+    rate_scope: str = "branches"
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,10 @@ class Scheme:
     accountability: Accountability = Accountability()
     inspection: Inspection = Inspection()
     risk: Risk = Risk()
+    debrief: Debrief = Debrief()
+    combined: Combined = Combined()
+    eligibility: Eligibility = Eligibility()
+    staff: Staff = Staff()
 
     def checklist(self, tier: str) -> tuple[ChecklistItem, ...]:
         """The items a branch of `tier` must meet: its own tier's and every lower tier's (达标 and up)."""
@@ -144,7 +151,7 @@ class Scheme:
 # ------------------------------------------------------------------ parsing
 
 _SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists", "rectify",
-             "accountability", "inspection", "risk"}
+             "accountability", "inspection", "risk", "debrief", "combined", "eligibility", "staff"}
 
 
 class _Reader:
@@ -247,11 +254,12 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
         false_multiplier=r.decimal(c, "spot_check", "false_multiplier", SpotCheck.false_multiplier, Decimal(1), Decimal(10)),
     )
     annual = _annual(r, raw.get("annual", {}))
-    t = r.table(raw.get("tiers", {}), "tiers", {"targets"})
+    t = r.table(raw.get("tiers", {}), "tiers", {"targets", "rate_scope"})
     targets = r.table(t.get("targets", {}), "tiers.targets", {"达标率", "过硬率"})
     tiers = Tiers(
         target_standard=r.decimal(targets, "tiers.targets", "达标率", Tiers.target_standard, Decimal(0), Decimal(1)),
         target_strong=r.decimal(targets, "tiers.targets", "过硬率", Tiers.target_strong, Decimal(0), Decimal(1)),
+        rate_scope=r.string(t, "tiers", "rate_scope", "branches", ("branches", "organisations")),
     )
     lb = r.table(raw.get("lookback", {}), "lookback", {"rate", "min_count", "rebound", "rectify_days", "include_negative_list"})
     lookback = Lookback(
@@ -275,12 +283,13 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
         repeat_months=r.integer(ins, "inspection", "repeat_months", Inspection.repeat_months, 0, 120),
     )
     risk = _risk(r, raw.get("risk", {}))
+    people = parse_people(r, raw)
     if r.problems:
         raise SchemeError(r.problems)
     return Scheme(year=y, name=head.get("name", f"{y}年度考核方案"), issuer=head.get("issuer", Scheme.issuer),
                   sampling=sampling, spot_check=spot, annual=annual, tiers=tiers, lookback=lookback,
                   tasks=tuple(tasks), checklists=checklists, rectify=rectify, accountability=accountability,
-                  inspection=inspection, risk=risk)
+                  inspection=inspection, risk=risk, **people)
 
 
 def _risk(r: _Reader, raw: Any) -> Risk:
@@ -438,6 +447,7 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
         ("annual.grades", ", ".join(f"{k} = {v}" for k, v in a.grades) + f"，其余 {a.rest_grade}"),
         ("annual.fail_below", f"{a.fail_below}（低于此分或有一票否决项为「{a.fail_grade}」）"),
         ("tiers.targets", f"达标率 = {s.tiers.target_standard}, 过硬率 = {s.tiers.target_strong}"),
+        ("tiers.rate_scope", s.tiers.rate_scope),
         ("lookback.rate", str(s.lookback.rate)), ("lookback.rebound", s.lookback.rebound),
         ("lookback.rectify_days", str(s.lookback.rectify_days)),
         ("risk", ("启用" if s.risk.enabled else "未启用") + "：" + "，".join(f"{g} {r}" for g, r in s.risk.rates)
@@ -453,4 +463,5 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
         ("rectify.categories", "、".join(s.rectify.categories)),
         ("rectify.severities", "、".join(s.rectify.severities)),
         ("accountability.kinds", "、".join(s.accountability.kinds)),
+        *people_summary(s),
     ]

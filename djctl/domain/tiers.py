@@ -106,3 +106,23 @@ def movements(pairs: Iterable[tuple[str | None, str | None]]) -> dict:
         else:
             same += 1
     return {"matrix": matrix, "up": up, "down": down, "same": same, "new": new, "total": up + down + same + new}
+
+
+def organisation_standard_rate(branch_tiers: Mapping[str, list[str]], unit_kinds: Mapping[str, str]) -> tuple[
+        Decimal | None, int, int]:
+    """达标率 over 基层党组织 (`tiers.rate_scope = "organisations"`): every branch, plus every 机关党委 and 党总支,
+    which meets the standard when it has branches and all of them are 达标 or above.
+
+    `branch_tiers`: unit code -> the tiers of its branches; `unit_kinds`: unit code -> kind, for the units counted.
+    Returns (rate as a share rounded half-up to 4 decimals, organisations meeting the standard, organisations).
+    """
+    met = total = 0
+    for tiers in branch_tiers.values():
+        total += len(tiers)
+        met += sum(1 for t in tiers if tier_level(t) >= 1)
+    for code, kind in unit_kinds.items():
+        if kind in ("机关党委", "党总支"):
+            tiers = branch_tiers.get(code, [])
+            total += 1
+            met += 1 if tiers and all(tier_level(t) >= 1 for t in tiers) else 0
+    return _share(met, total), met, total

@@ -48,6 +48,8 @@ class FormItem:
     item: str
     standard: str
     dimension: str
+    prefill: str | None = None  # 是/否 already known to the store (the 述职评议 item); the checker may change it
+    source: str = ""  # where the prefill comes from, shown under the standard
 
 
 def lookback_filename(tag: str, branch_code: str, branch_name: str) -> str:
@@ -91,9 +93,10 @@ def write_lookback_form(path: Path, *, branch_code: str, branch_name: str, unit_
     ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
     for i, it in enumerate(items, 1):
         ws.append([wo_cell(ws, i), wo_cell(ws, it.code), wo_cell(ws, it.item, alignment=wrap),
-                   wo_cell(ws, it.standard or None, alignment=wrap), wo_cell(ws, it.dimension or None),
-                   *[wo_cell(ws, None, protection=unlocked, **({"alignment": wrap} if c == "问题描述" else {}))
-                     for c in FILL_COLUMNS]])
+                   wo_cell(ws, "\n".join(x for x in (it.standard, it.source) if x) or None, alignment=wrap),
+                   wo_cell(ws, it.dimension or None),
+                   *[wo_cell(ws, it.prefill if c == "是否达到" else None, protection=unlocked,
+                             **({"alignment": wrap} if c == "问题描述" else {})) for c in FILL_COLUMNS]])
     write_meta(wb, {"kind": FORM_KIND, "draw_id": str(draw_id), "branch": branch_code, "tier": tier,
                     "year": str(year), "items_hash": items_hash})
     path.parent.mkdir(parents=True, exist_ok=True)

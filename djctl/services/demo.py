@@ -143,6 +143,12 @@ def step_closure(store: Store, ctx: DemoContext) -> list[str]:
     return demo_step(store, ctx)
 
 
+def step_people(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.demo_people import demo_step
+
+    return demo_step(store, ctx)
+
+
 def step_year_end(store: Store, ctx: DemoContext) -> list[str]:
     from djctl.services.yearend import run_year_end
 
@@ -180,6 +186,7 @@ STEPS: list[tuple[str, Step]] = [
     ("民主测评与加减分项", step_votes),
     ("整改销号与年度负面清单", step_rectify_negative),
     ("问责措施与未达标支部整改提升计划", step_closure),
+    ("书记述职评议、综合考核党建部分、评先评优资格、工委干部月度考评", step_people),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
     ("公示网站：每次抽签的公示页（页内核验）、季度与年度排名、负面清单", step_publish),
     ("备份数据库（核对完整性、行数与审计链）", step_backup),

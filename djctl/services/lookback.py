@@ -317,18 +317,20 @@ def write_forms(store: Store, out_dir: Path, *, draw_id: int | None = None, year
                 raise ActionNeeded(f"{y} 年度考核方案没有{tier}支部的检查清单，无法生成回头看核查表",
                                    hint="在方案文件的 [[checklists.\"达标\"]] 等段中列出检查项目")
             b = branches.get(code)
+            from djctl.services.debrief import checklist_prefill
+
             jobs.append((code, b.name if b else d.names.get(code, ""), b.unit_code if b else "",
-                         units.get(b.unit_code, "") if b else "", tier, items))
+                         units.get(b.unit_code, "") if b else "", tier, items, checklist_prefill(s, y, scheme, code)))
     tag = d.series[len(f"{KIND}:"):]
     result = FormsResult(d)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for code, bname, ucode, uname, tier, items in jobs:
+    for code, bname, ucode, uname, tier, items, prefill in jobs:
         path = out_dir / lookback_filename(tag, code, bname)
         result.item_codes[path] = [i.code for i in items]
         result.files.append(write_lookback_form(
             path, branch_code=code, branch_name=bname, unit_code=ucode, unit_name=uname, tier=tier, year=y,
             draw_id=d.id, draw_label=d.label, unannounced=d.unannounced, items_hash=items_hash(items),
-            items=[FormItem(i.code, i.item, i.standard, i.dimension) for i in items]))
+            items=[FormItem(i.code, i.item, i.standard, i.dimension, *prefill.get(i.code, (None, ""))) for i in items]))
     return result
 
 

@@ -317,6 +317,17 @@ def tier_stats(store: Store, year: int, *, by: str | None = None, as_of: date | 
                      "direction": direction(before, now_tier)})
     counts = tier_counts(r["to"] for r in rows)
     std, strong = tier_rates(counts)
+    scope = scheme.tiers.rate_scope
+    org_scope = None
+    if scope == "organisations":  # 基层党组织: branches plus the 机关党委 and 党总支 (domain.tiers)
+        from djctl.domain.tiers import organisation_standard_rate
+
+        by_unit: dict[str, list[str]] = {}
+        for r in rows:
+            by_unit.setdefault(r["unit"], []).append(r["to"])
+        kinds = {c: u.kind for c, u in units.items() if _unit_active_at(u, end)}
+        std, met, total = organisation_standard_rate(by_unit, kinds)
+        org_scope = {"organisations": total, "standard": met}
     t_std, t_strong = scheme.tiers.target_standard, scheme.tiers.target_strong
     mv = movements((r["from"], r["to"]) for r in rows)
     mv["changed"] = [{"branch": r["branch"], "name": r["name"], "unit": r["unit"], "from": r["from"], "to": r["to"],
@@ -328,6 +339,8 @@ def tier_stats(store: Store, year: int, *, by: str | None = None, as_of: date | 
         "counts": counts,
         "rate_standard": _num(std),
         "rate_strong": _num(strong),
+        "rate_scope": scope,
+        "scope_counts": org_scope,
         "rate_standard_text": _pct(std),
         "rate_strong_text": _pct(strong),
         "rates_are": "share",

@@ -109,6 +109,9 @@ def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = F
                              doc_number=None, on_date=day)
     written += _tier_and_lookback_documents(store, y.year, out_dir, templates, day)
     written += _negative_list_documents(store, y.year, out_dir, templates, day)
+    from djctl.services.people_docs import yearend_documents as people_documents
+
+    written += people_documents(store, y.year, out_dir, templates, day)
     from djctl.io.zipnorm import normalize_zip
 
     for p in written:

@@ -50,10 +50,10 @@ from typing import Any
 from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
-from djctl.store.tables import (Action, Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
-                                Inspector, LookbackResult, NegativeEntry, Rectification, RectificationEvent,
-                                RectificationTag, Scheme, SelfReport, SelfScore, Task, TaskList, TierChange, TierPlan,
-                                TierPlanUpdate, Unit, Vote)
+from djctl.store.tables import (Action, Adjustment, Branch, CheckReport, CheckScore, Debrief, Draw, DrawEntry,
+                                ImportFile, Inspector, LookbackResult, NegativeEntry, Rectification, RectificationEvent,
+                                RectificationTag, Scheme, SelfReport, SelfScore, StaffMember, StaffScore, Task,
+                                TaskList, TierChange, TierPlan, TierPlanUpdate, Unit, Vote)
 
 # --------------------------------------------------------------------------- digest definitions
 
@@ -71,7 +71,8 @@ LOOKBACK_COLUMNS = ("item_code", "item", "passed", "problem", "checker")
 
 #: Action families djctl itself writes. Events of any other family make "rows no event covers" unverified.
 KNOWN_FAMILIES = frozenset({"scheme", "org", "tasks", "selfeval", "check", "sample", "lookback", "votes", "adjust",
-                            "tier", "rectify", "negative", "store", "action", "tierplan", "inspector"})
+                            "tier", "rectify", "negative", "store", "action", "tierplan", "inspector", "debrief",
+                            "staff"})
 MAX_PROBLEMS = 1000
 
 
@@ -150,17 +151,25 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "tier_plan_update": ("plan_id", "on_date", "progress", "done"),
     "rectification_tag": ("item_id", "category", "severity", "on_date", "note"),
     "inspector": ("code", "name", "unit_code", "group_name", "role", "served", "active"),
+    # issue 19 (述职评议, 工委干部): every import event carries their row digests, replacements included
+    "debrief": ("year", "org_code", "org_kind", "level", "secretary", "reported_on", "good", "fairly_good",
+                "average", "poor", "voters", "note", "import_id", "active"),
+    "staff_member": ("code", "name", "position", "department", "import_id", "active"),
+    "staff_score": ("month", "staff_code", "work_x100", "conduct_x100", "overall_x100", "note", "import_id", "active"),
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
 ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
              "rectification_event": "item_id", "action": "unit_code", "tier_plan": "branch_code",
-             "tier_plan_update": "plan_id", "rectification_tag": "item_id", "inspector": "code"}
+             "tier_plan_update": "plan_id", "rectification_tag": "item_id", "inspector": "code",
+             "debrief": "org_code", "staff_member": "code", "staff_score": "staff_code"}
 ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
               "rectification_event": RectificationEvent, "action": Action, "tier_plan": TierPlan,
-              "tier_plan_update": TierPlanUpdate, "rectification_tag": RectificationTag, "inspector": Inspector}
+              "tier_plan_update": TierPlanUpdate, "rectification_tag": RectificationTag, "inspector": Inspector,
+              "debrief": Debrief, "staff_member": StaffMember, "staff_score": StaffScore}
 ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
             "rectification_event": "整改事项变动记录", "action": "问责措施", "tier_plan": "整改提升计划",
-            "tier_plan_update": "整改提升计划进展", "rectification_tag": "整改事项分类", "inspector": "检查人员"}
+            "tier_plan_update": "整改提升计划进展", "rectification_tag": "整改事项分类", "inspector": "检查人员",
+            "debrief": "述职评议记录", "staff_member": "工委干部名册记录", "staff_score": "工委干部月度考评记录"}
 _IN_CHUNK = 500
 
 
@@ -283,11 +292,12 @@ class _Expect:
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
                "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates", "action.add",
                "action.import", "action.revoke", "tierplan.add", "tierplan.update", "rectify.classify",
-               "inspector.import")
+               "inspector.import", "debrief.import", "staff.roster", "staff.import")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",
-                "adjust.import": "adjust", "action.import": "actions"}
+                "adjust.import": "adjust", "action.import": "actions", "debrief.import": "debrief",
+                "staff.roster": "staff_roster", "staff.import": "staff"}
 ROSTER_BASIS = "名册导入"
 
 
@@ -680,7 +690,7 @@ class _Checker:
                     report_import[(family, d["report_id"])] = iid
                 old = d.get("replaced_report")
                 replaced = [report_import.get((family, old))] if isinstance(old, int) else []
-            elif family == "votes":
+            elif family in ("votes", "debrief", "staff"):
                 replaced = [o.get("import_id") for o in d.get("replaced") or [] if isinstance(o, dict)]
             elif family == "lookback":
                 replaced = list(d.get("replaced_imports") or [])
@@ -924,7 +934,7 @@ def _import_fields(ev: _Event) -> dict[str, Any]:
     elif family == "adjust" and isinstance(d.get("rows"), list):
         years = {r[1] for r in d["rows"] if isinstance(r, list) and len(r) > 1}
         out["period"] = str(years.pop()) if len(years) == 1 else ""
-    elif family in ("tier", "lookback") and isinstance(d.get("period"), str):  # written with row digests
+    elif family in ("tier", "lookback", "debrief", "staff") and isinstance(d.get("period"), str):  # written with row digests
         out["period"] = d["period"]
     rows = d.get("rows")
     if isinstance(rows, list):

@@ -408,3 +408,63 @@ class Inspector(SQLModel, table=True):
     import_id: int | None = None
     active: bool = True
     created_at: datetime
+
+
+# --------------------------------------------------------------------------- people (issue 19; migration 0005)
+
+
+class Debrief(SQLModel, table=True):
+    """One secretary's 述职评议 of one year: who, when (business date), the votes per level (好/较好/一般/差).
+
+    The rating is not stored: the year's scheme computes it from the votes (`domain.people.debrief_rating`).
+    A replaced import keeps its rows with `active = False`."""
+
+    __tablename__ = "debrief"
+    __table_args__ = (Index("ix_debrief_year_org", "year", "org_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    org_code: str
+    org_kind: str  # unit / branch
+    level: str  # 机关党委 / 党总支 / 党支部
+    secretary: str
+    reported_on: date | None = None  # 述职日期; None: did not report
+    good: int = 0
+    fairly_good: int = 0
+    average: int = 0
+    poor: int = 0
+    voters: int = 0
+    note: str = ""
+    import_id: int = Field(foreign_key="import_file.id")
+    active: bool = True
+    created_at: datetime
+
+
+class StaffMember(SQLModel, table=True):
+    """工委干部: one version of a staff member's roster row; a changed row is a new version (old kept inactive)."""
+
+    __tablename__ = "staff_member"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True)
+    name: str
+    position: str = ""
+    department: str = ""
+    import_id: int = Field(foreign_key="import_file.id")
+    active: bool = True
+    created_at: datetime
+
+
+class StaffScore(SQLModel, table=True):
+    """One staff member's monthly evaluation: the three dimensions in hundredths of a point."""
+
+    __tablename__ = "staff_score"
+    __table_args__ = (Index("ix_staff_score_month_code", "month", "staff_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    month: str
+    staff_code: str
+    work_x100: int  # 工作实绩
+    conduct_x100: int  # 作风表现
+    overall_x100: int  # 综合测评
+    note: str = ""
+    import_id: int = Field(foreign_key="import_file.id")
+    active: bool = True
+    created_at: datetime

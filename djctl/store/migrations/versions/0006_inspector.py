@@ -1,7 +1,7 @@
 """inspector: the pool from which spot-check inspectors are drawn (双随机, 回避)
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-02
 
 One row per inspector of an imported pool (sheet 检查人员): code, name, the unit they work in, group, role
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0006'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
