@@ -36,6 +36,7 @@ from djctl.store.bulk import insert_rows
 from djctl.store.compiled import exec_cached
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Draw, DrawEntry, Unit
+from djctl.io.outfile import write_text
 
 DRAW = Draw.__table__
 
@@ -713,8 +714,7 @@ def verify_record_file(path: Path) -> DrawVerification:
 
 def write_record_file(d: StoredDraw, path: Path) -> Path:
     """Write the record as `show --json` prints it (the file `verify --record` reads)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(d.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(d.to_json(), ensure_ascii=False, indent=2) + "\n")
     return path
 
 

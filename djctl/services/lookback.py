@@ -50,6 +50,7 @@ from djctl.store.audit import actor, rows_digest
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Draw, ImportFile, LookbackResult, Rectification, TierChange, Unit
+from djctl.io.outfile import inside, staged_dir, write_text
 
 KIND = "lookback"
 BASIS = "回头看"
@@ -317,14 +318,16 @@ def write_forms(store: Store, out_dir: Path, *, draw_id: int | None = None, year
                          units.get(b.unit_code, "") if b else "", tier, items))
     tag = d.series[len(f"{KIND}:"):]
     result = FormsResult(d)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for code, bname, ucode, uname, tier, items in jobs:
-        path = out_dir / lookback_filename(tag, code, bname)
-        result.item_codes[path] = [i.code for i in items]
-        result.files.append(write_lookback_form(
-            path, branch_code=code, branch_name=bname, unit_code=ucode, unit_name=uname, tier=tier, year=y,
-            draw_id=d.id, draw_label=d.label, unannounced=d.unannounced, items_hash=items_hash(items),
-            items=[FormItem(i.code, i.item, i.standard, i.dimension) for i in items]))
+    with staged_dir(out_dir) as stage:  # every worksheet or none
+        for code, bname, ucode, uname, tier, items in jobs:
+            fname = lookback_filename(tag, code, bname)
+            path = inside(out_dir, fname)
+            result.item_codes[path] = [i.code for i in items]
+            result.files.append(path)
+            write_lookback_form(
+                inside(stage.dir, fname), branch_code=code, branch_name=bname, unit_code=ucode, unit_name=uname,
+                tier=tier, year=y, draw_id=d.id, draw_label=d.label, unannounced=d.unannounced,
+                items_hash=items_hash(items), items=[FormItem(i.code, i.item, i.standard, i.dimension) for i in items])
     return result
 
 
@@ -903,7 +906,7 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
     draw_dir.mkdir(parents=True, exist_ok=True)
     record_path = write_record_file(d, draw_dir / f"回头看抽签记录-{year}.json")
     text_path = draw_dir / f"回头看抽签公示-{year}.txt"
-    text_path.write_text("\n".join(draw_lines(ld)) + "\n", encoding="utf-8")
+    write_text(text_path, "\n".join(draw_lines(ld)) + "\n")
     ctx.files.extend([text_path, record_path])
 
     base = Path(ctx.dir) / "回头看"

@@ -21,6 +21,7 @@ from djctl.errors import InputError
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Rectification, Unit
+from djctl.io.outfile import inside, safe_part, staged_dir
 
 SOURCES: tuple[str, ...] = ("spotcheck", "lookback", "inspection")
 SOURCE_CN = {"spotcheck": "月度抽查", "lookback": "回头看", "inspection": "督导检查"}
@@ -267,7 +268,7 @@ def show(store: Store, item_id: int, as_of: date | None = None) -> dict[str, Any
 
 
 def _safe_name(text: str) -> str:
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("._") or "org"
+    return re.sub(r"\s+", "_", safe_part(text)).strip("._") or "org"
 
 
 def write_forms(store: Store, out_dir: Path, *, open_only: bool = False, org: str | None = None,
@@ -282,10 +283,11 @@ def write_forms(store: Store, out_dir: Path, *, open_only: bool = False, org: st
     if ids is not None:
         items = [i for i in items if i["id"] in ids]
     issuer = _issuer(store)
-    paths = []
-    for item in items:
-        name = f"问题整改反馈单_{item['id']:04d}_{_safe_name(item['org'])}.docx"
-        paths.append(write_feedback_form(out_dir / name, item, issuer=issuer))
+    with staged_dir(out_dir) as stage:  # all the forms or none
+        for item in items:
+            name = f"问题整改反馈单_{item['id']:04d}_{_safe_name(item['org'])}.docx"
+            write_feedback_form(inside(stage.dir, name), item, issuer=issuer)
+            paths.append(inside(out_dir, name))
     return paths
 
 

@@ -16,6 +16,7 @@ from djctl.store.audit import actor
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, now
 from djctl.store.tables import Branch, ImportFile, TierChange, Unit
+from djctl.io.outfile import save_workbook
 
 UNIT_FIELDS = ("name", "kind", "group_name", "secretary", "members", "active_from", "active_to")
 BRANCH_FIELDS = ("name", "unit_code", "members", "tier", "tier_date")
@@ -253,6 +254,5 @@ def write_template(path: Path) -> Path:
     dvn2 = DataValidation(type="whole", operator="between", formula1="0", formula2="100000")
     dvn2.add("D2:D20000")
     ws2.add_data_validation(dvn2)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path

@@ -32,6 +32,7 @@ from djctl.services.tasks import list_tasks
 from djctl.store.audit import actor, rows_digest
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import CheckReport, CheckScore, ImportFile, Rectification, SelfReport, SelfScore, TaskList, Unit
+from djctl.io.outfile import inside, save_workbook, staged_dir
 
 KIND = "check"
 DRAW_KIND = "sample"
@@ -100,12 +101,13 @@ def write_forms(store: Store, month: str, out_dir: Path) -> FormsResult:
                                   scores[t.code].note or "") for t in tasks]
             digest = self_hash([(t.code, scores[t.code].points_x100) for t in tasks])
             jobs.append((code, name, rep.id, digest, tl.sha256 if tl else "", rows))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for code, name, rep_id, digest, task_hash, rows in jobs:
-        path = out_dir / check_filename(m, code, name)
-        result.files.append(write_check_form(path, unit_code=code, unit_name=name, month=m, month_label=p.label,
-                                             draw_id=d.id, draw_label=d.label, self_report_id=rep_id,
-                                             self_hash=digest, task_hash=task_hash, tasks=rows))
+    with staged_dir(out_dir) as stage:  # every worksheet or none
+        for code, name, rep_id, digest, task_hash, rows in jobs:
+            fname = check_filename(m, code, name)
+            write_check_form(inside(stage.dir, fname), unit_code=code, unit_name=name, month=m, month_label=p.label,
+                             draw_id=d.id, draw_label=d.label, self_report_id=rep_id,
+                             self_hash=digest, task_hash=task_hash, tasks=rows)
+            result.files.append(inside(out_dir, fname))
     return result
 
 
@@ -453,8 +455,7 @@ def fill_check_form(src: Path, dest: Path, rng, *, case: str = "", tolerance: De
         ws.cell(r, col["是否虚假"]).value = flag
         ws.cell(r, col["核查说明"]).value = note
         ws.cell(r, col["核查人"]).value = checker
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    save_workbook(wb, dest)
     return dest
 
 

@@ -31,6 +31,7 @@ from djctl.services.setup import load_scheme
 from djctl.store.engine import Store, UnitOfWork
 from djctl.store.tables import NegativeEntry, Unit
 from djctl.store.tables import Scheme as SchemeRow
+from djctl.io.outfile import write_text
 
 KIND = "sample"
 NO_GROUP = "未分组"
@@ -269,7 +270,7 @@ def demo_step(store: Store, ctx) -> list[str]:
         d = result.draw
         record_path = write_record_file(d, out_dir / f"抽签记录-{m}.json")
         text_path = out_dir / f"抽签公示-{m}.txt"
-        text_path.write_text("\n".join(publication_lines(d)) + "\n", encoding="utf-8")
+        write_text(text_path, "\n".join(publication_lines(d)) + "\n")
         ctx.files.extend([text_path, record_path])
         if mi <= 2:
             excluded = f"，已排除上月抽中的 {len(d.record.excluded)} 个" if d.record.excluded else ""

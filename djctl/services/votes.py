@@ -20,6 +20,7 @@ from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileRe
 from djctl.store.audit import actor
 from djctl.store.engine import Store, now
 from djctl.store.tables import ImportFile, Unit, Vote
+from djctl.io.outfile import save_workbook
 
 KIND = "votes"
 
@@ -226,7 +227,7 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
         for c, value in enumerate(counts + [voters], 3):
             put(ws, r, c, value)
     filled = inputs / f"民主测评表{ctx.year}.xlsx"
-    wb.save(str(filled))
+    save_workbook(wb, filled)
     res = import_votes(store, filled, year=ctx.year)
     if res.status == REFUSED:
         raise DjctlError(f"示范民主测评表导入失败：{res.message}")
