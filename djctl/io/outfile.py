@@ -181,12 +181,7 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, inside: str | os.PathLi
     try:
         fd, tmp = tempfile.mkstemp(prefix=".djctl-", suffix=".tmp", dir=p.parent)
         try:
-            os.fchmod(fd, file_mode())
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
-            os.fsync(fd)
+            _write_fd(fd, data)
         finally:
             os.close(fd)
         check_target(p, inside=inside)  # nothing put a link or the store there meanwhile
@@ -202,6 +197,16 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, inside: str | os.PathLi
             except OSError:
                 pass
     return p
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    """The bytes, the output mode, then fsync: a short write or a full disk raises OSError."""
+    os.fchmod(fd, file_mode())
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+    os.fsync(fd)
 
 
 def write_text(path: str | os.PathLike, text: str, **kw: Any) -> Path:
@@ -323,11 +328,10 @@ def write_many(out_dir: Path, outputs: list[tuple[str, bytes]]) -> list[Path]:
             try:
                 fd, tmp = tempfile.mkstemp(prefix=".djctl-", suffix=".tmp", dir=target.parent)
                 temps.append(tmp)
-                with os.fdopen(fd, "wb") as fh:
-                    os.fchmod(fh.fileno(), file_mode())
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                try:
+                    _write_fd(fd, data)
+                finally:
+                    os.close(fd)
             except OSError as exc:
                 raise os_failure(exc, target) from exc
         for target, tmp in zip(targets, temps):
