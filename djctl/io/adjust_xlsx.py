@@ -12,8 +12,8 @@ from pathlib import Path
 
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
-from djctl.io.xlsx import META_SHEET, Column, Workbook, find_table, read_meta
 from djctl.io.outfile import save_workbook
+from djctl.io.xlsx import META_SHEET, Column, Workbook, find_table, read_meta
 
 ADJUST_SHEET = "加减分项"
 KINDS_CN = {"bonus": "加分", "deduction": "减分"}

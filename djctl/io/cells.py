@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from djctl.domain.points import parse_count, parse_points
-from djctl.errors import ProblemList
 from djctl.domain.textclean import clean_long_text, clean_name, code_problem, printable
+from djctl.errors import ProblemList
 from djctl.io.xlsx import Cell, norm_text
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")

@@ -16,9 +16,9 @@ from pathlib import Path
 from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.outfile import save_workbook
 from djctl.io.selfeval_form import HEADER_ROW, form_filename, header_cell
 from djctl.io.xlsx import Column, Workbook, find_table, read_meta, wo_cell, write_meta
-from djctl.io.outfile import save_workbook
 
 SHEET = "核查表"
 FORM_KIND = "check"

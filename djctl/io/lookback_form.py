@@ -14,9 +14,9 @@ from pathlib import Path
 
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.outfile import save_workbook
 from djctl.io.selfeval_form import form_filename
 from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
-from djctl.io.outfile import save_workbook
 
 SHEET = "回头看核查表"
 FORM_KIND = "lookback"

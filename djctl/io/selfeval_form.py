@@ -16,8 +16,8 @@ from typing import Any
 from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
-from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
 from djctl.io.outfile import safe_part, save_workbook
+from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
 
 SHEET = "自评表"
 FORM_KIND = "selfeval"

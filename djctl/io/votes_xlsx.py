@@ -15,8 +15,8 @@ from typing import Any
 from djctl.domain.points import parse_count
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
-from djctl.io.xlsx import Column, Workbook, find_table, norm_text, read_meta
 from djctl.io.outfile import save_workbook
+from djctl.io.xlsx import Column, Workbook, find_table, norm_text, read_meta
 
 VOTE_SHEET = "民主测评"
 LEVELS = ("好", "较好", "一般", "差")  # the four levels of DESIGN §3, in the order of the form

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from djctl.errors import DjctlError
+from djctl.io.outfile import save_workbook
 from djctl.resources import data_path
 from djctl.store.engine import Store, open_store
-from djctl.io.outfile import save_workbook
 
 DEMO_YEAR = 2024
 

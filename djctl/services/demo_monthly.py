@@ -7,9 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from djctl.domain.periods import month
+from djctl.io.outfile import save_workbook
 from djctl.services.demo import DemoContext
 from djctl.store.engine import Store
-from djctl.io.outfile import save_workbook
 
 # (unit, month) pairs that never report in the demo year: named 未报送 in status and bulletins
 MISSING = {("U007", 3), ("U018", 3), ("U018", 4), ("U025", 7), ("U031", 11), ("U012", 12)}

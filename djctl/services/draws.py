@@ -31,12 +31,12 @@ from sqlmodel import select
 
 from djctl.domain.sampling import DrawRecord, draw_label, verify_record
 from djctl.errors import DjctlError, InputError
+from djctl.io.outfile import write_text
 from djctl.store.audit import AUDIT, canonical
 from djctl.store.bulk import insert_rows
 from djctl.store.compiled import exec_cached
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Draw, DrawEntry, Unit
-from djctl.io.outfile import write_text
 
 DRAW = Draw.__table__
 

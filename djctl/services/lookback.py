@@ -44,13 +44,13 @@ from djctl.domain.tiers import TIERS, down_one, normalize_tier, tier_level
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
 from djctl.services.draws import (StoredDraw, audit_payload, find_draw, find_history, next_seq, publication_lines,
                                   save_draw, series_label)
+from djctl.io.outfile import inside, staged_dir, write_text
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, find_import
 from djctl.services.setup import load_scheme
 from djctl.store.audit import actor, rows_digest
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Draw, ImportFile, LookbackResult, Rectification, TierChange, Unit
-from djctl.io.outfile import inside, staged_dir, write_text
 
 KIND = "lookback"
 BASIS = "回头看"

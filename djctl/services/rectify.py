@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
+from djctl.domain.textclean import clean_long_text
 from djctl.errors import InputError
+from djctl.io.outfile import inside, safe_part, staged_dir
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Rectification, Unit
-from djctl.io.outfile import inside, safe_part, staged_dir
 
 SOURCES: tuple[str, ...] = ("spotcheck", "lookback", "inspection")
 SOURCE_CN = {"spotcheck": "月度抽查", "lookback": "回头看", "inspection": "督导检查"}
@@ -88,7 +89,7 @@ def add_rectification(uow: UnitOfWork, org_code: str, org_kind: str | None, prob
     `org_kind` None means: a unit if the code is a unit's, else a branch. With `audit=False` the caller
     covers the item in its own audit event (it must name the returned id).
     """
-    problem = (problem or "").strip()
+    problem = clean_long_text(problem or "")  # from a form or typed: hidden characters never reach documents
     if not problem:
         raise InputError("问题描述不能为空")
     if len(problem) > MAX_PROBLEM:
@@ -148,7 +149,7 @@ def update(store: Store, item_id: int, *, status: str | None = None, feedback: s
             if status != "closed":
                 r.closed_on = None  # reopened
         if feedback is not None:
-            r.feedback = feedback.strip()
+            r.feedback = clean_long_text(feedback)
         new = _snapshot(r)
         if new != old:
             r.updated_at = now()
@@ -162,7 +163,7 @@ def update(store: Store, item_id: int, *, status: str | None = None, feedback: s
 
 def close(store: Store, item_id: int, *, feedback: str, on_date: date) -> dict[str, Any]:
     """Close (销号) an item with its feedback and date; closing a closed item is refused."""
-    feedback = (feedback or "").strip()
+    feedback = clean_long_text(feedback or "")
     if not feedback:
         raise InputError("销号须填写整改反馈（--feedback）")
     if len(feedback) > MAX_FEEDBACK:

@@ -10,13 +10,13 @@ from typing import Any
 from sqlmodel import select
 
 from djctl.errors import DjctlError, InputError, Problem
+from djctl.io.outfile import save_workbook
 from djctl.io.roster_xlsx import BRANCH_SHEET, UNIT_SHEET, read_roster
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256, find_import
 from djctl.store.audit import actor
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, now
 from djctl.store.tables import Branch, ImportFile, TierChange, Unit
-from djctl.io.outfile import save_workbook
 
 UNIT_FIELDS = ("name", "kind", "group_name", "secretary", "members", "active_from", "active_to")
 BRANCH_FIELDS = ("name", "unit_code", "members", "tier", "tier_date")

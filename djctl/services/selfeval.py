@@ -18,12 +18,12 @@ from djctl.errors import DjctlError, InputError, Problem
 from djctl.io.selfeval_form import FormTask, form_filename, read_form, write_form
 from djctl.services.importing import (IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, name_committed,
                                      imported_active)
+from djctl.io.outfile import inside, staged_dir
 from djctl.services.tasks import list_tasks, no_list, require_list
 from djctl.store.audit import actor, rows_digest
 from djctl.store.bulk import insert_rows
 from djctl.store.engine import Store, now
 from djctl.store.tables import ImportFile, SelfReport, SelfScore, TaskList, Unit
-from djctl.io.outfile import inside, staged_dir
 
 SELF_SCORE = SelfScore.__table__
 UNIT = Unit.__table__

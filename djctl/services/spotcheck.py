@@ -25,6 +25,7 @@ from djctl.domain.points import fmt, from_x100, to_x100
 from djctl.domain.scoring import task_outcome
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
 from djctl.io.check_form import SHEET, CheckFormTask, check_filename, read_check_form, write_check_form
+from djctl.io.outfile import inside, save_workbook, staged_dir
 from djctl.services.draws import StoredDraw, find_active
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, find_import
 from djctl.services.setup import load_scheme
@@ -32,7 +33,6 @@ from djctl.services.tasks import list_tasks
 from djctl.store.audit import actor, rows_digest
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import CheckReport, CheckScore, ImportFile, Rectification, SelfReport, SelfScore, TaskList, Unit
-from djctl.io.outfile import inside, save_workbook, staged_dir
 
 KIND = "check"
 DRAW_KIND = "sample"

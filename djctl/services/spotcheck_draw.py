@@ -26,12 +26,12 @@ from djctl.domain.periods import Period, month_bounds, parse_month
 from djctl.domain.sampling import SEP, draw_label, run_draw
 from djctl.domain.scheme import Scheme, parse_scheme
 from djctl.errors import ActionNeeded, DjctlError
+from djctl.io.outfile import write_text
 from djctl.services.draws import StoredDraw, draw_series, exec_cached, publication_lines, selected_codes, store_draw
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store, UnitOfWork
 from djctl.store.tables import NegativeEntry, Unit
 from djctl.store.tables import Scheme as SchemeRow
-from djctl.io.outfile import write_text
 
 KIND = "sample"
 NO_GROUP = "未分组"

@@ -15,12 +15,12 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
+from djctl.io.outfile import save_workbook
 from djctl.io.votes_xlsx import LEVEL_FIELDS, LEVELS, VOTE_SHEET, read_votes
 from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileResult, file_sha256
 from djctl.store.audit import actor
 from djctl.store.engine import Store, now
 from djctl.store.tables import ImportFile, Unit, Vote
-from djctl.io.outfile import save_workbook
 
 KIND = "votes"
 
