@@ -425,3 +425,23 @@ def test_too_many_tasks_and_long_strings_are_refused_with_the_key_path(cli, tmp_
     (tmp_path / "long.toml").write_text("[scheme]\nyear = 2024\nname = \"" + "长" * 5000 + "\"\n", encoding="utf-8")
     r = cli("scheme", "check", "long.toml")
     assert r.exit_code == 2 and "scheme.name" in r.output and "过长" in r.output, r.output
+
+
+@sqlite_only
+def test_a_full_disk_while_restore_keeps_the_old_store_leaves_no_half_copy(cli, tmp_path, monkeypatch):
+    import djctl.services.backup as backup
+
+    assert cli("init").exit_code == 0
+    assert cli("backup", "--out", "b.db").exit_code == 0
+
+    def full(src, dest):
+        Path(dest).write_bytes(b"SQLite format 3\x00half")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup, "backup_sqlite", full)
+    r = cli("restore", "b.db", "--yes")
+    assert r.exit_code == 2, r.output
+    assert "磁盘已满" in r.output and "损坏" not in r.output
+    assert not list(tmp_path.glob("djctl.db.before-restore-*"))
+    monkeypatch.undo()
+    assert cli("audit", "verify").exit_code == 0

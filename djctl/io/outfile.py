@@ -17,6 +17,7 @@ Failures are named (disk full, read-only, no permission) by `os_failure`, exit c
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import io
 import os
@@ -34,7 +35,9 @@ from djctl.errors import InputError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 STORE_SUFFIXES = ("-wal", "-shm", "-journal")
-_PROTECTED: set[str] = set()  # resolved store paths of this process (the --db of the command, open stores)
+_PROTECTED: set[str] = set()
+# inside staged_dir: the per-file fsync is replaced by one sync of the whole folder before it moves into place
+_DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar("djctl_outfile_deferred", default=False)  # resolved store paths of this process (the --db of the command, open stores)
 
 
 class OutputError(InputError):
@@ -187,7 +190,8 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, inside: str | os.PathLi
         check_target(p, inside=inside)  # nothing put a link or the store there meanwhile
         os.replace(tmp, p)
         tmp = None
-        _fsync_dir(str(p.parent))
+        if not _DEFERRED.get():
+            _fsync_dir(str(p.parent))
     except OSError as exc:
         raise os_failure(exc, p, written=written) from exc
     finally:
@@ -206,7 +210,8 @@ def _write_fd(fd: int, data: bytes) -> None:
     while view:
         n = os.write(fd, view)
         view = view[n:]
-    os.fsync(fd)
+    if not _DEFERRED.get():
+        os.fsync(fd)
 
 
 def write_text(path: str | os.PathLike, text: str, **kw: Any) -> Path:
@@ -289,10 +294,20 @@ def staged_dir(out_dir: str | os.PathLike, *, last: str | None = None) -> Iterat
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{safe_part(out.name, limit=40)}.djctl-", dir=parent))
     except OSError as exc:
-        raise os_failure(exc, out, what="创建输出目录") from exc
+        if not out.is_dir():
+            raise os_failure(exc, out, what="创建输出目录") from exc
+        try:  # the folder exists but its parent is not writable: stage inside it (files move in the same way)
+            tmp = Path(tempfile.mkdtemp(prefix=".djctl-", dir=out))
+        except OSError as exc2:
+            raise os_failure(exc2, out, what="写入输出目录") from exc2
+    token = _DEFERRED.set(True)  # files in the staging folder: one sync for all of them before they move in
     try:
         staging = Staging(out, tmp)
-        yield staging
+        try:
+            yield staging
+        finally:
+            _DEFERRED.reset(token)
+        os.sync()
         _move_into_place(tmp, out, last)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -284,6 +284,7 @@ def write_forms(store: Store, out_dir: Path, *, open_only: bool = False, org: st
     if ids is not None:
         items = [i for i in items if i["id"] in ids]
     issuer = _issuer(store)
+    paths: list[Path] = []
     with staged_dir(out_dir) as stage:  # all the forms or none
         for item in items:
             name = f"问题整改反馈单_{item['id']:04d}_{_safe_name(item['org'])}.docx"

@@ -387,7 +387,7 @@ def _upgrade(store: Store, current: str | None, target: str) -> None:
         if backup_path is not None:
             store.dispose()
             restore_sqlite(backup_path, store.path)
-            raise StoreError(f"数据库升级失败，已从升级前的备份恢复：{exc}",
+            raise StoreError(f"数据库升级失败，已从升级前的备份恢复：{_orig_message(exc)}",
                              hint=f"备份保留在 {backup_path}") from exc
         raise
 
