@@ -245,7 +245,7 @@ def safe_part(text: str, *, limit: int = 80) -> str:
     from djctl.domain.textclean import strip_invisible
 
     s = strip_invisible(unicodedata.normalize("NFKC", str(text)))
-    s = _UNSAFE_NAME.sub("_", s).strip().lstrip(".")
+    s = _UNSAFE_NAME.sub("", s).strip().lstrip(".")
     s = s.replace("..", "_")
     return (s[:limit].rstrip() or "_")
 

@@ -44,7 +44,7 @@ def summarize(payload: str, width: int = 80) -> str:
 def head_doc(store: Store) -> dict[str, Any]:
     with store.read() as uow:
         seq, h = audit.head(uow.conn)
-    return audit.head_file_doc(seq, h, store.describe())
+    return {"store": store.describe(), "seq": seq, "hash": h}
 
 
 def write_head_file(store: Store, out: Path) -> dict[str, Any]:
@@ -52,7 +52,8 @@ def write_head_file(store: Store, out: Path) -> dict[str, Any]:
     from djctl.io.outfile import write_text
 
     doc = head_doc(store)
-    write_text(out, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    write_text(out, json.dumps(audit.head_file_doc(doc["seq"], doc["hash"], doc["store"]), ensure_ascii=False,
+                               indent=2) + "\n")
     return doc
 
 
