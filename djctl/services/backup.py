@@ -321,6 +321,10 @@ def _keep(dest: Path, kept: Path) -> dict[str, Any] | None:
     try:
         backup_sqlite(dest, kept)
     except sqlite3.DatabaseError:
+        from djctl.store.engine import damaged
+
+        if not damaged(dest):  # a full disk or a read-only folder, not a damaged store: say so
+            raise
         # a damaged store: keep its files as they are
         shutil.copyfile(dest, kept)
         for suffix in ("-wal", "-shm"):
