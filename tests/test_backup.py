@@ -56,7 +56,7 @@ def test_backup_is_verified_and_has_a_sidecar(cli, filled, tmp_path):
     c = sqlite3.connect(b)
     assert c.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     c.close()
-    assert sorted(p.name for p in b.parent.iterdir()) == ["one.db", "one.db.json"]
+    assert sorted(p.name for p in b.parent.iterdir()) == ["one.db", "one.db.head.json", "one.db.json"]  # the head file too (issue 14)
     # the store records the backup
     log = json_out(cli("audit", "log", "--json"))["events"]
     assert log[-1]["action"] == "store.backup" and log[-1]["seq"] == head["seq"] + 1

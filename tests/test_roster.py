@@ -70,6 +70,14 @@ def org_list(cli) -> dict[str, Any]:
     return json_out(cli("org", "list", "--json"))
 
 
+@pytest.fixture(autouse=True)
+def _store_exists():
+    """Only `djctl init` (or an opened store) creates a store: the imports below run against an existing one."""
+    from djctl.store.engine import open_store
+
+    open_store().dispose()
+
+
 @pytest.fixture
 def imported(cli, tmp_path, store):
     """A store holding the default two-unit roster."""

@@ -346,7 +346,9 @@ def test_a_cut_tail_passes_the_chain_but_not_the_content_or_the_kept_head(cli, d
     doc = verify(cli)
     assert doc["chain"]["ok"] and not doc["ok"]  # the chain alone cannot see a cut tail ...
     assert [(p["table"], p["rows"]) for p in doc["content"]["problems"]] == [("adjustment", [2])]  # ... the content can
-    assert verify(cli, "--chain-only")["ok"]
+    chain_only = verify(cli, "--chain-only")
+    assert chain_only["chain"]["ok"]  # the chain alone still looks whole; the dropped guard is what shows (issue 14)
+    assert not chain_only["guard"]["ok"] and "--against" in chain_only["guard"]["note"]
     against = verify(cli, "--chain-only", "--against", str(tmp_path / "head.json"))
     assert not against["ok"] and "截断" in against["problem"]
 

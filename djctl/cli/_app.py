@@ -48,14 +48,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # a bug: one line, exit 1, never a traceback unless asked
             if os.environ.get("DJCTL_DEBUG") == "1" or _is_click_exception(exc):
                 raise
-            if isinstance(exc, OSError):  # a path the user gave: a directory, a device, no permission, disk full
-                where = f" {exc.filename}" if exc.filename else "文件"
-                report_error(DjctlError(f"无法读写{where}：{_os_reason(exc)}",
-                                        hint="请检查路径（是否为目录、是否有权限、磁盘是否已满）"))
-                raise typer.Exit(2) from None
+            named = _named_failure(exc)  # disk full, read-only, no permission, a locked or damaged store
+            if named is not None:
+                report_error(named)
+                raise typer.Exit(named.exit_code) from None
             from djctl.cli._output import err_console
 
-            err_console().print(f"[bold red]djctl 内部错误：[/]{_escape(exc.__class__.__name__)}: {_escape(str(exc)[:500])}",
+            err_console().print(f"[bold red]djctl 内部错误：[/]{_escape(exc.__class__.__name__)}: {_escape(_no_sql(exc)[:500])}",
                                 highlight=False, soft_wrap=True)
             err_console().print("[yellow]提示：[/]本次写入已回滚；设置 DJCTL_DEBUG=1 可显示详细信息，请把它报告给维护者",
                                 highlight=False)
@@ -65,6 +64,26 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _named_failure(exc: Exception) -> DjctlError | None:
+    """An OSError (an output or input path: exit 2) or a database failure (the store: exit 3) named for what it
+    is, in Chinese, without SQL or parameters; None for anything else (a bug)."""
+    if isinstance(exc, OSError):
+        from djctl.io.outfile import os_failure
+
+        return os_failure(exc, exc.filename or "文件", what="读写")
+    if exc.__class__.__module__.startswith("sqlalchemy") or exc.__class__.__module__.startswith("sqlite3"):
+        from djctl.store.engine import sqlite_failure
+
+        return sqlite_failure(exc, None)
+    return None
+
+
+def _no_sql(exc: Exception) -> str:
+    """A database error's own message, without the statement and parameters SQLAlchemy appends."""
+    orig = getattr(exc, "orig", None)
+    return str(orig).splitlines()[0] if orig is not None and str(orig) else str(exc).split("\n[SQL:")[0]
 
 
 def _os_reason(exc: OSError) -> str:

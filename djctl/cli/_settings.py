@@ -21,10 +21,19 @@ class Settings:
     # its command, so nothing of it (a WAL checkpoint on close, say) can happen later in the same process
     opened: list[Any] = field(default_factory=list, compare=False, repr=False)
 
-    def open_store(self, *, must_exist: bool = False):
+    def __post_init__(self) -> None:
+        # the store named for this command (even one not opened, e.g. by `org template --out`) is never an output
+        from djctl.io.outfile import protect
+
+        if "://" not in str(self.db or ""):
+            protect(Path(self.db or "djctl.db").expanduser())
+
+    def open_store(self, *, must_exist: bool = True, create: bool = False):
+        """The store of this command. Only `init` passes create=True: every other command refuses a missing
+        or zero-byte store (exit 3) instead of silently making an empty one."""
         from djctl.store.engine import open_store
 
-        store = open_store(self.db, must_exist=must_exist, allow_network_fs=self.allow_network_fs)
+        store = open_store(self.db, must_exist=must_exist and not create, allow_network_fs=self.allow_network_fs)
         self.opened.append(store)
         return store
 

@@ -93,7 +93,9 @@ def plan_list(
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
-    day = _date(as_of, "--as-of") if as_of else date.today()
+    from djctl import clock
+
+    day = _date(as_of, "--as-of") if as_of else clock.today()
     doc = list_plans(st.open_store(must_exist=True), day)
     if json_:
         out.doc(doc)

@@ -82,21 +82,34 @@ def audit_verify(
         if r.count > MAX_SHOWN:
             out.line(f"……另有 {r.count - MAX_SHOWN} 处（用 --json 查看）")
     if not r.ok:
-        what = "审计链校验失败" if not c.ok else "数据与审计事件不一致"
+        what = "审计链校验失败" if not c.ok else "审计表的追加保护被去掉或改动" if r.guard else "数据与审计事件不一致"
         raise ActionNeeded(f"{what}：{r.problems[0]}" + (f"（共 {r.count} 处）" if r.count > 1 else ""),
-                           hint="数据可能被绕过 djctl 修改；请从备份恢复（djctl restore）并调查")
+                           hint=("追加保护被去掉后，删除最近的审计事件只能与另行保存的链头比对发现（djctl audit verify --against 链头文件）；"
+                                 "请调查谁改动了数据库" if r.guard and c.ok and (r.content is None or r.content.ok) else
+                                 "数据可能被绕过 djctl 修改；请从备份恢复（djctl restore）并调查"))
 
 
 @app.command("head")
-def audit_head(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def audit_head(
+    ctx: typer.Context,
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="把链头写入这个文件（请保存在数据库以外的地方）")] = None,
+    json_: JsonOpt = False,
+) -> None:
     """显示当前链头（序号与哈希），可另行保存，日后用 verify --against 比对。
 
-    示例：djctl audit head --json > 链头-2024-03.json
+    用 --out 写成链头文件，保存在数据库以外的地方（另一台电脑、U 盘、邮件）；
+    追加保护被去掉后，删除最近的审计事件只能靠它发现。每次 djctl backup 也会在备份旁写一份。
+
+    示例：djctl audit head --out 链头-2024-03.json
     """
-    from djctl.services.audit_log import head_doc
+    from djctl.services.audit_log import head_doc, write_head_file
 
     st = settings(ctx)
-    doc = head_doc(st.open_store(must_exist=True))
+    store = st.open_store(must_exist=True)
+    doc = write_head_file(store, out_file) if out_file is not None else head_doc(store)
+    if out_file is not None and not json_:
+        Output(False, st.quiet).result(f"已写入链头 #{doc['seq']}：{out_file}")
+        return
     if json_:
         Output(True).doc(doc)
     else:

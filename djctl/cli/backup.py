@@ -46,11 +46,14 @@ def backup(
     finally:
         store.dispose()
     if json_:
-        out.doc({"store": store.describe(), **info.to_json()})
+        out.doc({"store": store.describe(), **info.to_json(),
+                 "head_file": str(info.head_file) if info.head_file else None})
         return
     out.info(f"数据库：{store.describe()}")
     _present(out, info, "备份核对通过")
     out.line(f"说明文件 {sidecar_path(info.path)}")
+    if info.head_file is not None:
+        out.line(f"链头文件 {info.head_file}（请另存到数据库以外的地方，日后用 djctl audit verify --against 比对）")
     out.result(str(info.path))
 
 

@@ -31,7 +31,7 @@ def init(
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
-    result = init_store(st.open_store(), scheme, replace=replace)
+    result = init_store(st.open_store(create=True), scheme, replace=replace)
     if json_:
         out.doc({"store": result.store, "year": result.year, "scheme": result.scheme, "status": result.status})
         return

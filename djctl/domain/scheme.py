@@ -7,12 +7,14 @@ reason (Chinese). Numbers are read as Decimal so that 0.2 stays 0.2.
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from djctl.domain.problems import Accountability, RectifyRules, parse_accountability, parse_rectify
 from djctl.domain.people_scheme import Combined, Debrief, Eligibility, Staff, parse_people, people_summary
+from djctl.domain.textclean import code_problem, printable
 from djctl.domain.tiers import DIMENSIONS, TIERS
 
 ORG_KINDS = ("机关党委", "党总支", "党支部")
@@ -217,12 +219,51 @@ class _Reader:
         return v
 
 
+# Limits on a scheme file (refused by `scheme check` and `init`, exit 2, with the key path)
+MAX_SCHEME_CHARS = 2_000_000
+MAX_DEPTH = 8            # tables and arrays nested in each other ([checklists.达标] items are at depth 3)
+MAX_STRING = 2000        # characters in any one string (a task's note is the longest)
+MAX_KEY = 100            # characters in a key
+FORM_MAX_ROWS = 5000     # rows the form readers accept in one sheet (selfeval, check forms)
+MAX_TASKS = FORM_MAX_ROWS - 100  # tasks in one month's list: every form djctl writes must be one it can read back
+
+
+def _limits(raw: Any) -> list[tuple[str, str]]:
+    """Depth, string and key lengths of parsed TOML, walked without recursion; the first problems found."""
+    problems: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any, int]] = [("", raw, 0)]
+    while stack and len(problems) < 20:
+        path, value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                problems.append((path or "(文件)", f"嵌套层数超过上限 {MAX_DEPTH}"))
+                continue
+            items = value.items() if isinstance(value, dict) else ((f"[{i}]", v) for i, v in enumerate(value))
+            for k, v in items:
+                k = str(k)
+                if isinstance(value, dict) and len(k) > MAX_KEY:
+                    problems.append((f"{path}.{k[:20]}…" if path else k[:20] + "…", f"键名过长（{len(k)} 字，上限 {MAX_KEY}）"))
+                    continue
+                sub = (f"{path}{k}" if k.startswith("[") else f"{path}.{k}" if path else k)
+                stack.append((sub, v, depth + 1))
+        elif isinstance(value, str) and len(value) > MAX_STRING:
+            problems.append((path, f"文本过长（{len(value)} 字，上限 {MAX_STRING}）"))
+    return problems
+
+
 def parse_scheme(text: str, *, year: int | None = None) -> Scheme:
     """Parse and validate a scheme TOML text; raise SchemeError listing every problem."""
+    if len(text) > MAX_SCHEME_CHARS:
+        raise SchemeError([("(文件)", f"方案文件过大（{len(text)} 字，上限 {MAX_SCHEME_CHARS}）")])
     try:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise SchemeError([("(文件)", f"不是有效的 TOML：{exc}")]) from exc
+    except RecursionError:
+        raise SchemeError([("(文件)", f"嵌套层数过深（上限 {MAX_DEPTH} 层）")]) from None
+    problems = _limits(raw)
+    if problems:
+        raise SchemeError(problems)
     return scheme_from_dict(raw, year=year)
 
 
@@ -370,13 +411,19 @@ def parse_tasks(r: _Reader | None, items: Any, path: str) -> list[TaskDef]:
     if not isinstance(items, list):
         r.err(path, "应为 [[tasks]] 列表")
         items = []
+    if len(items) > MAX_TASKS:
+        r.err(path, f"任务过多（{len(items)} 项，上限 {MAX_TASKS}：自评表最多能读回这么多行）")
+        items = []
     seen: set[str] = set()
     for i, t in enumerate(items):
         p = f"{path}[{i}]"
         t = r.table(t, p, {"code", "name", "points", "dimension", "note"})
-        code = str(t.get("code", "")).strip()
+        code = unicodedata.normalize("NFKC", str(t.get("code", ""))).strip()
+        why = code_problem(code) if code else None
         if not code:
             r.err(f"{p}.code", "缺少任务编码")
+        elif why:
+            r.err(f"{p}.code", f"任务编码「{printable(code)}」无效：{why}")
         elif code in seen:
             r.err(f"{p}.code", f"任务编码「{code}」重复")
         seen.add(code)
@@ -412,9 +459,12 @@ def _checklists(r: _Reader, raw: Any) -> dict[str, tuple[ChecklistItem, ...]]:
         for i, it in enumerate(items):
             p = f"{path}[{i}]"
             it = r.table(it, p, {"code", "item", "standard", "dimension"})
-            code = str(it.get("code", "")).strip()
+            code = unicodedata.normalize("NFKC", str(it.get("code", ""))).strip()
+            why = code_problem(code) if code else None
             if not code:
                 r.err(f"{p}.code", "缺少项目编码")
+            elif why:
+                r.err(f"{p}.code", f"项目编码「{printable(code)}」无效：{why}")
             elif code in seen:
                 r.err(f"{p}.code", f"项目编码「{code}」重复")
             seen.add(code)

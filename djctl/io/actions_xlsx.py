@@ -137,5 +137,7 @@ def write_actions_template(path: Path, kinds: tuple[str, ...], rows: list[tuple]
     note.column_dimensions["A"].width = 100
     write_meta(wb, {"kind": "actions"})
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    from djctl.io.outfile import save_workbook
+
+    save_workbook(wb, path)
     return path

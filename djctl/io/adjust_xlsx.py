@@ -12,6 +12,7 @@ from pathlib import Path
 
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.outfile import save_workbook
 from djctl.io.xlsx import META_SHEET, Column, Workbook, find_table, read_meta
 
 ADJUST_SHEET = "加减分项"
@@ -130,6 +131,5 @@ def write_adjust_template(path: Path, rows: list[tuple] | None = None) -> Path:
         put(note, i, 1, text, font=bold if i == 1 else Font())
     note.column_dimensions["A"].width = 100
     write_meta(wb, {"kind": "adjust"})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path

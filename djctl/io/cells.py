@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from djctl.domain.points import parse_count, parse_points
+from djctl.domain.textclean import clean_long_text, clean_name, code_problem, printable
 from djctl.errors import ProblemList
 from djctl.io.xlsx import Cell, norm_text
 
@@ -50,7 +51,9 @@ class RowReader:
         if cell is None:
             return ""
         # names are kept as typed (only trimmed): NFKC would turn full-width （） into ASCII ()
-        value = plain_text(cell.value)
+        # hidden characters are stripped at the door (see domain/textclean.py for the choice per field)
+        raw = plain_text(cell.value)
+        value = clean_long_text(raw) if max_len > 200 else clean_name(raw)
         if required and not value:
             self._err(column, "不能为空")
         if len(value) > max_len:
@@ -58,9 +61,21 @@ class RowReader:
         return value
 
     def code(self, column: str, *, required: bool = True) -> str:
-        value = unicodedata.normalize("NFKC", self.text(column, required=required, max_len=64)).strip()
-        if value and re.search(r"\s", value):
-            self._err(column, f"编码「{value}」中含有空白字符")
+        """A code: letters (any script), digits and -_. only, refused otherwise (never silently changed)."""
+        cell = self._no_formula(column)
+        if cell is None:
+            return ""
+        value = unicodedata.normalize("NFKC", plain_text(cell.value)).strip()
+        if not value:
+            if required:
+                self._err(column, "不能为空")
+            return ""
+        if re.search(r"\s", value):
+            self._err(column, f"编码「{printable(value)}」中含有空白字符")
+            return value
+        why = code_problem(value)
+        if why:
+            self._err(column, f"编码「{printable(value)}」无效：{why}")
         return value
 
     def count(self, column: str, *, required: bool = True) -> int | None:

@@ -14,8 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.outfile import save_workbook
 from djctl.io.selfeval_form import HEADER_ROW, form_filename, header_cell
 from djctl.io.xlsx import Column, Workbook, find_table, read_meta, wo_cell, write_meta
 
@@ -108,8 +110,7 @@ def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, 
                      for c in FILL_COLUMNS]])
     write_meta(wb, {"kind": FORM_KIND, "unit": unit_code, "month": month, "draw_id": str(draw_id),
                     "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path
 
 
@@ -160,7 +161,7 @@ def _flag(r: RowReader) -> bool | None:
 def read_check_form(path: Path) -> CheckForm:
     """Read a returned check worksheet; structural problems raise, value problems are collected."""
     problems = ProblemList(str(path))
-    with Workbook(path, max_rows=5000) as wb:
+    with Workbook(path, max_rows=FORM_MAX_ROWS) as wb:
         meta = read_meta(wb)
         if not meta:
             raise InputError("不是 djctl 生成的表格（缺少隐藏的校验信息）", path=str(path),

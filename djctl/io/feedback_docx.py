@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from djctl.io.outfile import save_docx
 
 BODY_FONT = "仿宋_GB2312"
 TITLE_FONT = "方正小标宋简体"
@@ -166,8 +167,7 @@ def write_feedback_form(path: Path, item: dict[str, Any], *, issuer: str) -> Pat
     add_body(doc, "单位（盖章）：　　　　　　　　　负责人（签字）：", indent=False, size_pt=TABLE_PT)
     add_body(doc, "填报日期：　　　　年　　月　　日", indent=False, align="right", size_pt=TABLE_PT)
     add_body(doc, f"请于整改时限前填写本单，连同整改佐证材料报送{issuer}。", size_pt=TABLE_PT)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
+    save_docx(doc, path)
     return path
 
 

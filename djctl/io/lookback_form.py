@@ -14,6 +14,7 @@ from pathlib import Path
 
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.outfile import save_workbook
 from djctl.io.selfeval_form import form_filename
 from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
 
@@ -99,8 +100,7 @@ def write_lookback_form(path: Path, *, branch_code: str, branch_name: str, unit_
                              **({"alignment": wrap} if c == "问题描述" else {})) for c in FILL_COLUMNS]])
     write_meta(wb, {"kind": FORM_KIND, "draw_id": str(draw_id), "branch": branch_code, "tier": tier,
                     "year": str(year), "items_hash": items_hash})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path
 
 
@@ -204,6 +204,5 @@ def fill_lookback_form(src: Path, dst: Path, answers: dict[str, tuple[bool, str]
         put(ws, r, cols["是否达到"], YES if passed else NO)
         put(ws, r, cols["问题描述"], problem or None)
         put(ws, r, cols["核查人"], checker)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(dst))
+    save_workbook(wb, dst)
     return dst

@@ -278,7 +278,9 @@ def write_form(path: Path, sheet: str, headers: list[str], widths: list[int], ro
     note.column_dimensions["A"].width = 100
     write_meta(wb, meta)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    from djctl.io.outfile import save_workbook
+
+    save_workbook(wb, path)
     return path
 
 
@@ -328,5 +330,7 @@ def write_export(path: Path, sheet: str, headers: list[str], rows: list[list[Any
     if title:
         ws.oddHeader.center.text = title
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    from djctl.io.outfile import save_workbook
+
+    save_workbook(wb, path)
     return path

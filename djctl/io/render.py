@@ -416,28 +416,10 @@ def _user_template(templates_dir: Path, filename: str) -> Path | None:
 
 
 def _write_all(out_dir: Path, outputs: list[tuple[str, bytes]]) -> list[Path]:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"无法创建输出目录（{exc.strerror or exc}）", path=str(out_dir)) from exc
-    written = []
-    for name, data in outputs:
-        target = out_dir / name
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".djctl-", suffix=".tmp", dir=out_dir)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            raise InputError(f"无法写入文件（{exc.strerror or exc}）", path=str(target),
-                             hint="文件可能正在 Word/Excel 中打开，请关闭后重试") from exc
-        written.append(target)
-    return written
+    """Every rendered file through the one writer: all or none of them appear (io/outfile.py)."""
+    from djctl.io.outfile import write_many
+
+    return write_many(Path(out_dir), outputs)
 
 
 # ====================================================================== sandbox

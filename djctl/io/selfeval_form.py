@@ -13,8 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.outfile import safe_part, save_workbook
 from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
 
 SHEET = "自评表"
@@ -50,8 +52,10 @@ class FormMeta:
 
 
 def form_filename(month: str, unit_code: str, unit_name: str, suffix: str = "") -> str:
-    safe = "".join(ch for ch in unit_name if ch not in '\\/:*?"<>|').strip() or unit_code
-    return f"{month}_{unit_code}_{safe}{suffix}.xlsx"
+    """`2024-03_U005_名称.xlsx`, every part sanitised (io/outfile.safe_part): no separators, controls, bidi or
+    zero-width characters, no leading dots; callers also check the result lands inside their folder."""
+    name = safe_part(unit_name) if unit_name.strip() else safe_part(unit_code)
+    return f"{safe_part(month)}_{safe_part(unit_code)}_{name}{suffix}.xlsx"
 
 
 def write_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, task_hash: str,
@@ -93,8 +97,7 @@ def write_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_
                    wo_cell(ws, _num(t.points)), wo_cell(ws, None if score is None else _num(Decimal(score)), protection=unlocked),
                    wo_cell(ws, note, protection=unlocked, alignment=wrap)])
     write_meta(wb, {"kind": FORM_KIND, "unit": unit_code, "month": month, "task_hash": task_hash})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path
 
 
@@ -144,7 +147,7 @@ def read_form(path: Path, *, kind: str = FORM_KIND, sheet: str = SHEET, columns:
               extra_reader: Any = None) -> ReturnedForm:
     """Read a returned form; structural problems raise, value problems are collected in `problems`."""
     problems = ProblemList(str(path))
-    with Workbook(path, max_rows=5000) as wb:
+    with Workbook(path, max_rows=FORM_MAX_ROWS) as wb:
         meta = read_meta(wb)
         if not meta:
             raise InputError("不是 djctl 生成的表格（缺少隐藏的校验信息）", path=str(path),

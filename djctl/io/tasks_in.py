@@ -6,7 +6,7 @@ import tomllib
 from decimal import Decimal
 from pathlib import Path
 
-from djctl.domain.scheme import SchemeError, TaskDef, parse_tasks
+from djctl.domain.scheme import MAX_DEPTH, MAX_TASKS, SchemeError, TaskDef, _limits, parse_tasks
 from djctl.domain.tiers import DIMENSIONS
 from djctl.errors import InputError, Problem, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
@@ -47,6 +47,8 @@ def read_tasks(path: Path) -> list[TaskDef]:
             tasks.append(TaskDef(code, title, pts, dim, note))
     if not tasks and not problems:
         problems.add("没有任何任务", name)
+    if len(tasks) > MAX_TASKS:
+        problems.add(f"任务过多（{len(tasks)} 项，上限 {MAX_TASKS}：自评表最多能读回这么多行）", name)
     problems.raise_if_any("任务清单有错误，未导入")
     return tasks
 
@@ -60,8 +62,10 @@ def _read_toml(path: Path) -> list[TaskDef]:
         raise InputError(f"文件无法读取（{exc.strerror or exc.__class__.__name__}）", path=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"不是有效的 TOML：{exc}", path=str(path)) from None
-    # every problem at once: unknown keys and the tasks' own problems
-    found = [(k, "未知的键（任务文件只能包含 [[tasks]]）") for k in sorted(set(raw) - {"tasks"})]
+    except RecursionError:
+        raise InputError(f"嵌套层数过深（上限 {MAX_DEPTH} 层）", path=str(path)) from None
+    # every problem at once: limits, unknown keys and the tasks' own problems
+    found = _limits(raw) + [(k, "未知的键（任务文件只能包含 [[tasks]]）") for k in sorted(set(raw) - {"tasks"})]
     try:
         tasks = parse_tasks(None, raw.get("tasks", []), "tasks")
     except SchemeError as exc:

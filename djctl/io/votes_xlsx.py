@@ -15,6 +15,7 @@ from typing import Any
 from djctl.domain.points import parse_count
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.outfile import save_workbook
 from djctl.io.xlsx import Column, Workbook, find_table, norm_text, read_meta
 
 VOTE_SHEET = "民主测评"
@@ -170,6 +171,5 @@ def write_votes_template(path: Path, year: int, units: list[tuple[str, str]]) ->
         put(note, i, 1, text, font=bold if i == 1 else Font())
     note.column_dimensions["A"].width = 90
     write_meta(wb, {"kind": "votes", "year": str(year)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path

@@ -323,9 +323,10 @@ def write_table_workbook(path: str | Path, sheets: Sequence[tuple[str, Sequence[
     except BaseException:
         _discard_write_only(wb)  # a refused value: close the sheet streams and remove their temp files
         raise
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    from djctl.io.outfile import save_workbook
+
     try:
-        wb.save(str(path))
+        save_workbook(wb, path)
     except BaseException:
         _discard_write_only(wb)  # e.g. the path is a directory: close the streams (no noise at exit), then report
         raise

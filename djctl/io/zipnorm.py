@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from datetime import date
 from pathlib import Path
+
+from djctl.io.outfile import write_bytes
 
 _CORE_DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
 
@@ -15,8 +18,8 @@ def normalize_zip(path: Path, on: date) -> None:
     iso = f"{on.isoformat()}T00:00:00Z".encode()
     with zipfile.ZipFile(path) as zf:
         entries = [(info, zf.read(info)) for info in zf.infolist()]
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w") as out:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
         for info, data in entries:
             if info.filename == "docProps/core.xml":
                 data = _CORE_DATES.sub(lambda m: m.group(1) + iso + m.group(3), data)
@@ -24,4 +27,4 @@ def normalize_zip(path: Path, on: date) -> None:
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
             out.writestr(zi, data)
-    tmp.replace(path)
+    write_bytes(path, buf.getvalue())

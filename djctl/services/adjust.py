@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import select
 
 from djctl.domain.points import fmt, from_x100, to_float, to_x100
+from djctl.domain.textclean import clean_long_text
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
 from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileResult, file_sha256, find_import
 from djctl.services.votes import active_units, unit_problem
@@ -91,7 +92,7 @@ def add_adjustment(store: Store, unit: str, *, year: int, kind: str, points: Dec
     problem = item_problem(kind, points, veto)
     if problem:
         raise InputError(problem)
-    reason, basis = reason.strip(), basis.strip()
+    reason, basis = clean_long_text(reason), clean_long_text(basis)  # typed text too loses hidden characters
     if not reason or not basis:
         raise InputError("事由和依据都不能为空", hint="依据填文件文号或会议纪要等，如：示委发〔2024〕12号")
     x100 = to_x100(points)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,16 @@ def head_doc(store: Store) -> dict[str, Any]:
     return {"store": store.describe(), "seq": seq, "hash": h}
 
 
+def write_head_file(store: Store, out: Path) -> dict[str, Any]:
+    """`audit head --out FILE`: the head file to keep elsewhere (read back by `verify --against`)."""
+    from djctl.io.outfile import write_text
+
+    doc = head_doc(store)
+    write_text(out, json.dumps(audit.head_file_doc(doc["seq"], doc["hash"], doc["store"]), ensure_ascii=False,
+                               indent=2) + "\n")
+    return doc
+
+
 def read_head_file(path: Path) -> tuple[int, str]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -61,14 +71,19 @@ class Verification:
 
     chain: audit.VerifyResult
     content: ContentResult | None = None
+    guard: list[str] = field(default_factory=list)  # the append-only triggers: missing or altered
+    against: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.chain.ok and (self.content is None or self.content.ok)
+        return self.chain.ok and (self.content is None or self.content.ok) and not self.guard
 
     @property
     def problems(self) -> list[str]:
-        out = [] if self.chain.ok else [self.chain.problem or "审计链校验失败"]
+        out = list(self.guard)
+        if self.guard and not self.against:
+            out.append(audit.GUARD_HINT)
+        out += [] if self.chain.ok else [self.chain.problem or "审计链校验失败"]
         if self.content is not None:
             out += [p.text() for p in self.content.problems]
             if self.content.more:
@@ -79,7 +94,7 @@ class Verification:
     def count(self) -> int:
         """How many problems in all (listed or not)."""
         content = 0 if self.content is None else len(self.content.problems) + self.content.more
-        return (0 if self.chain.ok else 1) + content
+        return len(self.guard) + (0 if self.chain.ok else 1) + content
 
     def to_json(self) -> dict[str, Any]:
         c = self.chain
@@ -88,6 +103,8 @@ class Verification:
                 "problem": c.problem if not c.ok else (first.text() if first else None),
                 "bad_seq": c.bad_seq if not c.ok else (first.seq if first else None),
                 "chain": {"ok": c.ok, "problem": c.problem, "bad_seq": c.bad_seq},
+                "guard": {"ok": not self.guard, "problems": self.guard,
+                          "note": audit.GUARD_HINT if self.guard else None},
                 "content": self.content.to_json() if self.content is not None else None}
 
 
@@ -98,4 +115,5 @@ def verify(store: Store, against: Path | None = None, *, content: bool = True) -
     expected = read_head_file(against) if against else None
     with store.read() as uow:
         chain = audit.verify(uow.conn, expected)
-        return Verification(chain, check(uow.conn) if content else None)
+        return Verification(chain, check(uow.conn) if content else None, audit.guard_problems(uow.conn),
+                            against=expected is not None)

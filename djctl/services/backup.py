@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from djctl.errors import DjctlError, InputError, StoreError
+from djctl.io.outfile import check_target, ensure_dir, os_failure, write_text
 from djctl.services.importing import file_sha256
 from djctl.store import audit
 from djctl.store.engine import (Store, backup_sqlite, known_revisions, open_store, readonly_uri, refuse_network_fs,
@@ -51,6 +52,7 @@ class BackupInfo:
     sidecar: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    head_file: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -195,13 +197,16 @@ def backup(store: Store, out: Path) -> BackupInfo:
                          hint="请换一个文件名，或指定一个目录（自动按时间命名）")
     if target.resolve() == src.resolve():
         raise InputError("备份文件不能是数据库本身", path=str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_target(target)
+    check_target(side)
+    ensure_dir(target.parent)
     tmp = target.with_name(target.name + ".partial")
+    check_target(tmp)
     try:
         try:
             counts = backup_sqlite(src, tmp)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"无法复制数据库：{exc}", hint="数据库可能已损坏；请用 djctl restore 从以前的备份恢复") from exc
+            raise copy_failure(exc, src, target) from exc
         info = inspect_backup(tmp)
         if info.ok and info.counts != counts:
             info.problems.append("副本各表行数与数据库不同：" + "、".join(
@@ -216,13 +221,41 @@ def backup(store: Store, out: Path) -> BackupInfo:
             tmp.unlink()
     info.path = target
     info.notes = []
-    side.write_text(json.dumps(info.sidecar_doc(str(src)), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    try:
+        write_text(side, json.dumps(info.sidecar_doc(str(src)), ensure_ascii=False, indent=2) + "\n")
+        head_file = write_text(head_path(target), json.dumps(audit_head_doc(info), ensure_ascii=False, indent=2) + "\n")
+    except BaseException:
+        for p in (target, side):  # a backup without its side file is not one: nothing is kept
+            p.unlink(missing_ok=True)
+        raise
     info.sidecar = json.loads(side.read_text(encoding="utf-8"))
+    info.head_file = head_file
     with store.write() as uow:
         uow.audit("store.backup", {"file": str(target), "sha256": info.sha256, "bytes": info.bytes,
                                    "revision": info.revision, "head": {"seq": info.head_seq, "hash": info.head},
                                    "counts": info.counts})
     return info
+
+
+def head_path(backup_file: Path) -> Path:
+    """The audit head file written beside a backup (`djctl audit verify --against` reads it)."""
+    return backup_file.with_name(backup_file.name + ".head.json")
+
+
+def audit_head_doc(info: BackupInfo) -> dict[str, Any]:
+    from djctl.store.audit import head_file_doc
+
+    return head_file_doc(info.head_seq, info.head)
+
+
+def copy_failure(exc: sqlite3.DatabaseError, src: Path, target: Path) -> DjctlError:
+    """A failed copy named for what it is; restoring from a backup is advised only for a damaged store."""
+    from djctl.store.engine import sqlite_failure
+
+    named = sqlite_failure(exc, src, output=target)
+    if named is not None:
+        return named
+    return StoreError(f"无法复制数据库：{exc}")
 
 
 # --------------------------------------------------------------------------- restore
@@ -259,7 +292,16 @@ def restore(db: str | None, info: BackupInfo, *, allow_network_fs: bool = False)
     kept, replaced_head = None, None
     if dest.exists():
         kept = dest.with_name(f"{dest.name}.before-restore-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
-        replaced_head = _keep(dest, kept)
+        try:
+            replaced_head = _keep(dest, kept)
+        except BaseException as exc:  # a full disk: no half copy is left, and the store is not touched
+            for p in (kept, Path(str(kept) + "-wal"), Path(str(kept) + "-shm"), Path(str(kept) + "-journal")):
+                p.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise os_failure(exc, kept, what="保留原数据库") from exc
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise copy_failure(exc, dest, kept) from exc
+            raise
     restore_sqlite(info.path, dest)
     store = open_store(str(dest), allow_network_fs=allow_network_fs)
     try:
@@ -279,6 +321,10 @@ def _keep(dest: Path, kept: Path) -> dict[str, Any] | None:
     try:
         backup_sqlite(dest, kept)
     except sqlite3.DatabaseError:
+        from djctl.store.engine import damaged
+
+        if not damaged(dest):  # a full disk or a read-only folder, not a damaged store: say so
+            raise
         # a damaged store: keep its files as they are
         shutil.copyfile(dest, kept)
         for suffix in ("-wal", "-shm"):

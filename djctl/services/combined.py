@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from djctl import clock as _clock
 from djctl.domain.people import CombinedFigure, EligibilityResult, UnitFacts, combined_figure, eligibility, num
 from djctl.domain.people_scheme import fraction_text
 from djctl.domain.periods import parse_year
@@ -253,5 +254,5 @@ def write_eligibility(store: Store, year: int, *, formats: list[str], out_dir: P
     from djctl.services.docs_common import render
 
     res, scheme = eligibility_with_scheme(store, year)
-    return render(eligibility_context(res, scheme, on_date=on_date or date.today()), formats, out_dir,
+    return render(eligibility_context(res, scheme, on_date=on_date or _clock.today()), formats, out_dir,
                   f"{year}_评先评优资格", templates)

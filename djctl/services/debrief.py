@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import select
 
+from djctl import clock as _clock
 from djctl.domain.people import checklist_verdict, debrief_rating, num
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
 from djctl.io.people_xlsx import DEBRIEF_COLUMNS, DEBRIEF_SHEET, LEVEL_FIELDS, LEVELS, read_debrief, write_form
@@ -315,7 +316,7 @@ def write_report(store: Store, year: int, *, formats: list[str], out_dir: Path, 
 
     with store.read() as uow:
         scheme = load_scheme(uow.session, year)
-        ctx = debrief_context(uow.session, year, scheme, on_date=on_date or date.today())
+        ctx = debrief_context(uow.session, year, scheme, on_date=on_date or _clock.today())
     return render(ctx, formats, out_dir, f"{year}_书记述职评议结果", templates)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from djctl.errors import DjctlError
+from djctl.io.outfile import save_workbook
 from djctl.resources import data_path
 from djctl.store.engine import Store, open_store
 
@@ -50,8 +51,7 @@ def write_roster_workbook(city: dict[str, Any], path: Path) -> Path:
     ws.append([wo_cell(ws, c.name) for c in BRANCH_COLUMNS])
     for b in city["branches"]:
         ws.append([wo_cell(ws, v) for v in (b["code"], b["name"], b["unit"], b["members"], b["tier"], _d(b["tier_date"]))])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path
 
 
@@ -77,7 +77,9 @@ def write_inspector_workbook(city: dict[str, Any], path: Path) -> Path:
         ws.append([wo_cell(ws, v) for v in (f"J{i + 1:02d}", name, u["code"], u["group"], "组长" if i < 4 else "组员",
                                             served)])
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    from djctl.io.outfile import save_workbook
+
+    save_workbook(wb, path)
     return path
 
 

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from djctl.domain.periods import month
+from djctl.io.outfile import save_workbook
 from djctl.services.demo import DemoContext
 from djctl.store.engine import Store
 
@@ -39,8 +40,7 @@ def fill_form(src: Path, dest: Path, rng: random.Random, quality: float) -> Path
         ws.cell(row, 6).value = float(score)
         ws.cell(row, 7).value = rng.choice(["已按要求完成", "按计划推进，资料已归档", "完成，个别环节待完善", "基本完成"])
         row += 1
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    save_workbook(wb, dest)
     return dest
 
 
@@ -54,8 +54,7 @@ def write_special_tasks(path: Path, tasks: list[tuple[str, str, int, str]]) -> P
     ws.append([wo_cell(ws, h) for h in ("任务编码", "任务名称", "分值", "过硬维度", "说明")])
     for code, name, pts, dim in tasks:
         ws.append([wo_cell(ws, v) for v in (code, name, pts, dim, "当月专项任务")])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path
 
 

@@ -31,7 +31,9 @@ def _fill(path, sheet: str, first_col: int, values: dict[int, list[Any]]) -> Non
     for row, vals in values.items():
         for i, v in enumerate(vals):
             put(ws, row, first_col + i, v)
-    wb.save(str(path))
+    from djctl.io.outfile import save_workbook
+
+    save_workbook(wb, path)
 
 
 def _ok(res, what: str) -> None:

@@ -31,6 +31,7 @@ from sqlmodel import select
 
 from djctl.domain.sampling import DrawRecord, draw_label, verify_record
 from djctl.errors import DjctlError, InputError
+from djctl.io.outfile import write_text
 from djctl.store.audit import AUDIT, canonical
 from djctl.store.bulk import insert_rows
 from djctl.store.compiled import exec_cached
@@ -741,8 +742,7 @@ def verify_record_file(path: Path) -> DrawVerification:
 
 def write_record_file(d: StoredDraw, path: Path) -> Path:
     """Write the record as `show --json` prints it (the file `verify --record` reads)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(d.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(d.to_json(), ensure_ascii=False, indent=2) + "\n")
     return path
 
 

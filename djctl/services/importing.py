@@ -91,3 +91,13 @@ def totals(results: list[FileResult]) -> dict[str, int]:
         key = {IMPORTED: "rows_imported", UNCHANGED: "rows_present", REFUSED: "rows_refused", VALID: "rows_imported"}[r.status]
         t[key] += r.rows
     return t
+
+
+def name_committed(exc: DjctlError, results: list[FileResult]) -> DjctlError:
+    """A batch import that failed after some batches were committed: the error lists the files already in the
+    store (they stay imported; the rest were not), instead of claiming everything was rolled back."""
+    done = [r for r in results if r.status == IMPORTED]
+    if done:
+        shown = "、".join(Path(r.path).name for r in done[:20]) + (f" 等 {len(done)} 个" if len(done) > 20 else "")
+        exc.message += f"。此前的批次已经提交，以下 {len(done)} 个文件已导入（重新导入时会显示为已导入过）：{shown}；其余文件未导入"
+    return exc

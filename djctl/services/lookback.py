@@ -45,6 +45,7 @@ from djctl.domain.tiers import TIERS, down_one, normalize_tier, tier_level
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
 from djctl.services.draws import (StoredDraw, audit_payload, find_draw, find_history, next_seq, publication_lines,
                                   save_draw, series_label)
+from djctl.io.outfile import inside, staged_dir, write_text
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, find_import
 from djctl.services.setup import load_scheme
 from djctl.store.audit import actor, rows_digest
@@ -323,14 +324,17 @@ def write_forms(store: Store, out_dir: Path, *, draw_id: int | None = None, year
                          units.get(b.unit_code, "") if b else "", tier, items, checklist_prefill(s, y, scheme, code)))
     tag = d.series[len(f"{KIND}:"):]
     result = FormsResult(d)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for code, bname, ucode, uname, tier, items, prefill in jobs:
-        path = out_dir / lookback_filename(tag, code, bname)
-        result.item_codes[path] = [i.code for i in items]
-        result.files.append(write_lookback_form(
-            path, branch_code=code, branch_name=bname, unit_code=ucode, unit_name=uname, tier=tier, year=y,
-            draw_id=d.id, draw_label=d.label, unannounced=d.unannounced, items_hash=items_hash(items),
-            items=[FormItem(i.code, i.item, i.standard, i.dimension, *prefill.get(i.code, (None, ""))) for i in items]))
+    with staged_dir(out_dir) as stage:  # every worksheet or none
+        for code, bname, ucode, uname, tier, items, prefill in jobs:
+            fname = lookback_filename(tag, code, bname)
+            path = inside(out_dir, fname)
+            result.item_codes[path] = [i.code for i in items]
+            result.files.append(path)
+            write_lookback_form(
+                inside(stage.dir, fname), branch_code=code, branch_name=bname, unit_code=ucode, unit_name=uname,
+                tier=tier, year=y, draw_id=d.id, draw_label=d.label, unannounced=d.unannounced,
+                items_hash=items_hash(items),
+                items=[FormItem(i.code, i.item, i.standard, i.dimension, *prefill.get(i.code, (None, ""))) for i in items])
     return result
 
 
@@ -916,7 +920,7 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
     draw_dir.mkdir(parents=True, exist_ok=True)
     record_path = write_record_file(d, draw_dir / f"回头看抽签记录-{year}.json")
     text_path = draw_dir / f"回头看抽签公示-{year}.txt"
-    text_path.write_text("\n".join(draw_lines(ld)) + "\n", encoding="utf-8")
+    write_text(text_path, "\n".join(draw_lines(ld)) + "\n")
     ctx.files.extend([text_path, record_path])
 
     base = Path(ctx.dir) / "回头看"

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -52,23 +50,6 @@ def safe_name(*parts: Any, suffix: str = ".html") -> str:
     """A file name from parts: letters, digits and `-_.` only, never empty, never a dot name."""
     text = "-".join(_UNSAFE.sub("_", str(p)).strip("._") or "x" for p in parts)
     return text[:120] + suffix
-
-
-def write_file(path: Path, data: bytes) -> Path:
-    """Write a file whole or not at all: a temporary file in the same folder, synced, renamed into place.
-    (One small function, so the project's shared file writer can replace it.)"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".djctl-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # ---------------------------------------------------------------------- reading (one transaction)
@@ -333,15 +314,20 @@ def build_site(data: dict[str, Any], on_date: date) -> list[tuple[str, bytes]]:
 
 def publish(store, year: int, out_dir: Path, on_date: date | None = None) -> PublishResult:
     """Read the store once, render the site and write it into `out_dir` (with a manifest of the files)."""
-    day = on_date or date.today()
+    from djctl import clock
+    from djctl.io.outfile import inside, staged_dir, write_bytes
+
+    day = on_date or clock.today()
     data = collect(store, year)
     pages = build_site(data, day)
     out_dir = Path(out_dir)
     files = []
-    for name, body in pages:
-        write_file(out_dir / name, body)
-        files.append({"name": name, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)})
-    manifest = {"year": data["year"], "djctl": __version__, "date": day.isoformat(), "audit_head": data["audit_head"],
-                "files": files}
-    write_file(out_dir / "manifest.json", (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    with staged_dir(out_dir, last="manifest.json") as stage:  # the whole site or nothing
+        for name, body in pages:
+            write_bytes(inside(stage.dir, name), body)
+            files.append({"name": name, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)})
+        manifest = {"year": data["year"], "djctl": __version__, "date": day.isoformat(),
+                    "audit_head": data["audit_head"], "files": files}
+        write_bytes(stage.dir / "manifest.json",
+                    (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return PublishResult(data["year"], out_dir, data["audit_head"], files, len(data["draws"]))

@@ -21,7 +21,9 @@ from sqlmodel import select
 
 from djctl import clock as _clock
 from djctl.domain.rectify import ACTION_CN, Change, StateAt, closed_late, state_at
+from djctl.domain.textclean import clean_long_text
 from djctl.errors import InputError
+from djctl.io.outfile import inside, safe_part, staged_dir
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, Rectification, RectificationEvent, Unit
@@ -142,7 +144,7 @@ def add_rectification(uow: UnitOfWork, org_code: str, org_kind: str | None, prob
     `org_kind` None means: a unit if the code is a unit's, else a branch. With `audit=False` the caller
     covers the item and its first event in its own audit event (`digest_ids`).
     """
-    problem = (problem or "").strip()
+    problem = clean_long_text(problem or "")  # from a form or typed: hidden characters never reach documents
     if not problem:
         raise InputError("问题描述不能为空")
     if len(problem) > MAX_PROBLEM:
@@ -232,7 +234,7 @@ def update(store: Store, item_id: int, *, status: str | None = None, feedback: s
             extra = {"date": day.isoformat(), "change": action}
             _sync(uow, r)
         if feedback is not None:
-            r.feedback = feedback.strip()
+            r.feedback = clean_long_text(feedback)
         new = _snapshot(r)
         if new != old:
             r.updated_at = now()
@@ -245,7 +247,7 @@ def update(store: Store, item_id: int, *, status: str | None = None, feedback: s
 
 def close(store: Store, item_id: int, *, feedback: str, on_date: date) -> dict[str, Any]:
     """Close (销号) an item with its feedback and date; closing a closed item is refused."""
-    feedback = (feedback or "").strip()
+    feedback = clean_long_text(feedback or "")
     if not feedback:
         raise InputError("销号须填写整改反馈（--feedback）")
     if len(feedback) > MAX_FEEDBACK:
@@ -410,7 +412,7 @@ def show(store: Store, item_id: int, as_of: date | None = None) -> dict[str, Any
 
 
 def _safe_name(text: str) -> str:
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("._") or "org"
+    return re.sub(r"\s+", "_", safe_part(text)).strip("._") or "org"
 
 
 def write_forms(store: Store, out_dir: Path, *, open_only: bool = False, org: str | None = None,
@@ -425,10 +427,12 @@ def write_forms(store: Store, out_dir: Path, *, open_only: bool = False, org: st
     if ids is not None:
         items = [i for i in items if i["id"] in ids]
     issuer = _issuer(store)
-    paths = []
-    for item in items:
-        name = f"问题整改反馈单_{item['id']:04d}_{_safe_name(item['org'])}.docx"
-        paths.append(write_feedback_form(out_dir / name, item, issuer=issuer))
+    paths: list[Path] = []
+    with staged_dir(out_dir) as stage:  # all the forms or none
+        for item in items:
+            name = f"问题整改反馈单_{item['id']:04d}_{_safe_name(item['org'])}.docx"
+            write_feedback_form(inside(stage.dir, name), item, issuer=issuer)
+            paths.append(inside(out_dir, name))
     return paths
 
 

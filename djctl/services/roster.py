@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from djctl import clock as _clock
 from djctl.errors import DjctlError, InputError, Problem
+from djctl.io.outfile import save_workbook
 from djctl.io.roster_xlsx import BRANCH_SHEET, UNIT_SHEET, read_roster
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256, find_import
 from djctl.store.audit import actor
@@ -254,6 +255,5 @@ def write_template(path: Path) -> Path:
     dvn2 = DataValidation(type="whole", operator="between", formula1="0", formula2="100000")
     dvn2.add("D2:D20000")
     ws2.add_data_validation(dvn2)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
+    save_workbook(wb, path)
     return path

@@ -16,8 +16,9 @@ from djctl.domain.periods import month_active, parse_month
 from djctl.domain.points import from_x100, to_x100
 from djctl.errors import DjctlError, InputError, Problem
 from djctl.io.selfeval_form import FormTask, form_filename, read_form, write_form
-from djctl.services.importing import (IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256,
+from djctl.services.importing import (IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, name_committed,
                                      imported_active)
+from djctl.io.outfile import inside, staged_dir
 from djctl.services.tasks import list_tasks, no_list, require_list
 from djctl.store.audit import actor, rows_digest
 from djctl.store.bulk import insert_rows
@@ -48,12 +49,13 @@ def write_forms(store: Store, month: str, out_dir: Path, units: list[str] | None
             if unknown:
                 raise InputError(f"以下单位不存在或 {p} 不在册：{'、'.join(unknown)}")
             pool = [u for u in pool if u.code in set(units)]
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for u in pool:
-        path = out_dir / form_filename(str(p), u.code, u.name)
-        written.append(write_form(path, unit_code=u.code, unit_name=u.name, month=str(p), month_label=p.label,
-                                  task_hash=tl.sha256, tasks=tasks))
+    with staged_dir(out_dir) as stage:  # every form or none (a full disk leaves no half set)
+        for u in pool:
+            name = form_filename(str(p), u.code, u.name)
+            write_form(inside(stage.dir, name), unit_code=u.code, unit_name=u.name, month=str(p),
+                       month_label=p.label, task_hash=tl.sha256, tasks=tasks)
+            written.append(inside(out_dir, name))
     return written
 
 
@@ -90,14 +92,17 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
                 progress(result)
         batch.clear()
 
-    for path in files:
-        result, form = read_one(path, sha256=shas[path], known=known)
-        if not batch:
-            started = time.perf_counter()
-        batch.append((result, form))
-        if len(batch) >= batch_files or time.perf_counter() - started >= BATCH_SECONDS:
-            flush()
-    flush()
+    try:
+        for path in files:
+            result, form = read_one(path, sha256=shas[path], known=known)
+            if not batch:
+                started = time.perf_counter()
+            batch.append((result, form))
+            if len(batch) >= batch_files or time.perf_counter() - started >= BATCH_SECONDS:
+                flush()
+        flush()
+    except DjctlError as exc:
+        raise name_committed(exc, results) from exc.__cause__
     return results
 
 

@@ -25,6 +25,7 @@ from djctl.domain.points import fmt, from_x100, to_x100
 from djctl.domain.scoring import task_outcome
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
 from djctl.io.check_form import SHEET, CheckFormTask, check_filename, read_check_form, write_check_form
+from djctl.io.outfile import inside, save_workbook, staged_dir
 from djctl.services.draws import StoredDraw, find_active
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, find_import
 from djctl.services.setup import load_scheme
@@ -100,13 +101,14 @@ def write_forms(store: Store, month: str, out_dir: Path) -> FormsResult:
                                   scores[t.code].note or "") for t in tasks]
             digest = self_hash([(t.code, scores[t.code].points_x100) for t in tasks])
             jobs.append((code, name, rep.id, digest, tl.sha256 if tl else "", rows, _checkers(uow, d, code)))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for code, name, rep_id, digest, task_hash, rows, checkers in jobs:
-        path = out_dir / check_filename(m, code, name)
-        result.files.append(write_check_form(path, unit_code=code, unit_name=name, month=m, month_label=p.label,
-                                             draw_id=d.id, draw_label=d.label, self_report_id=rep_id,
-                                             self_hash=digest, task_hash=task_hash, tasks=rows,
-                                             check_day=p.last_day(), checkers=checkers))
+    with staged_dir(out_dir) as stage:  # every worksheet or none
+        for code, name, rep_id, digest, task_hash, rows, checkers in jobs:
+            fname = check_filename(m, code, name)
+            write_check_form(inside(stage.dir, fname), unit_code=code, unit_name=name, month=m, month_label=p.label,
+                             draw_id=d.id, draw_label=d.label, self_report_id=rep_id,
+                             self_hash=digest, task_hash=task_hash, tasks=rows,
+                             check_day=p.last_day(), checkers=checkers)
+            result.files.append(inside(out_dir, fname))
     return result
 
 
@@ -481,8 +483,7 @@ def fill_check_form(src: Path, dest: Path, rng, *, case: str = "", tolerance: De
             for c in range(1, 12):
                 if ws.cell(hr, c).value == DATE_LABEL:
                     ws.cell(hr, c + 1).value = check_day.isoformat()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    save_workbook(wb, dest)
     return dest
 
 

@@ -26,6 +26,7 @@ from djctl.domain.periods import Period, month_bounds, parse_month
 from djctl.domain.sampling import SEP, draw_label, run_draw
 from djctl.domain.scheme import Scheme, parse_scheme
 from djctl.errors import ActionNeeded, DjctlError
+from djctl.io.outfile import write_text
 from djctl.services.draws import StoredDraw, draw_series, exec_cached, publication_lines, selected_codes, store_draw
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store, UnitOfWork
@@ -281,7 +282,7 @@ def demo_step(store: Store, ctx) -> list[str]:
         d = result.draw
         record_path = write_record_file(d, out_dir / f"抽签记录-{m}.json")
         text_path = out_dir / f"抽签公示-{m}.txt"
-        text_path.write_text("\n".join(publication_lines(d)) + "\n", encoding="utf-8")
+        write_text(text_path, "\n".join(publication_lines(d)) + "\n")
         ctx.files.extend([text_path, record_path])
         if mi <= 2:
             excluded = f"，已排除上月抽中的 {len(d.record.excluded)} 个" if d.record.excluded else ""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import select
 
+from djctl import clock as _clock
 from djctl.domain.people import StaffMonth, num, staff_month, staff_year
 from djctl.domain.people_scheme import STAFF_DIMENSIONS, fraction_text
 from djctl.domain.periods import parse_period
@@ -353,5 +354,5 @@ def write_bulletin(store: Store, month: str, *, formats: list[str], out_dir: Pat
     from djctl.services.docs_common import render
 
     m = _month(month)
-    ctx = bulletin_context(store, m, on_date=on_date or date.today())
+    ctx = bulletin_context(store, m, on_date=on_date or _clock.today())
     return render(ctx, formats, out_dir, f"{m}_工委干部月度考评通报", templates)

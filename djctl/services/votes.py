@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
+from djctl.io.outfile import save_workbook
 from djctl.io.votes_xlsx import LEVEL_FIELDS, LEVELS, VOTE_SHEET, read_votes
 from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileResult, file_sha256
 from djctl.store.audit import actor
@@ -226,7 +227,7 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
         for c, value in enumerate(counts + [voters], 3):
             put(ws, r, c, value)
     filled = inputs / f"民主测评表{ctx.year}.xlsx"
-    wb.save(str(filled))
+    save_workbook(wb, filled)
     res = import_votes(store, filled, year=ctx.year)
     if res.status == REFUSED:
         raise DjctlError(f"示范民主测评表导入失败：{res.message}")

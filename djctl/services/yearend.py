@@ -19,6 +19,7 @@ from djctl import clock as _clock
 from djctl import __version__
 from djctl.domain.periods import Period, month_active, parse_year
 from djctl.errors import ActionNeeded
+from djctl.io.outfile import staged_dir, write_text
 from djctl.services.docs_common import draws_for
 from djctl.services.setup import load_scheme
 from djctl.store import audit
@@ -88,44 +89,62 @@ def find_gaps(session, y: Period) -> tuple[list[Gap], list[dict[str, str]]]:
 
 def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = False, on_date: date | None = None,
                  templates: Path | None = None, doc_number_prefix: str | None = None) -> YearEndResult:
+    """Check the year, then write its documents and manifest from ONE snapshot of the store.
+
+    Every read of the run (the gaps, the audit head, each document) happens inside `store.snapshot()`, so a
+    write landing during the run is in none of the files and the manifest's head is the state they show.
+    The files are written into a temporary folder beside `out_dir` and moved into place at the end: the
+    output is whole or absent.
+    """
     y = parse_year(str(year))
-    with store.read() as uow:
+    with store.snapshot() as uow:
         load_scheme(uow.session, y.year)
         gaps, missing = find_gaps(uow.session, y)
         head_seq, head_hash = audit.head(uow.conn)
-    result = YearEndResult(y.year, gaps, missing)
-    if gaps and not allow_gaps:
-        return result
-    day = on_date or _clock.today()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+        result = YearEndResult(y.year, gaps, missing)
+        if gaps and not allow_gaps:
+            return result
+        day = on_date or _clock.today()
+        with staged_dir(out_dir, last=MANIFEST) as stage:
+            written = _write_documents(store, y.year, stage.dir, templates, day)
+            manifest = {"year": y.year, "djctl": __version__, "date": day.isoformat(), "store": store.describe(),
+                        "audit_head": {"seq": head_seq, "hash": head_hash},
+                        "files": _file_entries(stage.dir, written),
+                        "gaps": [g.to_json() for g in gaps], "missing_reports": missing}
+            path = write_text(stage.dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    result.files, result.manifest, result.written = manifest["files"], out_dir / path.name, True
+    return result
+
+
+MANIFEST = "manifest.json"
+
+
+def _write_documents(store: Store, year: int, out_dir: Path, templates: Path | None, day: date) -> list[Path]:
     from djctl.services.bulletin import write_bulletin
     from djctl.services.ranking_docs import write_ranking
 
+    written: list[Path] = []
     for qi in range(1, 5):
-        written += write_bulletin(store, f"{y.year}Q{qi}", formats=FORMATS, out_dir=out_dir / "季度通报",
+        written += write_bulletin(store, f"{year}Q{qi}", formats=FORMATS, out_dir=out_dir / "季度通报",
                                   templates=templates, doc_number=None, on_date=day, remarks_path=None)
-    written += write_ranking(store, y.year, formats=FORMATS, out_dir=out_dir, templates=templates,
+    written += write_ranking(store, year, formats=FORMATS, out_dir=out_dir, templates=templates,
                              doc_number=None, on_date=day)
-    written += _tier_and_lookback_documents(store, y.year, out_dir, templates, day)
-    written += _negative_list_documents(store, y.year, out_dir, templates, day)
+    written += _tier_and_lookback_documents(store, year, out_dir, templates, day)
+    written += _negative_list_documents(store, year, out_dir, templates, day)
     from djctl.services.people_docs import yearend_documents as people_documents
 
-    written += people_documents(store, y.year, out_dir, templates, day)
+    written += people_documents(store, year, out_dir, templates, day)
     from djctl.io.zipnorm import normalize_zip
 
     for p in written:
         if p.suffix in (".docx", ".xlsx"):
             normalize_zip(p, day)
-    files = [{"name": str(p.relative_to(out_dir)), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-              "bytes": p.stat().st_size} for p in sorted(written)]
-    manifest = {"year": y.year, "djctl": __version__, "date": day.isoformat(), "store": store.describe(),
-                "audit_head": {"seq": head_seq, "hash": head_hash}, "files": files,
-                "gaps": [g.to_json() for g in gaps], "missing_reports": missing}
-    path = out_dir / "manifest.json"
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    result.files, result.manifest, result.written = files, path, True
-    return result
+    return written
+
+
+def _file_entries(root: Path, written: list[Path]) -> list[dict[str, Any]]:
+    return [{"name": str(p.relative_to(root)), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+             "bytes": p.stat().st_size} for p in sorted(written)]
 
 
 def _tier_and_lookback_documents(store: Store, year: int, out_dir: Path, templates: Path | None, day: date) -> list[Path]:

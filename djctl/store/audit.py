@@ -142,3 +142,55 @@ def verify(conn, against: tuple[int, str] | None = None) -> VerifyResult:
 def head(conn) -> tuple[int, str]:
     last = conn.execute(select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1)).first()
     return (last.seq, last.hash) if last else (0, GENESIS)
+
+
+HEAD_FORMAT = "djctl-audit-head-v1"
+
+
+def head_file_doc(seq: int, hash_: str, store: str | None = None) -> dict[str, Any]:
+    """The exported head (`audit head --out`, beside every backup) that `audit verify --against` reads."""
+    doc: dict[str, Any] = {"format": HEAD_FORMAT, "seq": seq, "hash": hash_}
+    if store is not None:
+        doc["store"] = store
+    return doc
+
+
+GUARD_HINT = "追加保护被去掉后，删除最近的审计事件（截断）只能与另行保存的链头比对才能发现：请用 djctl audit verify --against 链头文件"
+_SQLITE_GUARDS = {
+    f"audit_event_no_{verb.lower()}": f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
+                                      "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
+    for verb in ("UPDATE", "DELETE")
+}
+
+
+def guard_problems(conn) -> list[str]:
+    """What is wrong with the store's append-only guard of the audit chain (triggers), [] when intact."""
+    from sqlalchemy import text
+
+    if conn.dialect.name == "sqlite":
+        found = {r[0]: r[1] for r in conn.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'"))}
+        out = []
+        for name, sql in _SQLITE_GUARDS.items():
+            if name not in found:
+                out.append(f"审计表的追加保护触发器 {name} 已被删除")
+            elif " ".join((found[name] or "").split()) != sql:
+                out.append(f"审计表的追加保护触发器 {name} 已被改动")
+        return out
+    rows = conn.execute(text(
+        "SELECT t.tgname, t.tgenabled, pg_get_triggerdef(t.oid), p.prosrc FROM pg_trigger t "
+        "JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgrelid = 'audit_event'::regclass AND NOT t.tgisinternal")).all()
+    guard = [r for r in rows if r[0] == "audit_event_append_only"]
+    if not guard:
+        return ["审计表的追加保护触发器 audit_event_append_only 已被删除"]
+    name, enabled, definition, body = guard[0]
+    problems = []
+    if enabled == "D":
+        problems.append("审计表的追加保护触发器 audit_event_append_only 已被停用")
+    d = (definition or "").upper()
+    if not all(w in d for w in ("BEFORE", "UPDATE", "DELETE", "TRUNCATE", "FOR EACH STATEMENT")) \
+            or "RAISE EXCEPTION" not in (body or "").upper():
+        problems.append("审计表的追加保护触发器 audit_event_append_only 已被改动")
+    if conn.execute(text("SELECT count(*) FROM pg_rules WHERE tablename = 'audit_event'")).scalar():
+        problems.append("审计表上有改写规则（RULE），追加保护可能被绕过")
+    return problems

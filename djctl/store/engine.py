@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,7 @@ class Store:
         self.url = url
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._pinned: tuple[int, UnitOfWork] | None = None  # (thread id, the run's snapshot): see snapshot()
 
     @property
     def path(self) -> Path | None:
@@ -73,7 +75,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
         """One write transaction; committed when the block ends, rolled back on any exception."""
-        with _translate_errors(), self.engine.connect() as conn:
+        with _translate_errors(self.path), self.engine.connect() as conn:
             conn.execution_options(djctl_write=True)
             with conn.begin():
                 if not self.is_sqlite:
@@ -88,31 +90,115 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
-        """A read transaction (deferred BEGIN): a consistent snapshot, no write lock."""
-        with _translate_errors(), self.engine.connect() as conn:
+        """A read transaction (deferred BEGIN): a consistent snapshot, no write lock.
+
+        Inside `snapshot()` (same thread) every read is the run's one snapshot."""
+        pinned = self._pinned
+        if pinned is not None and pinned[0] == threading.get_ident():
+            yield pinned[1]
+            return
+        with _translate_errors(self.path), self.engine.connect() as conn:
             with conn.begin():
                 with Session(bind=conn, autoflush=False, expire_on_commit=False) as session:
                     yield UnitOfWork(conn, session)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[UnitOfWork]:
+        """One read transaction held for a whole run (DESIGN §6): every `read()` inside it, in this thread,
+        sees the same state. SQLite: one deferred transaction whose snapshot starts with its first read
+        (taken here, the audit head); PostgreSQL: one REPEATABLE READ transaction. A write that lands during
+        the run is in none of the run's documents."""
+        if self._pinned is not None:
+            yield self._pinned[1]
+            return
+        with _translate_errors(self.path), self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                with Session(bind=conn, autoflush=False, expire_on_commit=False) as session:
+                    uow = UnitOfWork(conn, session)
+                    audit.head(conn)  # the first read fixes the snapshot
+                    self._pinned = (threading.get_ident(), uow)
+                    try:
+                        yield uow
+                    finally:
+                        self._pinned = None
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 @contextmanager
-def _translate_errors() -> Iterator[None]:
+def _translate_errors(path: Path | None = None) -> Iterator[None]:
     try:
         yield
     except (DataError, OverflowError) as exc:  # a value the column cannot hold (past 2^31 on a server, 2^63 in SQLite)
         msg = (str(exc.orig) if getattr(exc, "orig", None) else str(exc)).splitlines()[0]
         raise DjctlError(f"数据库不接受超出范围或格式不符的值（{msg}），没有写入任何数据",
                          hint="请检查输入中过大的数字或异常的内容") from exc
-    except DatabaseError as exc:  # OperationalError ("locked", "busy") and damage ("malformed")
-        msg = str(exc.orig) if exc.orig else str(exc)
-        if "locked" in msg or "busy" in msg:
-            raise StoreError(f"数据库被其他进程锁定，等待 {BUSY_TIMEOUT_S} 秒后仍未释放", hint="请稍后重试") from exc
-        if "malformed" in msg or "not a database" in msg or "disk image" in msg:
-            raise StoreError(f"数据库文件已损坏：{msg}", hint="请用 djctl restore 从备份恢复") from exc
+    except DatabaseError as exc:  # OperationalError ("locked", "busy", "disk is full", "readonly") and damage
+        named = sqlite_failure(exc, path)
+        if named is not None:
+            raise named from exc
         raise
+
+
+def _orig_message(exc: BaseException) -> str:
+    """The driver's own message, never the SQL statement or its parameters."""
+    orig = getattr(exc, "orig", None)
+    text_ = str(orig if orig is not None else exc)
+    return text_.splitlines()[0] if text_ else exc.__class__.__name__
+
+
+def sqlite_failure(exc: BaseException, path: Path | None, *, output: Path | None = None) -> DjctlError | None:
+    """A database failure named for what it is (Chinese, no SQL, no parameters), or None when unknown.
+
+    `output`: the failure happened while copying into this file (a backup): a full disk or a read-only
+    place there is an output problem (exit 2), not the store's. Restoring from a backup is suggested only
+    when the store really fails `PRAGMA quick_check`.
+    """
+    msg = _orig_message(exc)
+    low = msg.lower()
+    if "locked" in low or "busy" in low:
+        return StoreError(f"数据库被其他进程锁定，等待 {BUSY_TIMEOUT_S} 秒后仍未释放", hint="请稍后重试")
+    if "disk is full" in low or "database or disk is full" in low or "no space" in low:
+        if output is not None:
+            from djctl.io.outfile import OutputError
+
+            return OutputError("无法写入文件：磁盘已满", path=str(output),
+                               hint="请清理磁盘空间后重试；没有留下写了一半的文件")
+        return StoreError("磁盘已满：数据库无法写入，本次写入已回滚，数据库未受影响",
+                          hint="请清理磁盘空间后重试")
+    if "readonly" in low or "read-only" in low:
+        if output is not None:
+            from djctl.io.outfile import OutputError
+
+            return OutputError("无法写入文件：位置是只读的", path=str(output), hint="请换一个可写的位置")
+        return StoreError("数据库是只读的（文件或所在文件夹没有写权限，或在只读文件系统上），无法写入",
+                          hint="请检查数据库文件及其所在文件夹的权限；查看数据时也需要文件夹可写（SQLite 要在旁边建 -shm 文件）")
+    if "unable to open" in low or "permission denied" in low or "access permission" in low:
+        return StoreError("无法打开数据库文件：没有权限，或所在文件夹不可读写",
+                          hint="请检查数据库文件及其所在文件夹的权限")
+    if "disk i/o error" in low:
+        return StoreError("读写数据库时发生磁盘输入输出错误", hint="请检查磁盘；确认磁盘正常后再运行 djctl audit verify")
+    if "malformed" in low or "not a database" in low or "disk image" in low:
+        if path is not None and not damaged(path):
+            return StoreError(f"数据库读写失败：{msg}", hint="数据库通过了完整性检查；请重试")
+        return StoreError(f"数据库文件已损坏：{msg}", hint="请用 djctl restore 从备份恢复")
+    return None
+
+
+def damaged(path: Path) -> bool:
+    """True when the SQLite file at `path` fails `PRAGMA quick_check` (or cannot be read as a database)."""
+    try:
+        conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return True
+    return rows != [("ok",)]
 
 
 def make_engine(url: str) -> Engine:
@@ -174,8 +260,16 @@ def open_store(db: str | os.PathLike | None = None, *, migrate: bool = True, mus
     url = resolve_url(db)
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
+        from djctl.io.outfile import protect
+
+        protect(path)
+        if path.exists() and not path.is_file():
+            raise StoreError(f"{path} 不是普通文件（是目录或设备），不是 djctl 数据库", hint="请用 --db 指定 djctl 数据库文件")
         if must_exist and not path.exists():
-            raise StoreError(f"数据库不存在：{path}", hint="先运行 djctl init，或用 --db 指定数据库")
+            raise StoreError(f"数据库不存在：{path}", hint="先运行 djctl init 建库，或用 --db 指定数据库")
+        if must_exist and _empty_file(path):
+            raise StoreError(f"数据库文件是空的（0 字节）：{path}",
+                             hint="这不是一个可用的 djctl 数据库；只有 djctl init 会建新库。如果原来有数据，请用 djctl restore 从备份恢复")
         if not path.parent.exists():
             raise StoreError(f"数据库所在目录不存在：{path.parent}")
         refuse_network_fs(path, allow_network_fs)
@@ -186,8 +280,9 @@ def open_store(db: str | os.PathLike | None = None, *, migrate: bool = True, mus
         current = current_revision(store)
     except DatabaseError as exc:  # OperationalError and the damage SQLite reports as DatabaseError ("malformed")
         engine.dispose()
-        if "malformed" in str(exc.orig):
-            raise StoreError(f"数据库文件已损坏：{exc.orig}", hint="请用 djctl restore 从备份恢复") from exc
+        named = sqlite_failure(exc, store.path) if store.is_sqlite else None
+        if named is not None:
+            raise named from exc
         raise StoreError(f"无法打开数据库：{exc.orig}", hint="文件可能已损坏或不是 djctl 数据库" if store.is_sqlite else
                          "请检查数据库地址、用户、密码和网络，并确认数据库已经建好") from exc
     known = known_revisions()
@@ -202,6 +297,17 @@ def open_store(db: str | os.PathLike | None = None, *, migrate: bool = True, mus
             raise StoreError(f"数据库需要升级（{current or '空'} → {known[-1]}）")
         _upgrade(store, current, known[-1])
     return store
+
+
+def _empty_file(path: Path) -> bool:
+    """A zero-byte store file (and no write-ahead log holding its content)."""
+    try:
+        if path.stat().st_size > 0:
+            return False
+        wal = Path(str(path) + "-wal")
+        return not (wal.exists() and wal.stat().st_size > 0)
+    except OSError:
+        return False
 
 
 def make_server_engine(url: str) -> Engine:
@@ -281,7 +387,7 @@ def _upgrade(store: Store, current: str | None, target: str) -> None:
         if backup_path is not None:
             store.dispose()
             restore_sqlite(backup_path, store.path)
-            raise StoreError(f"数据库升级失败，已从升级前的备份恢复：{exc}",
+            raise StoreError(f"数据库升级失败，已从升级前的备份恢复：{_orig_message(exc)}",
                              hint=f"备份保留在 {backup_path}") from exc
         raise
 
