@@ -262,9 +262,12 @@ def test_draw_columns_edited_are_named(cli, db, statement):
 
 
 @pytest.mark.parametrize("statement", [
-    "UPDATE draw_entry SET selected = NOT selected WHERE code = 'U002'",
-    "UPDATE draw_entry SET key = substr(key, 2) || '0' WHERE code = 'U003'",
-    "DELETE FROM draw_entry WHERE code = 'U002'",
+    "UPDATE draw_entry SET selected = NOT selected WHERE id = (SELECT MIN(id) FROM draw_entry)",
+    "UPDATE draw_entry SET key = substr(key, 2) || '0' WHERE id = (SELECT MAX(id) FROM draw_entry)",
+    "DELETE FROM draw_entry WHERE id = (SELECT MIN(id) FROM draw_entry)",
+    # a row for a member that was not selected (draw_entry keeps the members that matter only)
+    "INSERT INTO draw_entry (draw_id, code, key, selected, order_no, mandatory_reason, excluded_reason) "
+    "SELECT draw_id, 'U009', key, 0, NULL, '', '' FROM draw_entry WHERE id = (SELECT MIN(id) FROM draw_entry)",
 ])
 def test_draw_entry_edits_are_named(cli, db, statement):
     draw = one(db, "SELECT id FROM draw")
