@@ -11,6 +11,7 @@ from tests.helpers import json_out
 from tests.monthly_helpers import fill_all, import_json, setup_month
 
 pytestmark = pytest.mark.sqlite_only
+RESULT_COLUMNS = ("final_x100", "rate_x100", "deduction_x100", "checked", "false_tasks")
 
 
 def _totals(db) -> dict[int, tuple]:
@@ -36,7 +37,8 @@ def test_a_store_from_before_0002_is_filled_in_and_scores_the_same(cli, tmp_path
     before = json_out(cli("score", "--month", setup.month, "--json"))
     db = tmp_path / "djctl.db"
     c = sqlite3.connect(db)  # make it the store djctl 0001 wrote: no column, revision 0001
-    c.execute("ALTER TABLE self_report DROP COLUMN total_x100")
+    for column in ("total_x100", *RESULT_COLUMNS):  # and the columns of 0004
+        c.execute(f"ALTER TABLE self_report DROP COLUMN {column}")
     c.execute("UPDATE alembic_version SET version_num = '0001'")
     c.commit()
     c.close()
@@ -66,7 +68,8 @@ def test_two_commands_opening_an_old_store_at_once_upgrade_it_once(cli, tmp_path
     assert import_json(cli, *fill_all(setup, tmp_path / "收回").values())[0] == 0
     db = tmp_path / "djctl.db"
     c = sqlite3.connect(db)
-    c.execute("ALTER TABLE self_report DROP COLUMN total_x100")
+    for column in ("total_x100", *RESULT_COLUMNS):  # and the columns of 0004
+        c.execute(f"ALTER TABLE self_report DROP COLUMN {column}")
     c.execute("UPDATE alembic_version SET version_num = '0001'")
     c.commit()
     c.close()

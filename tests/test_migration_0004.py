@@ -17,6 +17,7 @@ from djctl.store.audit import rows_digest
 from tests.helpers import json_out, small_roster
 
 pytestmark = pytest.mark.sqlite_only
+RESULT_COLUMNS = ("final_x100", "rate_x100", "deduction_x100", "checked", "false_tasks")
 
 
 def _old_entry_rows(draw_id, record):
@@ -53,6 +54,8 @@ def old_store(cli, tmp_path, monkeypatch):
     db = tmp_path / "djctl.db"
     assert len(_rows(db)) == 20
     c = sqlite3.connect(db)
+    for column in RESULT_COLUMNS:  # what 0004 adds
+        c.execute(f"ALTER TABLE self_report DROP COLUMN {column}")
     c.execute("UPDATE alembic_version SET version_num = '0002'")
     c.commit()
     c.close()

@@ -68,6 +68,9 @@ DRAW_ENTRY_COLUMNS = ("code", "key", "selected", "order_no", "mandatory_reason",
 VOTE_COLUMNS = ("unit_code", "good", "fairly_good", "average", "poor", "voters")
 LOOKBACK_COLUMNS = ("item_code", "item", "passed", "problem", "checker")
 
+#: The `action` of a problem found by recomputing a stored figure from the rows it derives from (no event).
+RECOMPUTED = "recompute"
+
 #: Action families djctl itself writes. Events of any other family make "rows no event covers" unverified.
 KNOWN_FAMILIES = frozenset({"scheme", "org", "tasks", "selfeval", "check", "sample", "lookback", "votes", "adjust",
                             "tier", "rectify", "negative", "store"})
@@ -229,7 +232,10 @@ class ContentProblem:
         return f"{self.table} {_ids(self.rows)}".strip()
 
     def text(self) -> str:
-        head = f"第 {self.seq} 号事件（{self.action}）" if self.seq is not None else "无对应审计事件"
+        if self.seq is not None:
+            head = f"第 {self.seq} 号事件（{self.action}）"
+        else:
+            head = "按得分行重算" if self.action == RECOMPUTED else "无对应审计事件"
         return f"{head}：{self.where()}：{self.message}"
 
     def to_json(self) -> dict[str, Any]:
