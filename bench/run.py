@@ -322,11 +322,13 @@ def child_import(cfg: Config, work: Path, part: Part = WHOLE) -> Side:
 
 def store_year_djctl(store, cfg: Config) -> int:
     """Every task score of the year, written the way `selfeval import` writes one form (`_store_form`):
-    an import_file row and a self_report row with its total (Core), the self_score rows through `djctl.store.bulk.insert_rows`
+    an import_file row and a self_report row with its total and month result (Core), the self_score rows through `djctl.store.bulk.insert_rows`
     (one executemany), and an audit event whose payload carries the digest of the rows (`rows_digest`), in
     one transaction per month rather than per file (the per-file cost is the import step's)."""
     from sqlalchemy import select
 
+    from djctl.domain.scoring import month_result
+    from djctl.services.scores import result_values
     from djctl.services.selfeval import SELF_SCORE
     from djctl.services.tasks import list_tasks, require_list
     from djctl.store.audit import actor, rows_digest
@@ -351,9 +353,11 @@ def store_year_djctl(store, cfg: Config) -> int:
             scores = [[score_x10(i, mi, ti, full10) * 10 for ti, (_, full10) in enumerate(tasks, 1)]
                       for i in range(1, cfg.units + 1)]
             totals = [sum(unit_scores) for unit_scores in scores]
+            full_x100 = sum(full10 * 10 for _, full10 in tasks)
             uow.conn.execute(rep_t.insert(), [
                 {"unit_code": c, "month": month, "task_list_id": tl.id, "import_id": imports[c], "active": True,
-                 "created_at": t, "total_x100": totals[n]} for n, c in enumerate(codes)])
+                 "created_at": t, "total_x100": totals[n], **result_values(month_result(totals[n], full_x100))}
+                for n, c in enumerate(codes)])
             reports = {u: i for u, i in uow.conn.execute(select(rep_t.c.unit_code, rep_t.c.id).where(
                 rep_t.c.month == month, rep_t.c.active == True))}  # noqa: E712
             report_ids = [reports[c] for c in codes]

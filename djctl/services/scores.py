@@ -193,6 +193,21 @@ def list_full_points_conn(conn, task_list_ids: set[int]) -> dict[int, int]:
     return {i: int(v) for i, v in conn.execute(q)}
 
 
+def _plain_rows(conn, q) -> list[tuple]:
+    """The rows of a Core select of plain columns (integers, text) as the driver's tuples, without SQLAlchemy's
+    row objects and result processing: a year's scores fetch 60,000 reports (booleans come back as 0/1)."""
+    if conn.dialect.name != "sqlite":
+        return [tuple(r) for r in conn.execute(q).all()]
+    compiled = q.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    args = [params[name] for name in compiled.positiontup]
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        return cursor.execute(compiled.string, args).fetchall()
+    finally:
+        cursor.close()
+
+
 @lru_cache(maxsize=None)
 def _rate(value: int) -> Decimal:
     return rate_of_x100(value)
@@ -216,29 +231,36 @@ def month_rows(session, months: list[str], scheme: Scheme, units: list[Any] | No
     q = (sa_select(SR.c.id, SR.c.unit_code, SR.c.month, SR.c.task_list_id, total, SR.c.final_x100, SR.c.rate_x100,
                    SR.c.deduction_x100, SR.c.checked, SR.c.false_tasks)
          .where(SR.c.month.in_(months), SR.c.active == True))  # noqa: E712
-    reports: dict[tuple[str, str], tuple] = {}
+    by_month: dict[str, dict[str, tuple]] = {m: {} for m in months}  # month -> unit -> report
     unstored: list[int] = []
-    for r in conn.execute(q).all():
+    task_lists: set[int] = set()
+    for r in _plain_rows(conn, q):
         if r[4] is not None:  # a report without score rows counts as not reported (as the inner join did)
-            reports[(r[1], r[2])] = r
+            by_month[r[2]][r[1]] = r
+            task_lists.add(r[3])
             if r[5] is None:
                 unstored.append(r[0])
-    list_full = list_full_points(session, {v[3] for v in reports.values()})
+    list_full = list_full_points(session, task_lists)
     computed = recompute_results(conn, scheme, unstored) if unstored else {}
     out: dict[str, list[MonthRow]] = {}
     plain = [(u.code, u.name, u.group_name, u.active_from, u.active_to) for u in units]
     zero = Decimal("0.00")
+    rate_of = _rate
     for month in months:
         rows = []
+        append = rows.append
         month_full = fulls.get(month, 0)
+        missing_rate, missing_x100 = (zero, 0) if month_full else (None, None)
+        report_of = by_month[month].get
+        last_list, last_full = None, month_full
         for code, name, group, active_from, active_to in plain:
             if (active_from is not None or active_to is not None) and not month_active(month, active_from, active_to):
-                rows.append(MonthRow(code, name, group, month, "inactive"))
+                append(MonthRow(code, name, group, month, "inactive"))
                 continue
-            rep = reports.get((code, month))
+            rep = report_of(code)
             if rep is None:
-                rows.append(MonthRow(code, name, group, month, "missing", full_x100=month_full,
-                                     rate=zero if month_full else None, rate_x100=0 if month_full else None))
+                append(MonthRow(code, name, group, month, "missing", False, False, 0, 0, 0, month_full, missing_rate,
+                                [], None, missing_x100))
                 continue
             rid, _, _, tl_id, self_total, final, rate, deduction, checked, false_tasks = rep
             if final is None:
@@ -246,10 +268,12 @@ def month_rows(session, months: list[str], scheme: Scheme, units: list[Any] | No
                 final, rate, deduction, checked = res.final_x100, res.rate_x100, res.deduction_x100, res.checked
                 false_list = list(res.false_tasks)
             else:
-                false_list = [] if not false_tasks or false_tasks == _NO_TASKS else json.loads(false_tasks)
-            rows.append(MonthRow(code, name, group, month, "reported", bool(checked), bool(false_list), int(self_total),
-                                 int(deduction or 0), int(final), list_full.get(tl_id, month_full),
-                                 _rate(rate) if rate is not None else None, false_list, rid, rate))
+                false_list = [] if false_tasks == _NO_TASKS or not false_tasks else json.loads(false_tasks)
+            if tl_id != last_list:  # a month's reports share a task list or two
+                last_list, last_full = tl_id, list_full.get(tl_id, month_full)
+            append(MonthRow(code, name, group, month, "reported", bool(checked), bool(false_list), self_total,
+                            deduction or 0, final, last_full,
+                            None if rate is None else rate_of(rate), false_list, rid, rate))
         out[month] = rows
     return out
 
