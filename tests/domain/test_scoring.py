@@ -189,7 +189,7 @@ from djctl.domain.scoring import mean_rate_x100, month_result, rate_of_x100, rat
 
 
 @_given(_st.lists(_st.integers(min_value=0, max_value=10000), max_size=12))
-@_settings(max_examples=300, deadline=None)
+@_settings(max_examples=100, deadline=None)
 def test_mean_rate_x100_is_mean_rate_on_stored_hundredths(values):
     want = mean_rate([rate_of_x100(v) for v in values])
     got = mean_rate_x100(values)
@@ -197,7 +197,7 @@ def test_mean_rate_x100_is_mean_rate_on_stored_hundredths(values):
 
 
 @_given(_st.integers(min_value=0, max_value=20000), _st.integers(min_value=1, max_value=20000))
-@_settings(max_examples=300, deadline=None)
+@_settings(max_examples=100, deadline=None)
 def test_month_result_rate_is_monthly_rate(final, full):
     res = month_result(final, full)
     assert res.final_x100 == final and rate_of_x100(res.rate_x100) == monthly_rate(final, full)
