@@ -63,7 +63,7 @@ NOTES = ("已按要求完成", "按计划推进，资料已归档", "完成，�
 KINDS = ("机关党委", "党总支", "党支部")
 TIERS = ("未达标", "达标", "达标", "过硬", "示范")
 DIMENSIONS = ("政治统领", "班子履职", "队伍建设", "内部管理", "制度落实", "基础保障", "功能发挥")
-MEMORY_LIMIT_MB = 500
+MEMORY_LIMIT_MB = 300
 GROWTH_LIMIT = 11.0
 SCALE_SIZES = (500, 1000, 2000, 5000)
 QUICK_SCALE_SIZES = (10, 20)
@@ -71,8 +71,10 @@ QUICK_SCALE_SIZES = (10, 20)
 # step name -> (what djctl does, raw baseline, ratio target or None = report only)
 STEPS: dict[str, tuple[str, str, float | None]] = {
     "help": ("djctl --help start-up", 'python -c "import typer"', 1.5),
-    "forms": ("write self-assessment forms", "openpyxl write-only, same cells", 1.5),
-    "import": ("import filled forms", "openpyxl read-only pass, same files", 2.0),
+    "forms": ("write self-assessment forms", "openpyxl write-only, same cells", 0.3),
+    "import": ("import filled forms", "openpyxl read-only pass, same files", 0.3),
+    # the same djctl time against a second baseline, measured in the same slices (not added to the total)
+    "import:calamine": ("import filled forms (as above)", "python-calamine pass, same files", 3.0),
     "store": ("store the year's task scores", "sqlite3 executemany, one transaction", 3.0),
     "score": ("score --year", "hand-written SQL aggregate + rank", 2.0),
     "sample": ("sample for a month", "hashlib over the population", 5.0),
@@ -80,6 +82,9 @@ STEPS: dict[str, tuple[str, str, float | None]] = {
     "year-end": ("year-end documents, all formats", "Jinja render of its tables to Markdown", None),
 }
 TOTAL = "total"
+#: Rows that compare a step's djctl time with another baseline: left out of the total and the growth table.
+EXTRA_ROWS = ("import:calamine",)
+MEASURED = [s for s in STEPS if s not in EXTRA_ROWS]
 
 
 @dataclass
@@ -322,11 +327,13 @@ def child_import(cfg: Config, work: Path, part: Part = WHOLE) -> Side:
 
 def store_year_djctl(store, cfg: Config) -> int:
     """Every task score of the year, written the way `selfeval import` writes one form (`_store_form`):
-    an import_file row and a self_report row with its total (Core), the self_score rows through `djctl.store.bulk.insert_rows`
+    an import_file row and a self_report row with its total and month result (Core), the self_score rows through `djctl.store.bulk.insert_rows`
     (one executemany), and an audit event whose payload carries the digest of the rows (`rows_digest`), in
     one transaction per month rather than per file (the per-file cost is the import step's)."""
     from sqlalchemy import select
 
+    from djctl.domain.scoring import month_result
+    from djctl.services.scores import result_values
     from djctl.services.selfeval import SELF_SCORE
     from djctl.services.tasks import list_tasks, require_list
     from djctl.store.audit import actor, rows_digest
@@ -351,9 +358,11 @@ def store_year_djctl(store, cfg: Config) -> int:
             scores = [[score_x10(i, mi, ti, full10) * 10 for ti, (_, full10) in enumerate(tasks, 1)]
                       for i in range(1, cfg.units + 1)]
             totals = [sum(unit_scores) for unit_scores in scores]
+            full_x100 = sum(full10 * 10 for _, full10 in tasks)
             uow.conn.execute(rep_t.insert(), [
                 {"unit_code": c, "month": month, "task_list_id": tl.id, "import_id": imports[c], "active": True,
-                 "created_at": t, "total_x100": totals[n]} for n, c in enumerate(codes)])
+                 "created_at": t, "total_x100": totals[n], **result_values(month_result(totals[n], full_x100))}
+                for n, c in enumerate(codes)])
             reports = {u: i for u, i in uow.conn.execute(select(rep_t.c.unit_code, rep_t.c.id).where(
                 rep_t.c.month == month, rep_t.c.active == True))}  # noqa: E712
             report_ids = [reports[c] for c in codes]
@@ -531,6 +540,33 @@ def base_import(cfg: Config, work: Path, part: Part = WHOLE) -> Side:
     return Side(secs, 0, {"files": len(files), "cells": cells})
 
 
+def base_import_calamine(cfg: Config, work: Path, part: Part = WHOLE) -> Side:
+    """Every sheet of the same files read by python-calamine (Rust), values only."""
+    from python_calamine import CalamineWorkbook
+
+    files = _filled(cfg, work, part)
+
+    def read_all() -> int:
+        cells = 0
+        for f in files:
+            wb = CalamineWorkbook.from_path(str(f))
+            for name in wb.sheet_names:
+                for row in wb.get_sheet_by_name(name).to_python():
+                    cells += len(row)
+        return cells
+
+    secs, cells = _timed(read_all)
+    return Side(secs, 0, {"files": len(files), "cells": cells})
+
+
+def has_calamine() -> bool:
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def base_store(cfg: Config, work: Path, part: Part = WHOLE) -> Side:
     """sqlite3 executemany of the same self_score rows, one transaction, the store's DDL and pragmas."""
     import sqlite3
@@ -693,7 +729,8 @@ CHILDREN: dict[str, Callable[[Config, Path], Any]] = {
     "setup": child_setup, "fill": child_fill, "draws": child_draws,
     "forms": child_forms, "import": child_import, "store": child_store, "sample": child_sample,
     "score": child_score, "bulletin": child_bulletin, "year-end": child_yearend,
-    "base:forms": base_forms, "base:import": base_import, "base:store": base_store, "base:sample": base_sample,
+    "base:forms": base_forms, "base:import": base_import, "base:import:calamine": base_import_calamine,
+    "base:store": base_store, "base:sample": base_sample,
     "base:score": base_score, "base:bulletin": base_bulletin, "base:year-end": base_yearend,
 }
 
@@ -918,17 +955,22 @@ def run_year(cfg: Config, work: Path, *, profile: str | None = None, spawn: bool
     work.mkdir(parents=True, exist_ok=True)
     (work / "config.json").write_text(json.dumps(asdict(cfg)), encoding="utf-8")
     results: list[StepResult] = []
+    extras: list[StepResult] = []
     prep: dict[str, float] = {}
 
     def step(name: str) -> None:
         if name in SLICED:  # long steps: djctl and baseline alternate over slices of the units, times add up
             n = max(1, min(cfg.slices, cfg.units))
             pairs = []
+            extra = [e for e in EXTRA_ROWS if e.split(":")[0] == name and (e != "import:calamine" or has_calamine())]
             for k in range(n):
-                log(f"  {name}: slice {k + 1}/{n}: raw baseline, djctl …")
+                log(f"  {name}: slice {k + 1}/{n}: raw baseline{''.join(', ' + e for e in extra)}, djctl …")
                 pairs.append((run_child(f"base:{name}", work, spawn=spawn, part=(k, n), log=log),
-                              run_child(name, work, profile=profile == name, spawn=spawn, part=(k, n), log=log)))
+                              run_child(name, work, profile=profile == name, spawn=spawn, part=(k, n), log=log),
+                              *[run_child(f"base:{e}", work, spawn=spawn, part=(k, n), log=log) for e in extra]))
             base, d = (_combine([p[i] for p in pairs], sum) for i in (0, 1))
+            for i, e in enumerate(extra, start=2):
+                extras.append(StepResult(e, d, _combine([p[i] for p in pairs], sum)))
         elif name in ROUNDS:  # short steps: alternate rounds, the median of each side
             pairs = []
             for k in range(max(1, cfg.repeats)):
@@ -942,6 +984,8 @@ def run_year(cfg: Config, work: Path, *, profile: str | None = None, spawn: bool
             d = run_child(name, work, profile=profile == name, spawn=spawn, log=log)
         r = StepResult(name, d, base)
         results.append(r)
+        results.extend(extras)
+        extras.clear()
         log(f"  {name}: djctl {d.seconds:.3f} s, baseline {base.seconds:.3f} s, ratio {r.ratio:.2f}, "
             f"peak {d.rss_mb:.0f} MB")
 
@@ -954,7 +998,7 @@ def run_year(cfg: Config, work: Path, *, profile: str | None = None, spawn: bool
     t0 = time.perf_counter()
     log(f"province: {cfg.units} units, {cfg.units * cfg.branches} branches, {cfg.tasks} tasks × {cfg.months} months "
         f"= {cfg.scores} task scores ({work})")
-    want = set(only or STEPS)
+    want = set(only or MEASURED)
     if "help" in want:
         log("  help: djctl --help and python -c 'import typer' …")
         results.append(measure_help(cfg, work))
@@ -1000,8 +1044,9 @@ def table_rows(doc: dict[str, Any]) -> list[list[str]]:
                      _fmt_s(r.base.seconds), f"{r.base.rss_mb:.0f}", f"{r.ratio:.2f}",
                      f"≤ {target:g}" if target is not None else "report",
                      (ok + ("" if mem_ok else " MEM")).strip() or "-"])
-    d_total = sum(r.djctl.seconds for r in steps)
-    b_total = sum(r.base.seconds for r in steps)
+    counted = [r for r in steps if r.step not in EXTRA_ROWS]
+    d_total = sum(r.djctl.seconds for r in counted)
+    b_total = sum(r.base.seconds for r in counted)
     peak = max(r.djctl.rss_mb for r in steps)
     rows.append([TOTAL, "whole year-end: sum of the steps", _fmt_s(d_total), f"{peak:.0f}",
                  "sum of the baselines", _fmt_s(b_total), f"{max(r.base.rss_mb for r in steps):.0f}",
@@ -1051,13 +1096,13 @@ def print_scale(docs: list[dict[str, Any]]) -> None:
     sizes = [d["config"]["units"] for d in docs]
     headers = ["step", *[str(s) for s in sizes], f"growth {sizes[0]}→{sizes[-1]}", "target", "ok"]
     rows = []
-    names = [r.step for r in docs[0]["steps"]] + [TOTAL]
+    names = [r.step for r in docs[0]["steps"] if r.step not in EXTRA_ROWS] + [TOTAL]
     limit = GROWTH_LIMIT * (sizes[-1] / sizes[0]) / 10  # 11× for 10× the units
     for name in names:
         times = []
         for d in docs:
             if name == TOTAL:
-                times.append(sum(r.djctl.seconds for r in d["steps"]))
+                times.append(sum(r.djctl.seconds for r in d["steps"] if r.step not in EXTRA_ROWS))
             else:
                 times.append(next(r.djctl.seconds for r in d["steps"] if r.step == name))
         growth = times[-1] / times[0] if times[0] > 0 else float("inf")
@@ -1101,10 +1146,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--help-runs", type=int, default=None, help="runs of djctl --help and of the baseline (default 10)")
     ap.add_argument("--repeats", type=int, default=None, help="rounds of the short steps, median taken (default 3)")
     ap.add_argument("--slices", type=int, default=None, help="slices of the long steps, interleaved (default 5)")
-    ap.add_argument("--profile", metavar="STEP", choices=[s for s in STEPS if s != "help"], default=None,
+    ap.add_argument("--profile", metavar="STEP", choices=[s for s in STEPS if s != "help" and s not in EXTRA_ROWS], default=None,
                     help="run the djctl side of STEP under pyinstrument (or cProfile) and print the profile")
     ap.add_argument("--steps", default=None,
-                    help=f"comma-separated steps to measure (default all: {','.join(STEPS)}); preparation as needed")
+                    help=f"comma-separated steps to measure (default all: {','.join(MEASURED)}); preparation as needed")
     ap.add_argument("--spawn", action="store_true",
                     help="run each side in a fresh interpreter instead of a forked child (slower start, same figures)")
     ap.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it")
@@ -1134,9 +1179,9 @@ def main(argv: list[str] | None = None) -> int:
     only = None
     if args.steps:
         only = [x.strip() for x in args.steps.split(",") if x.strip()]
-        unknown = [x for x in only if x not in STEPS]
+        unknown = [x for x in only if x not in MEASURED]
         if unknown:
-            ap.error(f"unknown step(s): {', '.join(unknown)} (known: {', '.join(STEPS)})")
+            ap.error(f"unknown step(s): {', '.join(unknown)} (known: {', '.join(MEASURED)})")
     if args.scale:
         sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(
             QUICK_SCALE_SIZES if args.quick else SCALE_SIZES)

@@ -24,6 +24,7 @@ from djctl.services import draws
 from djctl.store import compiled
 from djctl.services.spotcheck_draw import draw_sample
 from djctl.store.audit import canonical, rows_digest
+from djctl.store.content import draw_entry_full_rows
 from djctl.store.tables import AuditEvent, Draw, DrawEntry, NegativeEntry, Unit
 from tests.store_builder import Builder
 
@@ -65,24 +66,25 @@ def province(store, tmp_path):
 
 # --------------------------------------------------------------------------- literal values from before the change
 
-# Recorded with the implementation before issue 9's changes (git HEAD 58a8f31) on the `province` fixture.
+# Recorded with the implementation before issue 9's changes (git HEAD 58a8f31) on the `province` fixture
+# (payload_sha256: recorded after issue 21, whose payload covers fewer draw_entry rows).
 LITERAL = {
     "plain": {
         "record_sha256": "a45d38554c3cd3380c9b12e6e2b40a9ce3671449dcef66969199e48daa308f9e",
         "entries_digest": "bbeafdaf456164de9ca0160319b1a6f8c877fbf23a0eb6b312d56cccd2555361",
-        "payload_sha256": "342427466029dcde353a0fa35ce1a25c9d486f3cff7565d2dac6bc82417072d1",
+        "payload_sha256": "16402ae39c86c93b0a1fa397bc5cb8a0d2b28f0bb4b6de216c9c3b9e520029e6",
         "selected": ["U\"07", "U002", "U012", "U020"],
     },
     "stratified": {
         "record_sha256": "257c44b76696b88111e32787259ba6f9ad5072593a4d45534bf50bac6edb9969",
         "entries_digest": "ee9696dcd2185fa343e159fd2c4bfed54ba9ebc066056d784072d7968bed2cf6",
-        "payload_sha256": "4597b90144acb60fcc7d49cfcd9e739c8cac6933d0ca193d82c77845714aad23",
+        "payload_sha256": "aa96713459375a3cb999e668b8b2ef0aba490db82cc9de6da02cd9057c7ee463",
         "selected": ["U\"07", "U001", "U002", "U012"],
     },
     "redraw": {
         "record_sha256": "e4a6723533f884af1e006d0ff8925d1ff3a1d0f6f2b7422467f052a48eb62acd",
         "entries_digest": "db07b32c6be2057a4ea206b0fc06ef621bebf6afcde02e657f90b0c14db3ceef",
-        "payload_sha256": "ce0173ab3700c05c4e07f7c313137a3281eb8e3166002c4647015bc685dd9aa3",
+        "payload_sha256": "f1a58541e6a26e917ed8563000e6b7d388c30a663ab1b0f18559c1f85e26e65a",
         "selected": ["U\"07", "U002", "U005", "U003"],
     },
 }
@@ -117,7 +119,13 @@ def test_literal_values_from_before(province, case):
     text, entries, payload, payload_text = _stored(province, result.draw.id)
     expected = LITERAL[case]
     assert hashlib.sha256(text.encode("utf-8")).hexdigest() == expected["record_sha256"]
-    assert payload["entries_digest"] == expected["entries_digest"]
+    # draw_entry keeps the members that matter (issue 21); the rows the draw wrote before, one per member, are
+    # those rows with the others rebuilt from the record: their digest is the one recorded before the change
+    record = json.loads(text)
+    assert {e[0] for e in entries} == draws.matter_codes(record) and len(entries) < len(record["population"])
+    assert rows_digest(draw_entry_full_rows(record, entries)) == expected["entries_digest"]
+    assert payload["entries_digest"] == rows_digest(entries) and payload["entries"] == len(entries)
+    assert payload["entries_scope"] == "selected+mandatory+excluded"
     assert hashlib.sha256(payload_text.encode("utf-8")).hexdigest() == expected["payload_sha256"]
     assert result.draw.selected == expected["selected"]
     assert result.notes == ["U014 在2023 年度负面清单上，但 2024-03 不在册，未纳入抽签"]
@@ -210,8 +218,9 @@ def test_stored_draw_equals_reference(province, case):
     assert payload["record_sha256"] == result.draw.record_sha256 == digest
 
     order = {c: i for i, c in enumerate(ref["selected"], start=1)}
+    matter = set(ref["selected"]) | set(ref["mandatory"]) | set(ref["excluded"])
     ref_entries = [(c, ref["keys"][c], c in order, order.get(c), ref["mandatory"].get(c, ""), ref["excluded"].get(c, ""))
-                   for c in ref["population"]]
+                   for c in ref["population"] if c in matter]
     assert entries == ref_entries
     h = hashlib.sha256()
     for row in ref_entries:

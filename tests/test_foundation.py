@@ -23,6 +23,7 @@ def test_init_creates_store_and_scheme(cli, tmp_path):
     assert json_out(again)["status"] == "unchanged"
 
 
+@pytest.mark.real_migrations
 def test_migrated_schema_matches_tables(store):
     """An empty store migrated to head has exactly the schema the tables define."""
     from alembic.autogenerate import compare_metadata

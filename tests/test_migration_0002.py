@@ -11,6 +11,7 @@ from tests.helpers import json_out
 from tests.monthly_helpers import fill_all, import_json, setup_month
 
 pytestmark = pytest.mark.sqlite_only
+RESULT_COLUMNS = ("final_x100", "rate_x100", "deduction_x100", "checked", "false_tasks")
 
 
 def _totals(db) -> dict[int, tuple]:
@@ -39,7 +40,8 @@ def _initial_tables() -> set[str]:
 
 def _as_0001(c) -> None:
     """Make the store the one djctl 0001 wrote: without the columns and tables of 0002 and later."""
-    c.execute("ALTER TABLE self_report DROP COLUMN total_x100")
+    for column in ("total_x100", *RESULT_COLUMNS):  # the columns of 0002 and 0004
+        c.execute(f"ALTER TABLE self_report DROP COLUMN {column}")
     for table in sorted(_tables(c) - _initial_tables()):
         c.execute(f'DROP TABLE "{table}"')
     for table, column in (("rectification", "found_on"), ("draw", "as_of"), ("check_report", "checked_on"),

@@ -362,7 +362,7 @@ def test_tampered_record_fails_verify_naming_the_difference(cli, city, tmp_path)
     assert r.exit_code == 1, r.output
     assert "抽中名单不一致" in r.stdout and other in r.stdout
     assert "审计日志" in r.stdout  # the digest written at draw time no longer matches
-    assert "抽签明细中编码「" + other + "」未标为抽中" in r.stdout
+    assert "抽签明细缺少编码「" + other + "」（抽中）" in r.stdout  # selected now: a row is due, and there is none
     v = json.loads(cli("sample", "verify", str(doc["id"]), "--json").stdout)
     assert v["ok"] is False and len(v["differences"]) >= 3
 
@@ -375,10 +375,11 @@ def test_coherently_forged_record_is_caught_by_the_audit_digest(cli, city, tmp_p
     from djctl.store.audit import canonical
 
     sql(tmp_path, "UPDATE draw SET record = ?, seed = ? WHERE id = ?", (canonical(forged.to_json()), "forged", doc["id"]))
-    for code in city:
-        sql(tmp_path, "UPDATE draw_entry SET key = ?, selected = ?, order_no = ? WHERE draw_id = ? AND code = ?",
-            (forged.keys[code], code in forged.selected,
-             forged.selected.index(code) + 1 if code in forged.selected else None, doc["id"], code))
+    sql(tmp_path, "DELETE FROM draw_entry WHERE draw_id = ?", (doc["id"],))
+    for code in forged.selected:  # the forger rewrites the rows of the members that matter too
+        sql(tmp_path, "INSERT INTO draw_entry (draw_id, code, key, selected, order_no, mandatory_reason, "
+                      "excluded_reason) VALUES (?, ?, ?, 1, ?, '', '')",
+            (doc["id"], code, forged.keys[code], forged.selected.index(code) + 1))
     r = cli("sample", "verify", str(doc["id"]), "--json")
     assert r.exit_code == 1
     v = json.loads(r.stdout)
@@ -388,16 +389,25 @@ def test_coherently_forged_record_is_caught_by_the_audit_digest(cli, city, tmp_p
 @pytest.mark.sqlite_only
 def test_tampered_draw_entry_fails_verify(cli, city, tmp_path):
     doc = draw(cli)
-    other = next(c for c in city if c not in doc["selected"])
-    sql(tmp_path, "UPDATE draw_entry SET selected = 1, order_no = 3 WHERE draw_id = ? AND code = ?", (doc["id"], other))
+    # draw_entry keeps a row for each selected member only (nothing mandatory or excluded here)
+    rows = sql(tmp_path, "SELECT code, key FROM draw_entry WHERE draw_id = ? ORDER BY id", (doc["id"],))
+    assert sorted(c for c, _ in rows) == sorted(doc["selected"])
+    first = doc["selected"][0]
+    sql(tmp_path, "UPDATE draw_entry SET selected = 0, order_no = NULL WHERE draw_id = ? AND code = ?", (doc["id"], first))
     r = cli("sample", "verify", str(doc["id"]))
     assert r.exit_code == 1, r.output
-    assert f"抽签明细中编码「{other}」标为抽中，记录中未抽中" in r.stdout
-    sql(tmp_path, "UPDATE draw_entry SET selected = 0, order_no = NULL WHERE draw_id = ? AND code = ?", (doc["id"], other))
+    assert f"抽签明细中编码「{first}」未标为抽中，记录中抽中" in r.stdout
+    sql(tmp_path, "UPDATE draw_entry SET selected = 1, order_no = 1 WHERE draw_id = ? AND code = ?", (doc["id"], first))
     assert cli("sample", "verify", str(doc["id"])).exit_code == 0
-    sql(tmp_path, "DELETE FROM draw_entry WHERE draw_id = ? AND code = 'U001'", (doc["id"],))
+    other = next(c for c in city if c not in doc["selected"])
+    sql(tmp_path, "INSERT INTO draw_entry (draw_id, code, key, selected, order_no, mandatory_reason, excluded_reason) "
+                  "VALUES (?, ?, ?, 1, 3, '', '')", (doc["id"], other, doc["keys"][other]))
     r = cli("sample", "verify", str(doc["id"]))
-    assert r.exit_code == 1 and "抽签明细缺少编码「U001」" in r.stdout
+    assert r.exit_code == 1 and f"抽签明细多出编码「{other}」" in r.stdout
+    sql(tmp_path, "DELETE FROM draw_entry WHERE draw_id = ? AND code = ?", (doc["id"], other))
+    sql(tmp_path, "DELETE FROM draw_entry WHERE draw_id = ? AND code = ?", (doc["id"], first))
+    r = cli("sample", "verify", str(doc["id"]))
+    assert r.exit_code == 1 and f"抽签明细缺少编码「{first}」（抽中）" in r.stdout
 
 
 @pytest.mark.sqlite_only
@@ -478,7 +488,8 @@ def test_one_audit_event_per_draw_with_record_digest(cli, city, store):
               "excluded_waived_reason")
     expected = hashlib.sha256(canonical({k: doc[k] for k in fields}).encode("utf-8")).hexdigest()
     assert first["record_sha256"] == expected == hashlib.sha256(record_text.encode("utf-8")).hexdigest()
-    assert first["selected"] == doc["selected"] and first["draw_id"] == doc["id"] and first["entries"] == 10
+    assert first["selected"] == doc["selected"] and first["draw_id"] == doc["id"]
+    assert first["entries"] == len(doc["selected"]) == 2 and first["entries_scope"] == "selected+mandatory+excluded"
     assert second["supersedes"] == [doc["id"]] and second["reason"] == "更正"
     r = cli("audit", "verify")
     assert r.exit_code == 0 and "审计链完好" in r.stdout

@@ -136,6 +136,12 @@ def findings(cli) -> list[dict[str, Any]]:
     return doc["content"]["problems"]
 
 
+def recomputed(problems: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(findings against events, stored month results that no longer match their rows)."""
+    return ([p for p in problems if p["action"] != "recompute"],
+            [p for p in problems if p["action"] == "recompute"])
+
+
 def test_the_untouched_store_verifies(cli, db):
     doc = verify(cli)
     assert doc["ok"] and doc["chain"]["ok"] and doc["content"]["problems"] == []
@@ -223,20 +229,24 @@ def test_check_score_edits_are_named(cli, db, column, value):
     rid = _report(db, "check_report", "U001")
     row = one(db, f"SELECT id FROM check_score WHERE report_id = {rid} AND task_code = 'T02'")
     sql(db, f"UPDATE check_score SET {column} = {value} WHERE id = {row}")
-    [p] = findings(cli)
+    [p], again = recomputed(findings(cli))
     assert (p["action"], p["seq"], p["table"]) == ("check.import", event_seq(db, "check.import", "report_id", rid),
                                                    "check_score")
     assert row in p["rows"]
+    # a changed verified score or flag changes U001's month result too: the stored one no longer matches
+    self_rid = _report(db, "self_report", "U001")
+    assert [(q["table"], q["rows"]) for q in again] == ([] if column == "checker" else [("self_report", [self_rid])])
 
 
 def test_a_check_report_deleted_is_named(cli, db):
     rid = _report(db, "check_report", "U004")
     sql(db, "PRAGMA foreign_keys = OFF", f"DELETE FROM check_score WHERE report_id = {rid}",
         f"DELETE FROM check_report WHERE id = {rid}")
-    problems = findings(cli)
+    problems, again = recomputed(findings(cli))
     seq = event_seq(db, "check.import", "report_id", rid)
     assert [(p["table"], p["rows"], p["seq"]) for p in problems] == [("check_report", [rid], seq)]
     assert "已被删除" in problems[0]["message"]
+    assert [(q["table"], q["rows"]) for q in again] == [("self_report", [_report(db, "self_report", "U004")])]
 
 
 def test_a_draw_record_edited_is_named(cli, db):
@@ -262,9 +272,12 @@ def test_draw_columns_edited_are_named(cli, db, statement):
 
 
 @pytest.mark.parametrize("statement", [
-    "UPDATE draw_entry SET selected = NOT selected WHERE code = 'U002'",
-    "UPDATE draw_entry SET key = substr(key, 2) || '0' WHERE code = 'U003'",
-    "DELETE FROM draw_entry WHERE code = 'U002'",
+    "UPDATE draw_entry SET selected = NOT selected WHERE id = (SELECT MIN(id) FROM draw_entry)",
+    "UPDATE draw_entry SET key = substr(key, 2) || '0' WHERE id = (SELECT MAX(id) FROM draw_entry)",
+    "DELETE FROM draw_entry WHERE id = (SELECT MIN(id) FROM draw_entry)",
+    # a row for a member that was not selected (draw_entry keeps the members that matter only)
+    "INSERT INTO draw_entry (draw_id, code, key, selected, order_no, mandatory_reason, excluded_reason) "
+    "SELECT draw_id, 'U009', key, 0, NULL, '', '' FROM draw_entry WHERE id = (SELECT MIN(id) FROM draw_entry)",
 ])
 def test_draw_entry_edits_are_named(cli, db, statement):
     draw = one(db, "SELECT id FROM draw")
@@ -295,8 +308,9 @@ def test_a_vote_row_added_is_named(cli, db):
 def test_task_points_edited_are_named(cli, db):
     row = one(db, "SELECT id FROM task WHERE code = 'T02'")
     sql(db, f"UPDATE task SET points_x100 = 2000 WHERE id = {row}")
-    [p] = findings(cli)
+    [p], again = recomputed(findings(cli))
     assert (p["action"], p["table"], p["rows"]) == ("tasks.set", "task", [row])
+    assert again and all(q["table"] == "self_report" for q in again)  # every rate of that list changes
 
 
 @pytest.mark.parametrize("statement,seq_action", [
@@ -587,7 +601,8 @@ def test_an_import_file_deleted_is_named(cli, db):
 ])
 def test_scheme_edits_are_named(cli, db, change):
     sql(db, f"UPDATE scheme SET {change}")
-    problems = findings(cli)
+    problems, again = recomputed(findings(cli))
+    assert all(q["table"] == "self_report" for q in again)  # a changed rule changes checked months' results
     seq = event_seq(db, "scheme.set", "year", 2024)
     assert {(p["table"], p["seq"]) for p in problems} == ({("scheme", seq)} if "year" not in change
                                                           else {("scheme", seq), ("scheme", None)})

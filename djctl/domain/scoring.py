@@ -21,8 +21,13 @@ __all__ = [
     "TaskOutcome",
     "annual_total",
     "democratic_score",
+    "MonthResult",
     "mean_rate",
+    "mean_rate_x100",
+    "month_result",
     "monthly_rate",
+    "rate_of_x100",
+    "rate_x100",
     "task_outcome",
 ]
 
@@ -178,6 +183,49 @@ def monthly_rate(final_x100: int, full_x100: int) -> Decimal:
     if full_x100 < 0 or final_x100 < 0:
         raise ValueError("得分和满分不能为负数")
     return round2(Decimal(int(final_x100)) * 100 / Decimal(int(full_x100)))
+
+
+def rate_x100(rate: Decimal) -> int:
+    """A rounded rate (2 decimals) as the integer hundredths a store keeps (85.17 -> 8517)."""
+    return int(Decimal(rate).scaleb(2))
+
+
+def rate_of_x100(value: int) -> Decimal:
+    """The rate of stored hundredths (8517 -> Decimal('85.17')), as `monthly_rate` gives it."""
+    return Decimal(int(value)).scaleb(-2)
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """A reported unit-month after its check (if any): what a store keeps with the report (self_report)."""
+
+    final_x100: int
+    rate_x100: int | None  # None when the month's full points are 0 (no rate)
+    deduction_x100: int = 0
+    checked: bool = False
+    false_tasks: tuple[str, ...] = ()
+
+
+def month_result(self_total_x100: int, full_x100: int, outcomes: Iterable[TaskOutcome] = ()) -> MonthResult:
+    """The month of a unit that reported: final points = the self total with every checked task's final
+    points in place of its self score (`task_outcome`), rate = `monthly_rate` (rounded half-up to 2 decimals)."""
+    checked = list(outcomes)
+    final = int(self_total_x100) - sum(o.self_x100 - o.final_x100 for o in checked)
+    rate = rate_x100(monthly_rate(final, full_x100)) if full_x100 else None
+    return MonthResult(final, rate, sum(o.deduction_x100 for o in checked), bool(checked),
+                       tuple(o.task for o in checked if o.false))
+
+
+def mean_rate_x100(rates_x100: Iterable[int]) -> int | None:
+    """`mean_rate` of stored rates in integer hundredths: the mean rounded half-up to a hundredth (rates are
+    never negative, so half-up is floor(mean + 1/2)); None when there are none."""
+    values = [int(v) for v in rates_x100]
+    if not values:
+        return None
+    total, n = sum(values), len(values)
+    if total < 0:
+        return rate_x100(mean_rate(rate_of_x100(v) for v in values))
+    return (2 * total + n) // (2 * n)
 
 
 def mean_rate(rates: Iterable[Decimal]) -> Decimal | None:

@@ -11,7 +11,8 @@ from sqlmodel import select
 from djctl.domain.periods import Period, parse_year
 from djctl.domain.points import fmt, to_float
 from djctl.domain.ranking import assign_grades
-from djctl.domain.scoring import AnnualTotal, annual_total, democratic_text, mean_rate, mean_rate_text
+from djctl.domain.scoring import (AnnualTotal, annual_total, democratic_text, mean_rate_text, mean_rate_x100,
+                                  rate_of_x100)
 from djctl.errors import InputError
 from djctl.services.adjust import AdjustmentItem, adjustments_for_year
 from djctl.services.ranking_table import ranks_with_groups
@@ -50,7 +51,8 @@ class YearRow:
                 "bonus_raw": to_float(t.bonus_raw), "deduction_raw": to_float(t.deduction_raw),
                 "total": to_float(t.total) if self.active else None, "rank": self.rank, "group_rank": self.group_rank,
                 "grade": self.grade, "veto": self.veto,
-                "rates": {m: (to_float(r.rate) if r.rate is not None and r.status != "inactive" else None)
+                # rate_x100 / 100 is the double nearest the 2-decimal rate, as to_float gives it
+                "rates": {m: (r.rate_x100 / 100 if r.rate_x100 is not None and r.status != "inactive" else None)
                           for m, r in self.months.items()},
                 "missing": [m for m, r in self.months.items() if r.status == "missing"],
                 "false": [m for m, r in self.months.items() if r.false]}
@@ -67,11 +69,13 @@ def year_rows(session, y: Period, scheme, *, explain: bool = True) -> list[YearR
     year_months = y.months
     for i, u in enumerate(units):
         months = {m: per_month[m][i] for m in year_months}
-        counted = [r.rate for r in months.values() if r.status != "inactive" and r.rate is not None]
+        counted = [r.rate_x100 for r in months.values() if r.status != "inactive" and r.rate_x100 is not None]
         active = bool(counted)
         its = items.get(u.code, [])
+        daily = mean_rate_x100(counted)  # the stored rates in hundredths: mean_rate's rule on integers
         total = annual_total(
-            daily=mean_rate(counted), democratic=_democratic(votes.get(u.code), a.democratic_levels),
+            daily=None if daily is None else rate_of_x100(daily),
+            democratic=_democratic(votes.get(u.code), a.democratic_levels),
             bonus_x100_items=[x.points_x100 for x in its if x.kind == "bonus"],
             deduction_x100_items=[x.points_x100 for x in its if x.kind == "deduction"],
             weight_daily=a.weight_daily, weight_democratic=a.weight_democratic,

@@ -115,5 +115,41 @@ def verify(store: Store, against: Path | None = None, *, content: bool = True) -
     expected = read_head_file(against) if against else None
     with store.read() as uow:
         chain = audit.verify(uow.conn, expected)
-        return Verification(chain, check(uow.conn) if content else None, audit.guard_problems(uow.conn),
-                            against=expected is not None)
+        guard = audit.guard_problems(uow.conn)
+        if not content:
+            return Verification(chain, None, guard, against=expected is not None)
+        result = check(uow.conn)
+        _check_results(uow, result)
+        return Verification(chain, result, guard, against=expected is not None)
+
+
+def _check_results(uow, result: ContentResult) -> None:
+    """Every active report's stored month result (rate, final points, check) against the same result computed
+    from its rows (`scores.recompute_results`, the rule in domain/): each disagreement is a problem."""
+    from djctl.domain.scheme import parse_scheme
+    from djctl.services.scores import result_json, stored_results, recompute_results
+    from djctl.store.content import MAX_PROBLEMS, RECOMPUTED, ContentProblem
+    from djctl.store.tables import Scheme
+
+    stored = stored_results(uow.conn)
+    schemes = {y: parse_scheme(t) for y, t in uow.conn.execute(select(Scheme.__table__.c.year, Scheme.__table__.c.toml))}
+    by_year: dict[int, list[int]] = {}
+    for rid, (month, _unit, _res) in stored.items():
+        by_year.setdefault(int(month[:4]), []).append(rid)
+    for year, ids in sorted(by_year.items()):
+        scheme = schemes.get(year)
+        if scheme is None:
+            continue
+        again = recompute_results(uow.conn, scheme, ids)
+        for rid in ids:
+            month, unit, have = stored[rid]
+            want = again.get(rid)
+            if want is None or result_json(want) == have:
+                continue
+            diffs = "；".join(f"{k} 为 {have[k]}，按得分行应为 {v}" for k, v in result_json(want).items() if have[k] != v)
+            p = ContentProblem("self_report", [rid], f"{unit} {month} 存储的月度结果与按得分行重算的不一致：{diffs}",
+                               None, RECOMPUTED)
+            if len(result.problems) < MAX_PROBLEMS:
+                result.problems.append(p)
+            else:
+                result.more += 1

@@ -1,8 +1,9 @@
 """Stored draws (抽签), shared by monthly spot checks and look-backs.
 
 A draw is kept for ever as one `draw` row (the whole record as canonical JSON plus the columns people
-search by) and one `draw_entry` row per population member (its key, whether and in which order it was
-selected, and the reasons it was mandatory or excluded), written in one transaction with ONE audit event
+search by: the population and every key are in it) and one `draw_entry` row per member that matters
+(selected, mandatory or excluded: its key, whether and in which order it was selected, and the reasons it
+was mandatory or excluded), written in one transaction with ONE audit event
 whose payload carries the SHA-256 of the canonical record. Nothing here decides who is in the population:
 the workflow (spotcheck_draw, lookback) builds the inputs, `djctl.domain.sampling.run_draw` draws, and this
 module stores, loads, presents and verifies.
@@ -65,6 +66,7 @@ __all__ = [
     "latest_draw",
     "list_draws",
     "load_draw",
+    "matter_codes",
     "next_seq",
     "publication_lines",
     "read_record_file",
@@ -322,12 +324,35 @@ def draw_series(uow: UnitOfWork, kind: str, period: str) -> list[Any]:
 ENTRY_COLUMNS = ("draw_id", "code", "key", "selected", "order_no", "mandatory_reason", "excluded_reason")
 
 
+#: The audit payload key saying which members a draw's `draw_entry` rows cover. Events written before it (no
+#: such key) covered every population member; the rows of the others were deleted by migration 0004 and
+#: `audit verify` puts them back from the record (`djctl.store.content.draw_entry_full_rows`).
+ENTRIES_SCOPE = "entries_scope"
+ENTRIES_MATTER = "selected+mandatory+excluded"
+
+
+def matter_codes(record: DrawRecord | Mapping[str, Any]) -> set[str]:
+    """The members a draw keeps a draw_entry row for: selected, mandatory or excluded (DESIGN §3)."""
+    if isinstance(record, DrawRecord):
+        return {*record.selected, *record.mandatory, *record.excluded}
+    return {str(c) for c in [*(record.get("selected") or []), *(record.get("mandatory") or {}),
+                             *(record.get("excluded") or {})]}
+
+
 def _entry_rows(draw_id: int, record: DrawRecord) -> list[tuple]:
-    """The draw_entry rows of a record, in population order (ENTRY_COLUMNS)."""
+    """The draw_entry rows of a record (ENTRY_COLUMNS): the members that matter, in population order.
+
+    The record holds the whole population and every key; the other members' rows would only repeat it."""
     order = {c: i for i, c in enumerate(record.selected, start=1)}
     keys, mandatory, excluded = record.keys, record.mandatory, record.excluded
+    codes = sorted(matter_codes(record))  # the population is sorted by code point: the same order
     return [(draw_id, c, keys[c], c in order, order.get(c), mandatory.get(c, ""), excluded.get(c, ""))
-            for c in record.population]
+            for c in codes]
+
+
+def _entries_fields(rows: list[tuple]) -> dict[str, Any]:
+    """What a draw's audit payload says of its draw_entry rows: how many, their digest, which members."""
+    return {"entries": len(rows), "entries_digest": _entries_digest(rows), ENTRIES_SCOPE: ENTRIES_MATTER}
 
 
 def _entries_digest(rows: list[tuple]) -> str:
@@ -416,8 +441,7 @@ def _save(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, seq: i
         "selected": list(record.selected), "mandatory": dict(record.mandatory), "excluded": dict(record.excluded),
         "excluded_waived": record.excluded_waived, "stratified": record.strata is not None,
         "reason": reason, "supersedes": superseded,
-        "entries": len(entries),
-        "entries_digest": _entries_digest(entries),
+        **_entries_fields(entries),
     }
     if unannounced:
         payload["unannounced"] = True
@@ -627,23 +651,33 @@ def _audit_digest(uow: UnitOfWork, kind: str, draw_id: int) -> str | None:
 
 
 def _entry_differences(doc: dict[str, Any], rows: list[Any]) -> list[str]:
-    """Compare draw_entry rows with the record; every difference named by code."""
+    """Compare draw_entry rows with the record; every difference named by code.
+
+    A draw keeps a row for each member that matters (selected, mandatory or excluded) and none for the
+    others (their keys are in the record): a missing row, a row of a member that does not matter and a row
+    that says otherwise than the record are all named."""
     population = [str(c) for c in doc.get("population") or []]
     keys = doc.get("keys") or {}
     selected = [str(c) for c in doc.get("selected") or []]
     order = {c: i for i, c in enumerate(selected, start=1)}
     mandatory = doc.get("mandatory") or {}
     excluded = doc.get("excluded") or {}
+    matter = matter_codes(doc)
     diffs: list[str] = []
     seen: dict[str, Any] = {}
     for r in rows:
         if r.code in seen:
             diffs.append(f"抽签明细中编码「{r.code}」重复")
         seen[r.code] = r
+    pop_set = set(population)
     for c in population:
         r = seen.get(c)
         if r is None:
-            diffs.append(f"抽签明细缺少编码「{c}」")
+            if c in matter:
+                diffs.append(f"抽签明细缺少编码「{c}」（{'抽中' if c in order else '必抽或排除'}）")
+            continue
+        if c not in matter:
+            diffs.append(f"抽签明细多出编码「{c}」：它未被抽中，也不是必抽或排除，不应有明细行")
             continue
         if r.key != keys.get(c):
             diffs.append(f"抽签明细中编码「{c}」的键值与记录不一致：明细为 {r.key}，记录为 {keys.get(c)}")
@@ -656,7 +690,6 @@ def _entry_differences(doc: dict[str, Any], rows: list[Any]) -> list[str]:
             diffs.append(f"抽签明细中编码「{c}」的必抽原因「{r.mandatory_reason}」与记录「{mandatory.get(c, '')}」不一致")
         if (r.excluded_reason or "") != str(excluded.get(c, "")):
             diffs.append(f"抽签明细中编码「{c}」的排除原因「{r.excluded_reason}」与记录「{excluded.get(c, '')}」不一致")
-    pop_set = set(population)
     diffs += [f"抽签明细多出不在总体中的编码「{c}」" for c in seen if c not in pop_set]
     if len(diffs) > MAX_ENTRY_DIFFS:
         diffs = diffs[:MAX_ENTRY_DIFFS] + [f"抽签明细另有 {len(diffs) - MAX_ENTRY_DIFFS} 处不一致（未逐条列出）"]

@@ -14,11 +14,13 @@ from sqlmodel import select
 
 from djctl.domain.periods import month_active, parse_month
 from djctl.domain.points import from_x100, to_x100
+from djctl.domain.scoring import month_result
 from djctl.errors import DjctlError, InputError, Problem
 from djctl.io.selfeval_form import FormTask, form_filename, read_form, write_form
 from djctl.services.importing import (IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, name_committed,
                                      imported_active)
 from djctl.io.outfile import inside, staged_dir
+from djctl.services.scores import result_values
 from djctl.services.tasks import list_tasks, no_list, require_list
 from djctl.store.audit import actor, rows_digest
 from djctl.store.bulk import insert_rows
@@ -285,9 +287,12 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
         conn.execute(IMPORT.update().where(IMPORT.c.id == old.import_id).values(active=False, replaced_by=imp_id))
     rows = [(r.code, to_x100(r.score), r.note) for r in sorted(form.rows, key=lambda r: tasks[r.code].seq)]
     total_x100 = sum(p for _, p, _ in rows)
+    # the month's result goes with the report (a new report is unchecked: a check of a replaced one no longer
+    # counts); scores read it instead of recomputing every unit-month
+    res = month_result(total_x100, sum(t.points_x100 for t in tasks.values()))
     report_id = conn.execute(REPORT.insert().values(
         unit_code=unit.code, month=month, task_list_id=tl.id, import_id=imp_id, active=True,
-        created_at=t, total_x100=total_x100)).inserted_primary_key[0]
+        created_at=t, total_x100=total_x100, **result_values(res))).inserted_primary_key[0]
     insert_rows(uow.conn, SELF_SCORE, ("report_id", "task_code", "points_x100", "note"),
                 [(report_id, c, p, n) for c, p, n in rows])
     # the digest of what was just written, in the order written: what content.self_score_digest reads back
@@ -295,7 +300,7 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
                                   "import_id": imp_id, "report_id": report_id, "task_list": tl.sha256,
                                   "replaced_report": old.id if old else None, "rows": len(rows),
                                   "rows_sha256": rows_digest(rows),
-                                  "self_total_x100": total_x100})
+                                  "self_total_x100": total_x100, "rate_x100": res.rate_x100})
     result.status = IMPORTED
 
 

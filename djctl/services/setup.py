@@ -64,7 +64,12 @@ def init_store(store: Store, scheme_path: Path | None = None, *, replace: bool =
             row.name, row.toml, row.sha256, row.created_at = scheme.name, text, sha, now()
             uow.session.add(row)
             status = "replaced"
-        uow.audit("scheme.set", {"year": scheme.year, "sha256": sha, "toml": text, "previous": old})
+        payload = {"year": scheme.year, "sha256": sha, "toml": text, "previous": old}
+        if old is not None:  # the spot-check rules may have changed: the checked months' stored results follow
+            from djctl.services.scores import refresh_checked_results
+
+            payload["results_refreshed"] = refresh_checked_results(uow.conn, scheme)
+        uow.audit("scheme.set", payload)
     return InitResult(store.describe(), scheme.year, scheme.name, status)
 
 

@@ -338,6 +338,11 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
                 Rectification.source_ref.like(f"{month}:%"), Rectification.status != "closed")):
             if item.source_ref.split(":", 1)[1] not in false_tasks:
                 stale.append(int(item.id))
+    # the checked month's result, stored with its self report (scores read it)
+    from djctl.services.scores import recompute_results, result_json, store_results
+
+    results = recompute_results(uow.conn, scheme, [rep.id])
+    store_results(uow.conn, results)
     uow.audit("check.import", {
         "file": path.name, "sha256": result.sha256, "unit": unit.code, "month": month, "import_id": imp.id,
         "report_id": report.id, "draw_id": d.id, "self_report_id": rep.id, "self_hash": meta["self_hash"],
@@ -345,7 +350,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         "verified_total_x100": sum(v for _, v, _, _, _ in rows), "deduction_x100": deduction,
         "false_tasks": false_tasks, "rectifications": created, "rectifications_kept": kept,
         "rectification_due": due.isoformat(), "checked_on": check_day.isoformat(),
-        "row_digests": row_digests(uow, **digest_ids(s, created))})
+        "row_digests": row_digests(uow, **digest_ids(s, created)), "self_result": result_json(results[rep.id])})
     result.extra.update({"false_tasks": false_tasks, "deduction": float(from_x100(deduction)),
                          "rectifications": created})
     notes = []

@@ -41,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -68,6 +68,9 @@ CHECK_SCORE_COLUMNS = ("task_code", "verified_x100", "false_flag", "note", "chec
 DRAW_ENTRY_COLUMNS = ("code", "key", "selected", "order_no", "mandatory_reason", "excluded_reason")
 VOTE_COLUMNS = ("unit_code", "good", "fairly_good", "average", "poor", "voters")
 LOOKBACK_COLUMNS = ("item_code", "item", "passed", "problem", "checker")
+
+#: The `action` of a problem found by recomputing a stored figure from the rows it derives from (no event).
+RECOMPUTED = "recompute"
 
 #: Action families djctl itself writes. Events of any other family make "rows no event covers" unverified.
 KNOWN_FAMILIES = frozenset({"scheme", "org", "tasks", "selfeval", "check", "sample", "lookback", "votes", "adjust",
@@ -110,6 +113,31 @@ def draw_entry_rows(conn, draw_id: int) -> list[tuple]:
 def draw_entry_digest(conn, draw_id: int) -> str:
     """The `entries_digest` of a `sample.draw` / `lookback.draw` event."""
     return rows_digest(draw_entry_rows(conn, draw_id))
+
+
+#: The draw event key saying its rows cover only the members that matter (`djctl.services.draws.ENTRIES_SCOPE`).
+ENTRIES_SCOPE = "entries_scope"
+
+
+def draw_entry_full_rows(record: dict[str, Any], stored: list[tuple]) -> list[tuple]:
+    """The draw_entry rows a draw made before migration 0004 wrote (one per population member), from its record
+    and the rows kept (`DRAW_ENTRY_COLUMNS`): a member without a row gets the row its record implies (its
+    key, not selected, no reasons): what 0004 deleted. Rows of codes outside the population stay, at the end.
+
+    The digest of these rows is the `entries_digest` of such a draw's event: a kept row changed or deleted, or
+    a member's row added with other values, no longer gives it."""
+    keys = record.get("keys") if isinstance(record.get("keys"), dict) else {}
+    population = [str(c) for c in record.get("population") or []]
+    by_code: dict[str, tuple] = {}
+    extra: list[tuple] = []
+    for row in stored:
+        if row[0] in by_code:
+            extra.append(row)
+        else:
+            by_code[row[0]] = row
+    pop = set(population)
+    out = [by_code.get(c) or (c, keys.get(c), False, None, "", "") for c in population]
+    return out + [r for c, r in by_code.items() if c not in pop] + extra
 
 
 def record_digest(record_text: str) -> str:
@@ -227,7 +255,10 @@ class ContentProblem:
         return f"{self.table} {_ids(self.rows)}".strip()
 
     def text(self) -> str:
-        head = f"第 {self.seq} 号事件（{self.action}）" if self.seq is not None else "无对应审计事件"
+        if self.seq is not None:
+            head = f"第 {self.seq} 号事件（{self.action}）"
+        else:
+            head = "按得分行重算" if self.action == RECOMPUTED else "无对应审计事件"
         return f"{head}：{self.where()}：{self.message}"
 
     def to_json(self) -> dict[str, Any]:
@@ -381,8 +412,10 @@ class _Checker:
         return out
 
     def bulk(self, table, parent_col: str, columns: tuple[str, ...], expected: dict[int, _Event],
-             parents: set[int], what: str, digest_key: str, count_key: str) -> None:
-        """Compare the bulk rows of every covered parent with its event's digest and count."""
+             parents: set[int], what: str, digest_key: str, count_key: str,
+             rows_of: Callable[[int, list[tuple]], list[tuple]] | None = None) -> None:
+        """Compare the bulk rows of every covered parent with its event's digest and count. `rows_of(parent,
+        rows)` gives the rows the event's digest covers, when they are not the stored rows themselves."""
         seen: set[int] = set()
         name = table.name
         for parent, ids, rows in self.groups(table, parent_col, columns):
@@ -392,10 +425,12 @@ class _Checker:
                     self.bad(None, name, ids, f"{len(ids)} 行所属的{what} #{parent} 不存在（孤立的行）")
                 continue  # the parent itself is reported as uncovered
             seen.add(parent)
-            self._compare_bulk(ev, name, ids, rows, what, parent, digest_key, count_key)
+            self._compare_bulk(ev, name, ids, rows_of(parent, rows) if rows_of else rows, what, parent, digest_key,
+                               count_key)
         for parent, ev in expected.items():
             if parent not in seen and parent in parents:
-                self._compare_bulk(ev, name, [], [], what, parent, digest_key, count_key)
+                self._compare_bulk(ev, name, [], rows_of(parent, []) if rows_of else [], what, parent, digest_key,
+                                   count_key)
 
     def _compare_bulk(self, ev: _Event, name: str, ids: list[int], rows: list[tuple], what: str, parent: int,
                       digest_key: str, count_key: str) -> None:
@@ -531,6 +566,7 @@ class _Checker:
                 if isinstance(d, int):
                     superseded[d] = ev
         present: set[int] = set()
+        full_records: dict[int, str] = {}  # draws whose event's rows were every population member (before 0004)
         for d in self.table(Draw, ("kind", "record", "active", "period", "seq", "label", "seed", "k", "population_hash",
                                    "rate")):
             present.add(d.id)
@@ -538,6 +574,8 @@ class _Checker:
             if ev is None:
                 self.uncovered("draw", d.id, "抽签")
                 continue
+            if ENTRIES_SCOPE not in ev.doc:
+                full_records[d.id] = d.record
             if ev.action != f"{d.kind}.draw":
                 self.bad(ev, "draw", [d.id], f"抽签类别为「{d.kind}」，写入时为 {ev.action}")
             want = ev.doc.get("record_sha256")
@@ -552,7 +590,19 @@ class _Checker:
                 self.bad(later or ev, "draw", [d.id], _active_msg(d.active, want_active, later))
         for did in sorted(set(draws) - present):
             self.bad(draws[did], "draw", [did], "抽签已被删除")
-        self.bulk(DRAW_ENTRY, "draw_id", DRAW_ENTRY_COLUMNS, draws, present, "抽签", "entries_digest", "entries")
+
+        def rows_of(draw_id: int, rows: list[tuple]) -> list[tuple]:
+            text = full_records.get(draw_id)
+            if text is None:
+                return rows
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                return rows  # the record check above names it
+            return draw_entry_full_rows(doc, rows) if isinstance(doc, dict) else rows
+
+        self.bulk(DRAW_ENTRY, "draw_id", DRAW_ENTRY_COLUMNS, draws, present, "抽签", "entries_digest", "entries",
+                  rows_of)
 
     def votes(self) -> None:
         events = self.events("votes.import")

@@ -128,6 +128,13 @@ class SelfReport(SQLModel, table=True):
     active: bool = True
     created_at: datetime
     total_x100: int | None = None  # sum of its self_score rows, stored at import (NULL: sum the rows)
+    # the month's result (domain.scoring.month_result), written with the report and again by the check that
+    # changes it (migration 0004); NULL: computed from the rows when read
+    final_x100: int | None = None
+    rate_x100: int | None = None  # the monthly rate in hundredths (85.17 -> 8517)
+    deduction_x100: int | None = None
+    checked: bool | None = None
+    false_tasks: str | None = None  # JSON array of the task codes found false
 
 
 class SelfScore(SQLModel, table=True):

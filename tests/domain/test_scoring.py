@@ -179,3 +179,35 @@ def test_annual_total_custom_weights_and_caps():
     assert res.total == D("85.00")  # 48 + 36 + 1.5 − 0.5
     with pytest.raises(ValueError):
         annual_total(daily=D(80), democratic=D(90), bonus_x100_items=[-1], deduction_x100_items=[])
+
+
+# --------------------------------------------------------------------------- stored rates (issue 21)
+
+from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
+
+from djctl.domain.scoring import mean_rate_x100, month_result, rate_of_x100, rate_x100  # noqa: E402
+
+
+@_given(_st.lists(_st.integers(min_value=0, max_value=10000), max_size=12))
+@_settings(max_examples=100, deadline=None)
+def test_mean_rate_x100_is_mean_rate_on_stored_hundredths(values):
+    want = mean_rate([rate_of_x100(v) for v in values])
+    got = mean_rate_x100(values)
+    assert (got is None and want is None) or (rate_of_x100(got) == want and rate_x100(want) == got)
+
+
+@_given(_st.integers(min_value=0, max_value=20000), _st.integers(min_value=1, max_value=20000))
+@_settings(max_examples=100, deadline=None)
+def test_month_result_rate_is_monthly_rate(final, full):
+    res = month_result(final, full)
+    assert res.final_x100 == final and rate_of_x100(res.rate_x100) == monthly_rate(final, full)
+    assert (res.deduction_x100, res.checked, res.false_tasks) == (0, False, ())
+
+
+def test_month_result_of_a_checked_month():
+    # 10 self, 6 verified, false → 2 (DESIGN §3); a task found above its self score counts the verified points
+    false = task_outcome(task="T02", full_x100=1000, self_x100=1000, verified_x100=600, false=True)
+    more = task_outcome(task="T03", full_x100=1500, self_x100=1400, verified_x100=1500)
+    res = month_result(9550, 10000, [false, more])
+    assert res == type(res)(9550 - 800 + 100, 8850, 800, True, ("T02",))
+    assert month_result(0, 0).rate_x100 is None

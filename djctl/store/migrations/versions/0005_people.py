@@ -1,7 +1,7 @@
 """people: 述职评议 (debrief), the committee staff roster and their monthly evaluation
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02
 
 Three new tables, nothing changed in the old ones: `debrief` (a secretary's yearly report and its votes),
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
