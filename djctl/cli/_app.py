@@ -6,6 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -45,7 +46,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
-        except Exception as exc:  # a bug: one line, exit 1, never a traceback unless asked
+        except Exception as exc:  # a bug: exit 4, a log with the traceback, never a traceback on screen unless asked
             if os.environ.get("DJCTL_DEBUG") == "1" or _is_click_exception(exc):
                 raise
             if isinstance(exc, OSError):  # a path the user gave: a directory, a device, no permission, disk full
@@ -53,18 +54,75 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 report_error(DjctlError(f"无法读写{where}：{_os_reason(exc)}",
                                         hint="请检查路径（是否为目录、是否有权限、磁盘是否已满）"))
                 raise typer.Exit(2) from None
-            from djctl.cli._output import err_console
-
-            err_console().print(f"[bold red]djctl 内部错误：[/]{_escape(exc.__class__.__name__)}: {_escape(str(exc)[:500])}",
-                                highlight=False, soft_wrap=True)
-            err_console().print("[yellow]提示：[/]本次写入已回滚；设置 DJCTL_DEBUG=1 可显示详细信息，请把它报告给维护者",
-                                highlight=False)
-            raise typer.Exit(1) from None
+            report_internal_error(exc)
+            raise typer.Exit(INTERNAL_ERROR) from None
         except KeyboardInterrupt:
-            print("已中断，本次未完成的写入已回滚。", file=sys.stderr)
+            print("已中断：尚未提交的写入不会保存。", file=sys.stderr)
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+INTERNAL_ERROR = 4  # a bug in djctl: never 1 ("done, needs attention") or 2 ("your input")
+
+
+def log_dir() -> Path:
+    """Where crash logs go: DJCTL_LOG_DIR, else the user's local state folder (Windows: %LOCALAPPDATA%)."""
+    if os.environ.get("DJCTL_LOG_DIR"):
+        return Path(os.environ["DJCTL_LOG_DIR"])
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "djctl" / "logs"
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "djctl" / "logs"
+
+
+def write_crash_log(exc: BaseException) -> Path | None:
+    """The traceback and the command line, in a new file (the wall clock names it: a log, not a fact)."""
+    import tempfile
+    import traceback
+    from datetime import datetime
+
+    from djctl import __version__
+
+    text = (f"djctl {__version__}  python {sys.version.split()[0]}  {sys.platform}\n"
+            f"argv: {sys.argv!r}\n\n" + "".join(traceback.format_exception(exc)))
+    name = f"djctl-error-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def rolled_back(exc: BaseException) -> bool:
+    """Whether the error left an open write transaction (Store.write), which its block then rolled back."""
+    from djctl.store.engine import Store
+
+    code = getattr(Store.write, "__wrapped__", Store.write).__code__
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def report_internal_error(exc: BaseException) -> None:
+    """Exit-4 message: what broke, whether a write was rolled back (only if one was open), where the log is."""
+    from djctl.cli._output import err_console
+
+    log = write_crash_log(exc)
+    con = err_console()
+    con.print(f"[bold red]djctl 内部错误（程序缺陷，不是您的操作问题）：[/]{_escape(exc.__class__.__name__)}: "
+              f"{_escape(str(exc)[:500])}", highlight=False, soft_wrap=True)
+    if rolled_back(exc):
+        con.print("本次写入已回滚，数据库没有改动。", highlight=False, soft_wrap=True)
+    where = f"日志文件 {log}" if log else "设置 DJCTL_DEBUG=1 重新运行后显示的详细信息"
+    con.print(f"[yellow]请报告：[/]把{_escape(where)}和所运行的命令发给维护者。", highlight=False, soft_wrap=True)
 
 
 def _os_reason(exc: OSError) -> str:

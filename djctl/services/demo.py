@@ -140,7 +140,12 @@ STEPS: list[tuple[str, Step]] = [
 
 
 def run_demo(directory: Path, progress: Callable[[str], None] = lambda _: None,
-             templates: Path | None = None) -> dict[str, Any]:
+             templates: Path | None = None, force: bool = False) -> dict[str, Any]:
+    from djctl.services import demo_guard
+
+    kept = demo_guard.guard(directory, force)  # refuses a store the demo did not make, or backs it up first
+    if kept:
+        progress(kept)
     directory.mkdir(parents=True, exist_ok=True)
     db = directory / "djctl.db"
     for suffix in ("", "-wal", "-shm"):
@@ -159,5 +164,6 @@ def run_demo(directory: Path, progress: Callable[[str], None] = lambda _: None,
             done.append({"step": title, "lines": lines})
     finally:
         store.dispose()
-    return {"dir": str(directory), "db": str(db), "steps": done,
+    demo_guard.mark(directory)
+    return {"dir": str(directory), "db": str(db), "steps": done, "backup_before": kept,
             "files": [str(p) for p in ctx.files]}
