@@ -99,15 +99,13 @@ def write_crash_log(exc: BaseException) -> Path | None:
 
 
 def rolled_back(exc: BaseException) -> bool:
-    """Whether the error left an open write transaction (Store.write), which its block then rolled back."""
-    from djctl.store.engine import Store
-
-    code = getattr(Store.write, "__wrapped__", Store.write).__code__
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code is code:
+    """Whether the error passed through an open write transaction (Store.write marks it), which rolled back."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if getattr(exc, "djctl_rolled_back", False):
             return True
-        tb = tb.tb_next
+        seen.add(id(exc))
+        exc = exc.__context__  # type: ignore[assignment]
     return False
 
 

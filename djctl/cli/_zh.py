@@ -71,21 +71,24 @@ def translate(text: str, argument_term: bool = False) -> str:
 NO_LINE_START = set("，。、；：）》」』］】！？,.;:)]%")
 
 
+_TOKEN = re.compile(r"[!-~]+|\s+|.", re.S)  # a run of ASCII (a word, an option, a path) never breaks
+
+
 def wrap(text: str, width: int) -> list[str]:
-    """Break `text` into lines of at most `width` display columns (CJK text has no spaces to break at);
-    a closing mark never starts a line (it may overhang by one character)."""
+    """Break `text` into lines of at most `width` display columns: between CJK characters anywhere, ASCII
+    words only where they end; a closing mark never starts a line (it may overhang by one character)."""
     lines: list[str] = []
     line, w = "", 0
-    for ch in text:
-        cw = display_width(ch)
-        if w + cw > width and line and ch not in NO_LINE_START:
+    for tok in _TOKEN.findall(text):
+        tw = display_width(tok)
+        if w + tw > width and line.strip() and tok[0] not in NO_LINE_START:
             lines.append(line.rstrip())
             line, w = "", 0
-            if ch == " ":
+            if tok.isspace():
                 continue
-        line += ch
-        w += cw
-    if line:
+        line += tok
+        w += tw
+    if line.strip():
         lines.append(line.rstrip())
     return lines or [""]
 
@@ -151,9 +154,10 @@ _VALUE_MESSAGES = [
     (r"(.+) is not in the range (.+)\.", r"\1 超出范围 \2"),
 ]
 _USAGE_MESSAGES = [
+    (r"No such command '(.+)'\. Did you mean '(.+)'\?", r"没有这个命令：\1（您是否想用：\2）"),
     (r"No such command '(.+)'\.", r"没有这个命令：\1"),
     (r"Missing command\.", "缺少命令"),
-    (r"Got unexpected extra arguments? \((.+)\)", r"多余的参数：\1"),
+    (r"Got unexpected extra arguments?(?:\(s\))? \((.+)\)", r"多余的参数：\1"),
     (r"Option '(.+)' requires an argument\.", r"选项 \1 需要一个值"),
     (r"Option '(.+)' requires (\d+) arguments\.", r"选项 \1 需要 \2 个值"),
     (r"Option '(.+)' does not take a value\.", r"选项 \1 不接受值"),
