@@ -92,6 +92,10 @@ class ProblemList:
 
     path: str
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the report must say but does not refuse (a formula read at its value)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
 
     def add(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(message, sheet, row, column))

@@ -21,6 +21,8 @@ def present_import(out: Output, results: list[Any]) -> None:
             out.line(f"{r.path}：{STATUS_CN[r.status]}（{r.rows} 行）")
             for e in r.errors:
                 out.line(f"    - {e}")
+            for n in r.extra.get("notes", []):
+                out.line(f"    注：{n}")
         if t["valid"]:  # a dry run: nothing was written, say what would be
             out.line(f"合计 {t['files']} 个文件（只校验，未写入）：将导入 {t['valid']}，已导入过 {t['unchanged']}，拒绝 {t['refused']}")
             out.line(f"读取 {t['rows_read']} 行 = 将导入 {t['rows_imported']} + 已存在 {t['rows_present']} + 拒绝 {t['rows_refused']}")
