@@ -373,3 +373,23 @@ def test_a_new_year_starts_with_scheme_new_and_init(cli, tmp_path):
     assert r.exit_code == 0 and "内置" in r.output
     r = cli("scheme", "new", "--year", "2026", "--from", "2019", "--out", "y.toml")
     assert r.exit_code == 2 and "djctl scheme new --year 2019" in r.output
+
+
+# --------------------------------------------------------------------------- 7. explanations name their rules
+
+
+def test_explain_names_the_rules_of_the_scheme(cli, tmp_path):
+    from tests.check_helpers import check_forms, fill_check, import_check, setup_checks
+
+    setup_checks(cli, tmp_path)
+    forms = check_forms(cli, tmp_path / "核查表")
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, {"T02": 6}, {"T02": "是"})
+    assert import_check(cli, tmp_path / "收回")[0] == 0
+    r = cli("explain", "U001", "--month", MONTH)
+    assert r.exit_code == 0, r.output
+    assert "虚假自评扣分倍数 2" in r.stdout and "见考核方案" in r.stdout
+    assert "核查容差 0" in r.stdout
+    r = cli("explain", "U001", "--year", "2024")
+    assert "日常考核权重 0.7、民主测评权重 0.3，见考核方案" in r.stdout
+    assert "虚假自评扣分倍数 2" in r.stdout
+    assert "DESIGN" not in r.stdout
