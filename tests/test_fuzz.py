@@ -204,7 +204,7 @@ def test_random_argv_never_crashes_and_refusals_write_nothing(cli, small_store, 
         if r.exit_code != 0:
             assert now == last["state"], (args, r.output, snapshots.events_since(last["state"]), last["args"])
         last["state"], last["args"] = now, args
-        outcomes["usage" if "Try 'djctl" in r.output else r.exit_code] += 1
+        outcomes["usage" if "查看帮助：djctl" in r.output else r.exit_code] += 1
 
     one()
     # the fuzz is worth something only if many examples get past argument parsing into djctl's own code
