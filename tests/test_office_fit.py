@@ -274,6 +274,7 @@ PARSER_ERRORS = [
     (["score", "--month"], "需要一个值"),
     (["tier", "set", "B1"], "缺少参数"),
     (["org", "list", "extra"], "多余的参数"),
+    (["org", "list", "--db"], "需要一个值"),                            # a global option after the command
 ]
 
 

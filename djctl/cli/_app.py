@@ -49,6 +49,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # a bug: exit 4, a log with the traceback, never a traceback on screen unless asked
             if os.environ.get("DJCTL_DEBUG") == "1" or _is_click_exception(exc):
                 raise
+            if isinstance(exc, BrokenPipeError):  # `djctl … | head`: the reader has all it wanted; say nothing
+                _quiet_stdout()
+                raise typer.Exit(0) from None
             if isinstance(exc, OSError):  # a path the user gave: a directory, a device, no permission, disk full
                 where = f" {exc.filename}" if exc.filename else "文件"
                 report_error(DjctlError(f"无法读写{where}：{_os_reason(exc)}",
@@ -61,6 +64,15 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner's stream)
+        pass
 
 
 INTERNAL_ERROR = 4  # a bug in djctl: never 1 ("done, needs attention") or 2 ("your input")

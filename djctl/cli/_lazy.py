@@ -110,10 +110,11 @@ class DjctlGroup(TyperGroup):
         from djctl.cli import _zh
 
         _zh.install()
-        args = _zh.move_global_options(sys.argv[1:] if args is None else args)
         if not standalone_mode:
+            args = _zh.move_global_options(sys.argv[1:] if args is None else args)
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
+            args = _zh.move_global_options(sys.argv[1:] if args is None else args)
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _zh._ce.ClickException as exc:
             _zh.show_usage_error(exc)

@@ -115,7 +115,8 @@ class ZhHelpFormatter(_HelpFormatter):
         room = max(20, (self.width or 80) - self.current_indent - first - col_spacing)
         for term, text in rows:
             w = display_width(term)
-            lines = wrap(" ".join(text.split()), room) if text else []
+            text = re.sub(r"(?<=[，。；：、）」])\s+", "", " ".join(text.split()))  # no space after CJK punctuation
+            lines = wrap(text, room) if text else []
             if not lines:
                 self.write(f"{indent}{term}\n")
                 continue
@@ -252,7 +253,9 @@ def move_global_options(args: Sequence[str]) -> list[str]:
         if a == "--":
             rest.extend(args[i:])
             break
-        if a in ROOT_VALUE_OPTIONS and i + 1 < len(args):
+        if a in ROOT_VALUE_OPTIONS:
+            if i + 1 >= len(args):
+                raise _ce.BadOptionUsage(a, f"Option '{a}' requires an argument.")
             front += [a, args[i + 1]]
             i += 2
             continue

@@ -23,14 +23,19 @@ MAX_CELLS = 5_000_000  # a sheet's rows × columns as calamine would hold them (
 _T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 
-def open_calamine(path: str) -> Any:
+def open_calamine(path: str, fmt: str = "") -> Any:
+    """The workbook, its format found from the content (not the file name: a .xls saved as "x.xlsx" opens)."""
     from python_calamine import CalamineWorkbook
 
     try:
-        return CalamineWorkbook.from_path(path)
+        with open(path, "rb") as fh:
+            return CalamineWorkbook.from_filelike(fh)
     except Exception as exc:  # calamine raises its own error types for every kind of damage
+        if fmt == "xls":  # an OLE file: an old .xls, or a password-protected workbook (Office encrypts into OLE)
+            raise InputError(f"文件是加密的工作簿或无法读取的旧版 .xls（{str(exc)[:80]}）", path=path,
+                             hint="请取消文件密码，或在办公软件中「另存为」Excel 工作簿（.xlsx）后再导入") from exc
         raise InputError(f"工作簿无法读取（{exc.__class__.__name__}：{str(exc)[:120]}）", path=path,
-                         hint="文件可能已损坏或加密；请在办公软件中打开并另存后再导入") from exc
+                         hint="文件可能已损坏或加密；请在办公软件中打开并「另存为」后再导入") from exc
 
 
 def sheet_rows(wb: Any, name: str, path: str, max_rows: int) -> list[tuple[int, list[Any]]]:

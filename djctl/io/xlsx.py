@@ -97,7 +97,7 @@ class Workbook:
         if self.format != "xlsx":  # .xls and .ods: python-calamine
             from djctl.io.calamine_read import open_calamine
 
-            self._cal = open_calamine(self.path)
+            self._cal = open_calamine(self.path, self.format)
             return
         import openpyxl
 

@@ -48,7 +48,7 @@ def spreadsheet_format(path: str | os.PathLike) -> str:
     if p.is_file() and 0 < p.stat().st_size <= MAX_FILE_BYTES:
         with open(p, "rb") as fh:
             head = fh.read(8)
-        if head == _OLE_MAGIC:
+        if head == _OLE_MAGIC and p.suffix.lower() != ".xlsx":  # an OLE ".xlsx" is a password-protected one
             return "xls"
         if head.startswith(b"PK\x03\x04"):
             from djctl.io.calamine_read import is_ods
