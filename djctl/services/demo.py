@@ -126,6 +126,17 @@ def step_backup(store: Store, ctx: DemoContext) -> list[str]:
     return demo_step(store, ctx)
 
 
+def step_next_year(store: Store, ctx: DemoContext) -> list[str]:
+    """The start of the next year: a commented scheme made from this year's, to edit and load with init."""
+    from djctl.services.setup import write_new_scheme
+
+    target = ctx.dir / f"考核方案{ctx.year + 1}（待修改）.toml"
+    target.unlink(missing_ok=True)  # the demo folder is the demo's own: a rerun writes it again
+    path, source = write_new_scheme(store, ctx.year + 1, ctx.year, target)
+    ctx.files.append(path)
+    return [f"下一年度方案：{path}（底稿：{source}）；修改后 djctl init --scheme {path.name} 即为数据库增加 {ctx.year + 1} 年度"]
+
+
 Step = Callable[[Store, DemoContext], list[str]]
 STEPS: list[tuple[str, Step]] = [
     ("建库、载入方案与名册", step_setup),
@@ -135,6 +146,7 @@ STEPS: list[tuple[str, Step]] = [
     ("民主测评与加减分项", step_votes),
     ("整改销号与年度负面清单", step_rectify_negative),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
+    ("下一年度：以本年方案为底稿生成新方案", step_next_year),
     ("备份数据库（核对完整性、行数与审计链）", step_backup),
 ]
 

@@ -72,7 +72,7 @@ def explain_month(store: Store, unit_code: str, month: str) -> dict[str, Any]:
             lines.append(f"{o.task} {names.get(o.task, '')}：{o.formula}")
         lines.append(f"自评合计 {fmt(row.self_x100)}，核查扣减 {fmt(row.deduction_x100)}，最终得分 {fmt(row.final_x100)}")
         lines.append(f"月度得分率 = {fmt(row.final_x100)} ÷ {fmt(row.full_x100)} × 100 = {fmt(row.rate) if row.rate is not None else '—'}")
-        lines.extend(rule_lines(scheme, row.checked, row.false))
+
     return {
         "unit": unit.code, "name": unit.name, "period": str(p), "status": row.status, "checked": row.checked,
         "false": row.false,
@@ -81,6 +81,7 @@ def explain_month(store: Store, unit_code: str, month: str) -> dict[str, Any]:
                    "false": o.false, "deduction": o.deduction_x100 / 100, "final": o.final_x100 / 100,
                    "formula": o.formula} for o in outcomes],
         "row": row.to_json(), "steps": lines,
+        "rules": rule_lines(scheme, row.checked, row.false) if row.status == "reported" else [],
     }
 
 
