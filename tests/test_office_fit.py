@@ -394,3 +394,14 @@ def test_explain_names_the_rules_of_the_scheme(cli, tmp_path):
     assert "日常考核权重 0.7、民主测评权重 0.3，见考核方案" in r.stdout
     assert "虚假自评扣分倍数 2" in r.stdout
     assert "DESIGN" not in r.stdout
+
+
+def test_a_form_of_another_kind_is_named_in_words_not_code_names(cli, tmp_path):
+    from tests.check_helpers import set_meta
+
+    s = setup_month(cli, tmp_path)
+    wrong = fill_form(s.forms["U001"], tmp_path / "错表.xlsx", edit=set_meta("kind", "check"))
+    r = cli("selfeval", "import", str(wrong))
+    assert r.exit_code == 2
+    assert "这是抽查核查表，不是月度自评表" in r.stdout, r.stdout
+    assert "check" not in r.stdout and "selfeval" not in r.stdout

@@ -313,6 +313,14 @@ def find_table(path: str, data: SheetData, columns: Sequence[Column], *, scan_ro
     )
 
 
+FORM_KINDS_CN = {"selfeval": "月度自评表", "check": "抽查核查表", "lookback": "回头看核查表"}
+
+
+def form_kind_cn(kind: str | None) -> str:
+    """A form's kind as users call it (the code name stays inside the file's hidden sheet)."""
+    return FORM_KINDS_CN.get(kind or "", "其他表格")
+
+
 def read_meta(wb: Workbook) -> dict[str, str]:
     """The hidden key/value sheet djctl writes into every form ({} if absent)."""
     if not wb.has_sheet(META_SHEET):
