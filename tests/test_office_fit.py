@@ -405,3 +405,13 @@ def test_a_form_of_another_kind_is_named_in_words_not_code_names(cli, tmp_path):
     assert r.exit_code == 2
     assert "这是抽查核查表，不是月度自评表" in r.stdout, r.stdout
     assert "check" not in r.stdout and "selfeval" not in r.stdout
+
+
+def test_unit_codes_match_after_nfkc_and_case_folding(cli, tmp_path):
+    drawn_month(cli, tmp_path)
+    for typed in ("u001", "Ｕ００１", " U001 "):
+        r = cli("explain", typed, "--month", MONTH)
+        assert r.exit_code == 0 and r.stdout.startswith("U001 测试单位1机关党委"), (typed, r.output)
+    r = cli("org", "show", "u002", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["code"] == "U002"
+    assert cli("explain", "u999", "--month", MONTH).exit_code == 2

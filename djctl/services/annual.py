@@ -16,6 +16,7 @@ from djctl.errors import InputError
 from djctl.services.adjust import AdjustmentItem, adjustments_for_year
 from djctl.services.ranking_table import ranks_with_groups
 from djctl.services.scores import MonthRow, month_rows, unit_rows
+from djctl.services.codes import resolve
 from djctl.services.monthly import _num
 from djctl.services.setup import load_scheme
 from djctl.services.votes import votes_for_year
@@ -110,6 +111,7 @@ def explain_year(store: Store, unit_code: str, year: int | str) -> dict[str, Any
     with store.read() as uow:
         s = uow.session
         scheme = load_scheme(s, y.year)
+        unit_code = resolve(s, Unit.code, unit_code)  # a01 finds A01
         if s.exec(select(Unit).where(Unit.code == unit_code)).first() is None:
             raise InputError(f"找不到单位「{unit_code}」", hint="用 djctl org list 查看单位编码")
         rows = year_rows(s, y, scheme)

@@ -10,6 +10,7 @@ from sqlmodel import select
 from djctl.domain.periods import parse_month
 from djctl.domain.points import fmt
 from djctl.errors import InputError
+from djctl.services.codes import resolve
 from djctl.services.scores import MonthRow, month_detail, month_rows
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store
@@ -57,6 +58,7 @@ def explain_month(store: Store, unit_code: str, month: str) -> dict[str, Any]:
     with store.read() as uow:
         s = uow.session
         scheme = load_scheme(s, p.year)
+        unit_code = resolve(s, Unit.code, unit_code)  # a01 finds A01
         unit = s.exec(select(Unit).where(Unit.code == unit_code)).first()
         if unit is None:
             raise InputError(f"找不到单位「{unit_code}」", hint="用 djctl org list 查看单位编码")
