@@ -1,16 +1,15 @@
 """Reading .xls (Excel 97–2003) and .ods (LibreOffice, WPS) workbooks with python-calamine, and the cached
-values of formula cells in .xlsx.
+values of formula cells in .xlsx (openpyxl reads .xlsx and says which cells are formulas).
 
 calamine gives each cell's value (for a formula, the value the saving program computed and cached) but not
-whether it was a formula. Where the format is XML (.xlsx, .ods), the formula cells are found in the sheet's
-XML after the guards have checked it (no DTD, sizes bounded), so a formula is never taken for typed data
-without the import report saying so. In .xls (binary BIFF) calamine cannot tell a formula from a value:
-such a cell is read at its cached value (see README).
+whether it was a formula. In .ods the formula cells are found in content.xml after the guards have checked
+it (no DTD, sizes bounded), so a formula is never taken for typed data without the import report saying so.
+In .xls (binary BIFF) calamine cannot tell a formula from a value: such a cell is read at its cached value
+(see README).
 """
 
 from __future__ import annotations
 
-import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -72,34 +71,6 @@ def _col(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
-
-
-# --------------------------------------------------------------------------- formulas in .xlsx
-
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
-
-
-def xlsx_formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
-    """(row, column) of every cell of a worksheet part that holds a formula (1-based)."""
-    if not _FORMULA.search(sheet_xml):
-        return set()
-    out: set[tuple[int, int]] = set()
-    for m in _CELL.finditer(sheet_xml):
-        body = m.group(2)
-        if body and _FORMULA.search(body):
-            ref = _REF.search(m.group(1))
-            if ref:
-                out.add((int(ref.group(2)), _col_index(ref.group(1).decode())))
-    return out
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 # --------------------------------------------------------------------------- .ods
