@@ -67,6 +67,15 @@ class ActionNeeded(DjctlError):
     exit_code = 1
 
 
+def no_scheme(year: int | None = None) -> DjctlError:
+    """A command needs a year's scheme and the store has none: usage refused (exit 2), naming what to run."""
+    if year is None:
+        return DjctlError("数据库中还没有考核方案", hint="先运行 djctl init（载入内置方案），或 djctl init --scheme 方案文件")
+    return DjctlError(f"数据库中没有 {year} 年度的考核方案",
+                      hint=f"先生成并载入：djctl scheme new --year {year} --out 方案{year}.toml，"
+                           f"按需修改后运行 djctl init --scheme 方案{year}.toml")
+
+
 class StoreError(DjctlError):
     """The store is locked, damaged or newer than this djctl. Exit code 3."""
 
@@ -83,6 +92,10 @@ class ProblemList:
 
     path: str
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the report must say but does not refuse (a formula read at its value)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
 
     def add(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(message, sheet, row, column))

@@ -182,6 +182,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.F
     else:
         monkeypatch.setenv("DJCTL_DB", str(tmp_path / "djctl.db"))
     monkeypatch.setenv("DJCTL_USER", "tester")
+    monkeypatch.setenv("DJCTL_LOG_DIR", str(tmp_path / "logs"))  # crash logs of a test stay in its folder
     monkeypatch.setenv("COLUMNS", "120")
     monkeypatch.delenv("DJCTL_DEBUG", raising=False)
     monkeypatch.chdir(tmp_path)

@@ -91,7 +91,7 @@ def test_add_checks_unit_scheme_and_duplicates(cli, setup, store):
     unknown = add(cli, "U999", "--bonus", "1", "--reason", "x", "--basis", "y")
     assert unknown.exit_code == 2 and "不在名册中" in unknown.output
     no_scheme = cli("adjust", "add", "U001", "--year", "2023", "--bonus", "1", "--reason", "x", "--basis", "y")
-    assert no_scheme.exit_code == 1 and "2023" in no_scheme.output
+    assert no_scheme.exit_code == 2 and "2023" in no_scheme.output
     assert add(cli, "U001", "--bonus", "1", "--reason", "x", "--basis", "y").exit_code == 0
     dup = add(cli, "U001", "--bonus", "1", "--reason", "x", "--basis", "另一文件")
     assert dup.exit_code == 2 and "已有相同的加分项" in dup.output
@@ -233,7 +233,7 @@ def test_import_missing_required_header(cli, setup, tmp_path):
 
 def test_list_unknown_unit_and_missing_scheme(cli, setup):
     assert cli("adjust", "list", "--year", "2024", "--unit", "X1").exit_code == 2
-    assert cli("adjust", "list", "--year", "2023").exit_code == 1
+    assert cli("adjust", "list", "--year", "2023").exit_code == 2
 
 
 def test_import_reads_the_first_sheet_of_a_hand_made_file(cli, setup, tmp_path):

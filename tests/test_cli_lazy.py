@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import djctl.cli
 from djctl.cli import app
-from djctl.cli._lazy import LazyGroup, load
+from djctl.cli._lazy import DjctlGroup, LazyGroup, load
 
 
 def _modules() -> list[str]:
@@ -24,7 +24,7 @@ def _eager_app() -> typer.Typer:
     """The root wired the old way: every group added with add_typer (what the registry replaces)."""
     from djctl.cli._app import make_app
 
-    eager = make_app(help=app.info.help)
+    eager = make_app(help=app.info.help, cls=DjctlGroup)  # the same formatting, without the laziness
     eager.callback()(app.registered_callback.callback)
     seen: set[tuple[str, str]] = set()
     for e in LazyGroup.REGISTRY:

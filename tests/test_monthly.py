@@ -140,7 +140,9 @@ def test_changing_tasks_after_reports_needs_force_and_old_forms_are_refused(cli,
     assert query("SELECT count(*) FROM task WHERE task_list_id = (SELECT id FROM task_list WHERE version = 1)") == [(9,)]
     # the report made against the old list stays in history, and the unit has to report again
     assert query("SELECT unit_code, active FROM self_report") == [("U001", 0)]
-    status = json_out(cli("selfeval", "status", "--month", MONTH, "--json"))
+    r = cli("selfeval", "status", "--month", MONTH, "--json")
+    assert r.exit_code == 1, r.output  # units missing: done, needs attention
+    status = json.loads(r.stdout)
     assert status["missing"] == ["U001", "U002", "U003"]
 
     old = fill_all(s, tmp_path / "旧表", ["U002"])["U002"]
@@ -219,7 +221,9 @@ def test_import_then_status_and_strict(cli, tmp_path):
     code, doc = import_json(cli, tmp_path / "收回")
     assert code == 0 and [f["status"] for f in doc["files"]] == ["imported", "imported"]
     assert [f["rows"] for f in doc["files"]] == [9, 9]
-    st_doc = json_out(cli("selfeval", "status", "--month", MONTH, "--json"))
+    r = cli("selfeval", "status", "--month", MONTH, "--json")
+    assert r.exit_code == 1, r.output  # U003 missing
+    st_doc = json.loads(r.stdout)
     assert st_doc["counts"] == {"reported": 2, "missing": 1, "inactive": 1}
     assert st_doc["missing"] == ["U003"]
     assert {r["unit"]: r["status"] for r in st_doc["rows"]} == {
@@ -337,7 +341,8 @@ def test_dry_run_writes_nothing(cli, tmp_path):
     code, doc = import_json(cli, tmp_path / "收回", "--dry-run")
     assert code == 0 and [f["status"] for f in doc["files"]] == ["valid"] * 3
     assert table_counts() == before
-    assert json_out(cli("selfeval", "status", "--month", MONTH, "--json"))["counts"]["reported"] == 0
+    r = cli("selfeval", "status", "--month", MONTH, "--json")
+    assert r.exit_code == 1 and json.loads(r.stdout)["counts"]["reported"] == 0, r.output
 
 
 def test_one_bad_file_does_not_stop_the_others(cli, tmp_path):
@@ -350,7 +355,8 @@ def test_one_bad_file_does_not_stop_the_others(cli, tmp_path):
     t = doc["totals"]
     assert (t["imported"], t["refused"], t["rows_read"]) == (2, 1, 27)
     assert t["rows_read"] == t["rows_imported"] + t["rows_present"] + t["rows_refused"]
-    assert json_out(cli("selfeval", "status", "--month", MONTH, "--json"))["missing"] == ["U002"]
+    r = cli("selfeval", "status", "--month", MONTH, "--json")
+    assert r.exit_code == 1 and json.loads(r.stdout)["missing"] == ["U002"], r.output
     # the same again, as people read it: the refused file names its cell, the totals line adds up
     fill_all(s, tmp_path / "收回", ["U001"], {"U001": [5] * 9})  # another workbook for U001: refused without --replace
     r = cli("selfeval", "import", str(tmp_path / "收回"))

@@ -170,7 +170,7 @@ def test_population_is_the_units_active_in_the_month(cli, tmp_path):
 
 def test_no_active_units_and_no_scheme(cli, city, tmp_path):
     r = cli("sample", "--month", "2025-01", "--seed", "x")
-    assert r.exit_code == 1 and "2025 年度的考核方案" in r.output
+    assert r.exit_code == 2 and "2025 年度的考核方案" in r.output and "djctl scheme new --year 2025" in r.output
     fresh = tmp_path / "other"
     fresh.mkdir()
     r = cli("--db", str(fresh / "djctl.db"), "init")

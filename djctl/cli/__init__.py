@@ -28,7 +28,7 @@ def _command(name: str, module: str, help: str) -> Entry:
 
 LazyGroup.REGISTRY = [
     _command("init", "setup", "初始化数据库并载入考核方案（每个年度一个方案）。"),
-    _group("scheme", "setup", "考核方案：查看、校验。", attr="scheme_app"),
+    _group("scheme", "setup", "考核方案：查看、校验、为新年度生成方案。", attr="scheme_app"),
     _group("org", "org", "单位与支部名册：导入、查看、模板。"),
     _group("audit", "audit", "审计日志：每次写入都追加一条带哈希链的事件。"),
     _command("backup", "backup", "备份数据库：用 SQLite 备份接口复制一份一致的副本，核对完整性、各表行数与审计链后才保留。"),
@@ -95,6 +95,9 @@ def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本")] = False,
 ) -> None:
     """djctl：机关工委党建考核工具。"""
+    from djctl.cli._output import safe_streams
+
+    safe_streams()
     ctx.obj = Settings(db=db, quiet=quiet, yes=yes, templates=templates, allow_network_fs=allow_network_fs)
     ctx.call_on_close(ctx.obj.close)
 

@@ -6,6 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -45,22 +46,20 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
-        except Exception as exc:  # a bug: one line, exit 1, never a traceback unless asked
+        except Exception as exc:  # a bug: exit 4, a log with the traceback, never a traceback on screen unless asked
             if os.environ.get("DJCTL_DEBUG") == "1" or _is_click_exception(exc):
                 raise
+            if isinstance(exc, BrokenPipeError):  # `djctl … | head`: the reader has all it wanted; say nothing
+                _quiet_stdout()
+                raise typer.Exit(0) from None
             named = _named_failure(exc)  # disk full, read-only, no permission, a locked or damaged store
             if named is not None:
                 report_error(named)
                 raise typer.Exit(named.exit_code) from None
-            from djctl.cli._output import err_console
-
-            err_console().print(f"[bold red]djctl 内部错误：[/]{_escape(exc.__class__.__name__)}: {_escape(_no_sql(exc)[:500])}",
-                                highlight=False, soft_wrap=True)
-            err_console().print("[yellow]提示：[/]本次写入已回滚；设置 DJCTL_DEBUG=1 可显示详细信息，请把它报告给维护者",
-                                highlight=False)
-            raise typer.Exit(1) from None
+            report_internal_error(exc)
+            raise typer.Exit(INTERNAL_ERROR) from None
         except KeyboardInterrupt:
-            print("已中断，本次未完成的写入已回滚。", file=sys.stderr)
+            print("已中断：尚未提交的写入不会保存。", file=sys.stderr)
             raise typer.Exit(130) from None
 
     return wrapper
@@ -84,6 +83,75 @@ def _no_sql(exc: Exception) -> str:
     """A database error's own message, without the statement and parameters SQLAlchemy appends."""
     orig = getattr(exc, "orig", None)
     return str(orig).splitlines()[0] if orig is not None and str(orig) else str(exc).split("\n[SQL:")[0]
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner's stream)
+        pass
+
+
+INTERNAL_ERROR = 4  # a bug in djctl: never 1 ("done, needs attention") or 2 ("your input")
+
+
+def log_dir() -> Path:
+    """Where crash logs go: DJCTL_LOG_DIR, else the user's local state folder (Windows: %LOCALAPPDATA%)."""
+    if os.environ.get("DJCTL_LOG_DIR"):
+        return Path(os.environ["DJCTL_LOG_DIR"])
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "djctl" / "logs"
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "djctl" / "logs"
+
+
+def write_crash_log(exc: BaseException) -> Path | None:
+    """The traceback and the command line, in a new file (the wall clock names it: a log, not a fact)."""
+    import tempfile
+    import traceback
+    from datetime import datetime
+
+    from djctl import __version__
+
+    text = (f"djctl {__version__}  python {sys.version.split()[0]}  {sys.platform}\n"
+            f"argv: {sys.argv!r}\n\n" + "".join(traceback.format_exception(exc)))
+    name = f"djctl-error-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def rolled_back(exc: BaseException) -> bool:
+    """Whether the error passed through an open write transaction (Store.write marks it), which rolled back."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if getattr(exc, "djctl_rolled_back", False):
+            return True
+        seen.add(id(exc))
+        exc = exc.__context__  # type: ignore[assignment]
+    return False
+
+
+def report_internal_error(exc: BaseException) -> None:
+    """Exit-4 message: what broke, whether a write was rolled back (only if one was open), where the log is."""
+    from djctl.cli._output import err_console
+
+    log = write_crash_log(exc)
+    con = err_console()
+    con.print(f"[bold red]djctl 内部错误（程序缺陷，不是您的操作问题）：[/]{_escape(exc.__class__.__name__)}: "
+              f"{_escape(_no_sql(exc)[:500])}", highlight=False, soft_wrap=True)
+    if rolled_back(exc):
+        con.print("本次写入已回滚，数据库没有改动。", highlight=False, soft_wrap=True)
+    where = f"日志文件 {log}" if log else "设置 DJCTL_DEBUG=1 重新运行后显示的详细信息"
+    con.print(f"[yellow]请报告：[/]把{_escape(where)}和所运行的命令发给维护者。", highlight=False, soft_wrap=True)
 
 
 def _os_reason(exc: OSError) -> str:

@@ -95,7 +95,55 @@ class LazyCommands(MutableMapping[str, Any]):
         return make_default_short_help(self.entries[name].help, limit)
 
 
-class LazyGroup(TyperGroup):
+FULL = 10_000  # the root help shows each command's whole first paragraph, wrapped, never cut with "..."
+
+
+class DjctlGroup(TyperGroup):
+    """A root group in Chinese: global options anywhere, parser errors and help translated (cli/_zh.py), and
+    each command's whole first paragraph in the command list (wrapped, never cut with "...")."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Global options anywhere on the line; parser errors and help in Chinese (see cli/_zh.py)."""
+        import sys
+
+        from djctl.cli import _zh
+
+        _zh.install()
+        if not standalone_mode:
+            args = _zh.move_global_options(sys.argv[1:] if args is None else args)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            args = _zh.move_global_options(sys.argv[1:] if args is None else args)
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _zh._ce.ClickException as exc:
+            _zh.show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("已取消。\n")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        lazy = self.commands
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = FULL
+        rows = []
+        for name in names:
+            text = lazy.short_help(name, limit) if isinstance(lazy, LazyCommands) else None
+            if text is None:
+                cmd = self.get_command(ctx, name)
+                if cmd is None or cmd.hidden:
+                    continue
+                text = cmd.get_short_help_str(limit)
+            rows.append((name, text))
+        with formatter.section(_("Commands")):
+            formatter.write_dl(rows)
+
+
+class LazyGroup(DjctlGroup):
     """The root group; `REGISTRY` is set by `djctl.cli` before the group is built."""
 
     REGISTRY: list[Entry] = []
@@ -109,21 +157,3 @@ class LazyGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        lazy = self.commands
-        names = self.list_commands(ctx)
-        if not names:
-            return
-        limit = formatter.width - 6 - max(len(n) for n in names)
-        rows = []
-        for name in names:
-            text = lazy.short_help(name, limit) if isinstance(lazy, LazyCommands) else None
-            if text is None:
-                cmd = self.get_command(ctx, name)
-                if cmd is None or cmd.hidden:
-                    continue
-                text = cmd.get_short_help_str(limit)
-            rows.append((name, text))
-        with formatter.section(_("Commands")):
-            formatter.write_dl(rows)

@@ -1,4 +1,9 @@
-"""One output sink: human (rich) / json / quiet. Results on stdout; progress, warnings, errors on stderr."""
+"""One output sink: human (rich) / json / quiet. Results on stdout; progress, warnings, errors on stderr.
+
+Output that is not a terminal (a pipe, a file) is never wrapped or cut: a hash or a name stays on one line
+for grep and copy. No console encoding makes a command crash: characters the encoding lacks are replaced.
+-q drops progress and decoration (table titles, frames); results and refusals always print.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,32 @@ from typing import Any
 RICH_TABLE_MAX_ROWS = 300  # a rich Table costs ~1.5 ms a row; longer tables print as plain text
 
 
+UNWRAPPED_WIDTH = 100_000  # "no wrapping" for a pipe: rich needs a width, and pads nothing to it
+
+
+def safe_streams() -> None:
+    """Make stdout/stderr replace what their encoding cannot hold (GBK, ASCII, LANG=C) instead of raising."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change any more
+                pass
+
+
 @lru_cache(maxsize=None)
 def _console(stderr: bool, stream_id: int):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    if tty:
+        return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=UNWRAPPED_WIDTH, no_color=True)
+
+
+def is_terminal() -> bool:
+    return bool(getattr(sys.stdout, "isatty", lambda: False)())
 
 
 def out_console():
@@ -51,8 +77,17 @@ class Output:
         print_json(doc)
 
     def line(self, message: str = "") -> None:
+        """A result line: printed with or without -q (never in --json, whose stdout is the document)."""
+        if not self.json:
+            self._write(message)
+
+    def note(self, message: str = "") -> None:
+        """Decoration on stdout (a heading, a blank line, a hint what to run next): dropped by -q."""
         if not self.json and not self.quiet:
-            out_console().print(message, highlight=False, markup=False)
+            self._write(message)
+
+    def _write(self, message: str) -> None:  # never wrapped by us: a terminal wraps for the eye, a pipe not at all
+        sys.stdout.write(message + "\n")
 
     def result(self, message: str) -> None:
         """A one-line result that even -q prints (e.g. a path or a hash a script needs)."""
@@ -61,9 +96,12 @@ class Output:
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]],
               *, justify: Sequence[str] | None = None, caption: str | None = None) -> None:
-        if self.json or self.quiet:
+        if self.json:
             return
-        if len(rows) > RICH_TABLE_MAX_ROWS or not out_console().is_terminal and len(rows) > 100:
+        if self.quiet:  # the rows a script wants, tab-separated, without title, caption or frame
+            self._plain(None, columns, rows, None)
+            return
+        if len(rows) > RICH_TABLE_MAX_ROWS or not is_terminal() and len(rows) > 100:
             self._plain(title, columns, rows, caption)
             return
         from rich.table import Table

@@ -74,8 +74,8 @@ def rectify_add(
     source_ref: Annotated[str, typer.Option("--ref", help="来源说明（如检查通知文号）")] = "",
     kind: Annotated[Optional[str], typer.Option("--kind", help="组织类别 unit / branch（编码同时是单位和支部时指定）")] = None,
     found: Annotated[Optional[str], typer.Option("--found", help="发现问题的日期（默认今天），如 2024-08-20")] = None,
-    category: Annotated[str, typer.Option("--category", help="问题类别（考核方案 rectify.categories 之一），如 党费管理")] = "",
-    severity: Annotated[str, typer.Option("--severity", help="严重程度（考核方案 rectify.severities 之一），如 一般")] = "",
+    category: Annotated[str, typer.Option("--category", help="问题类别（考核方案所列类别之一），如 党费管理")] = "",
+    severity: Annotated[str, typer.Option("--severity", help="严重程度（考核方案所列程度之一），如 一般")] = "",
     json_: JsonOpt = False,
 ) -> None:
     """登记一项整改事项。
@@ -320,8 +320,8 @@ def rectify_forms(
 def rectify_classify(
     ctx: typer.Context,
     item_ids: Annotated[list[int], typer.Argument(help="整改事项编号（可多个）", metavar="编号...", show_default=False)],
-    category: Annotated[str, typer.Option("--category", help="问题类别（考核方案 rectify.categories 之一）")],
-    severity: Annotated[str, typer.Option("--severity", help="严重程度（考核方案 rectify.severities 之一）")] = "",
+    category: Annotated[str, typer.Option("--category", help="问题类别（考核方案所列类别之一）")],
+    severity: Annotated[str, typer.Option("--severity", help="严重程度（考核方案所列程度之一）")] = "",
     on_date: Annotated[Optional[str], typer.Option("--date", help="分类日期（默认各事项的发现日期）")] = None,
     note: Annotated[str, typer.Option("--note", help="说明")] = "",
     json_: JsonOpt = False,

@@ -30,6 +30,30 @@ def _present(out: Output, d) -> None:
                for i, c in enumerate(d.selected, start=1)])
 
 
+def publication_text(d) -> str:
+    """The 公示 as plain text: the publication lines, then one line per selected unit with its full key."""
+    from djctl.services.draws import publication_lines
+
+    lines = list(publication_lines(d))
+    lines.append("")
+    lines.append(f"抽中单位（{d.label}）：序号、编码、名称、方式、键（SHA-256）")
+    lines += [f"{i}\t{c}\t{d.names.get(c, '')}\t{d.how(c)}\t{d.record.keys.get(c, '')}"
+              for i, c in enumerate(d.selected, start=1)]
+    return "\n".join(lines) + "\n"
+
+
+def _write_publication(path: Path, d, bom: bool) -> None:
+    import os
+
+    data = ("\ufeff" if bom else "") + publication_text(d)
+    tmp = path.with_name(path.name + ".partial")
+    with open(tmp, "w", encoding="utf-8", newline="\r\n" if bom else "\n") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def sample(
     ctx: typer.Context,
     month: Annotated[Optional[str], typer.Option("--month", "-m", help="抽签月份，如 2024-03")] = None,
@@ -93,11 +117,15 @@ def sample_show(
     ctx: typer.Context,
     draw_id: DrawIdArg = None,
     month: Annotated[Optional[str], typer.Option("--month", "-m", help="月份（显示该月现行的抽签）")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="把公示文本写入文件（UTF-8）", metavar="文件")] = None,
+    bom: Annotated[bool, typer.Option("--bom", help="文件开头加 BOM 并用 Windows 换行（旧版记事本按 UTF-8 打开）")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """显示一次抽签的完整记录与公示文本（默认为最近一次抽签）。
 
-    示例：djctl sample show 3 --json > 抽签记录-2024-03.json
+    --out 把公示文本（含抽中单位与完整的键）写入 UTF-8 文本文件，每项一行，便于张贴和转发。
+
+    示例：djctl sample show 3 --out 抽签公示-2024-03.txt --bom
     """
     if draw_id is not None and month is not None:
         raise typer.BadParameter("抽签编号与 --month 只能给出一个", param_hint="--month")
@@ -107,9 +135,12 @@ def sample_show(
     st = settings(ctx)
     out = Output(json_, st.quiet)
     d = show_sample(st.open_store(must_exist=True), draw_id, None if period is None else str(period))
+    if out_file is not None:
+        _write_publication(out_file, d, bom)
+        out.line(f"公示文本已写入 {out_file}")
     if json_:
         out.doc(d.to_json())
-    else:
+    elif out_file is None:
         _present(out, d)
         if not d.active:
             out.warn("这次抽签已被重抽取代（原因见同月后续抽签），仅供查阅")

@@ -135,6 +135,8 @@ def explain(
                        for t in doc["tasks"]])
         for line in doc["steps"][-2:] if doc["tasks"] else doc["steps"]:
             out.line(line)
+        for line in doc.get("rules", []):  # where the factors come from, in the scheme's words
+            out.line(f"依据：{line}")
         return
     from djctl.services.annual import explain_year
 

@@ -65,12 +65,12 @@ def selfeval_import(
 def selfeval_status(
     ctx: typer.Context,
     month: MonthOpt,
-    strict: Annotated[bool, typer.Option("--strict", help="有单位未报送时以退出码 1 结束（供脚本使用）")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="保留以兼容旧脚本：有单位未报送时总是以退出码 1 结束")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """查看某月各单位的报送情况，列出未报送单位。
+    """查看某月各单位的报送情况，列出未报送单位；有单位未报送时退出码为 1（需要处理）。
 
-    示例：djctl selfeval status --month 2024-03 --strict
+    示例：djctl selfeval status --month 2024-03
     """
     from djctl.services.selfeval import status, status_doc
 
@@ -89,5 +89,5 @@ def selfeval_status(
         out.line(f"已报送 {c['reported']}，未报送 {c['missing']}，不在册 {c['inactive']}")
         if doc["missing"]:
             out.line("未报送：" + "、".join(f"{r.unit} {r.name}" for r in rows if r.status == "missing"))
-    if strict and doc["missing"]:
+    if doc["missing"]:  # done, but the user must act: exit 1 (with --json too: the document is on stdout)
         raise ActionNeeded(f"{p} 有 {len(doc['missing'])} 个单位未报送自评")

@@ -8,12 +8,12 @@ from typing import Annotated, Optional
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import JsonOpt
+from djctl.cli._options import JsonOpt, check_year
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 
 app = make_app()
-scheme_app = make_app(help="考核方案：查看、校验。")
+scheme_app = make_app(help="考核方案：查看、校验、为新年度生成方案。")
 
 
 @app.command("init")
@@ -25,7 +25,9 @@ def init(
 ) -> None:
     """初始化数据库并载入考核方案（每个年度一个方案）。
 
-    示例：djctl init --scheme 2024方案.toml
+    对已有的数据库再次运行并给出新年度的方案，即为数据库增加该年度（已有年度不受影响）。
+
+    示例：djctl init --scheme 方案2025.toml
     """
     from djctl.services.setup import init_store
 
@@ -87,3 +89,31 @@ def scheme_check(
         out.doc({"file": name, "ok": True, "year": scheme.year})
     else:
         out.line(f"{name}：方案有效（{scheme.year} 年度，{len(scheme.tasks)} 项常设任务）")
+
+
+@scheme_app.command("new")
+def scheme_new(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Option("--year", "-y", help="新方案的年度，如 2025", callback=check_year)],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="写入的方案文件（TOML，不覆盖已有文件）", metavar="文件")],
+    from_year: Annotated[Optional[int], typer.Option("--from", help="以数据库中哪一年的方案为底稿（默认用内置方案）",
+                                                     callback=check_year, metavar="年度")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """为新年度生成一份带注释的考核方案文件，修改后校验并载入。
+
+    以数据库中某年的方案（--from）或内置方案为底稿，年度和名称改为新年度，其余规则与注释原样保留。
+
+    示例：djctl scheme new --year 2025 --from 2024 --out 方案2025.toml
+    """
+    from djctl.services.setup import write_new_scheme
+
+    st = settings(ctx)
+    out = Output(json_, st.quiet)
+    store = st.open_store(must_exist=True) if from_year is not None else None
+    path, source = write_new_scheme(store, year, from_year, out_file)
+    if json_:
+        out.doc({"file": str(path), "year": year, "from": source})
+        return
+    out.line(f"已生成 {year} 年度考核方案：{path}（底稿：{source}）")
+    out.note(f"下一步：修改后运行 djctl scheme check {path}，再运行 djctl init --scheme {path}")

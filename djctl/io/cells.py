@@ -42,8 +42,11 @@ class RowReader:
     def _no_formula(self, column: str) -> Cell | None:
         cell = self.raw(column)
         if cell.formula:
-            self._err(column, f"是公式（{cell.value}），请填写数值或文本，不要用公式")
+            self._err(column, f"是公式（{cell.value}），没有计算结果：请填写数值或文本，不要用公式")
             return None
+        if cell.from_formula is not None:
+            self.problems.note(f"工作表「{self.sheet}」第 {self.row} 行「{column}」列是公式（{cell.from_formula}），"
+                               f"按其计算结果 {plain_text(cell.value)} 读取")
         return cell
 
     def text(self, column: str, *, required: bool = True, max_len: int = 200) -> str:
@@ -163,9 +166,13 @@ class RowReader:
         return None
 
 
+FREE_TEXT_WORDS = ("说明", "备注", "意见")
+
+
 def refuse_merged(problems: ProblemList, data: Any, header_row: int, columns: dict[str, int]) -> None:
     """Merged cells over data columns make rows ambiguous: refuse them, naming the first cell."""
-    names = {idx + 1: name for name, idx in columns.items()}
+    # free-text columns (说明, 备注) may be merged over several rows: the text belongs to the first row
+    names = {idx + 1: name for name, idx in columns.items() if not any(w in name for w in FREE_TEXT_WORDS)}
     for r, c in sorted(data.merged_cells()):
         if r > header_row and c in names:
             problems.add("有合并单元格，请取消合并后每行分别填写", data.title, r, names[c])

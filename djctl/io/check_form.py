@@ -19,7 +19,7 @@ from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
 from djctl.io.outfile import save_workbook
 from djctl.io.selfeval_form import HEADER_ROW, form_filename, header_cell
-from djctl.io.xlsx import Column, Workbook, find_table, read_meta, wo_cell, write_meta
+from djctl.io.xlsx import Column, Workbook, find_table, read_meta, wo_cell, write_meta, form_kind_cn
 
 SHEET = "核查表"
 FORM_KIND = "check"
@@ -167,7 +167,7 @@ def read_check_form(path: Path) -> CheckForm:
             raise InputError("不是 djctl 生成的表格（缺少隐藏的校验信息）", path=str(path),
                              hint="请使用 djctl check forms 生成的原表填写，不要复制到新建的工作簿")
         if meta.get("kind") != FORM_KIND:
-            raise InputError(f"表格类型不符：这是「{meta.get('kind')}」表，不是抽查核查表（check）", path=str(path),
+            raise InputError(f"表格类型不符：这是{form_kind_cn(meta.get('kind'))}，不是抽查核查表", path=str(path),
                              hint="自评表请用 djctl selfeval import 导入")
         data = wb.sheet(SHEET)
     table = find_table(str(path), data, COLUMNS)

@@ -16,7 +16,7 @@ from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
 from djctl.io.outfile import save_workbook
 from djctl.io.selfeval_form import form_filename
-from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
+from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta, form_kind_cn
 
 SHEET = "回头看核查表"
 FORM_KIND = "lookback"
@@ -157,7 +157,7 @@ def read_lookback_form(path: Path) -> LookbackForm:
             raise InputError("不是 djctl 生成的表格（缺少隐藏的校验信息）", path=str(path),
                              hint="请使用 djctl lookback forms 生成的原表填写，不要复制到新建的工作簿")
         if meta.get("kind") != FORM_KIND:
-            raise InputError(f"表格类型不符：这是「{meta.get('kind')}」表，不是回头看核查表（lookback）", path=str(path))
+            raise InputError(f"表格类型不符：这是{form_kind_cn(meta.get('kind'))}，不是回头看核查表", path=str(path))
         data = wb.sheet(SHEET)
     table = find_table(str(path), data, COLUMNS)
     refuse_merged(problems, data, table.header_row, table.columns)

@@ -17,7 +17,8 @@ from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
 from djctl.io.outfile import safe_part, save_workbook
-from djctl.io.xlsx import Column, SheetData, Workbook, find_table, norm_text, read_meta, wo_cell, write_meta
+from djctl.io.xlsx import (Column, SheetData, Workbook, find_table, form_kind_cn, norm_text, read_meta, wo_cell,
+                           write_meta)
 
 SHEET = "自评表"
 FORM_KIND = "selfeval"
@@ -153,7 +154,7 @@ def read_form(path: Path, *, kind: str = FORM_KIND, sheet: str = SHEET, columns:
             raise InputError("不是 djctl 生成的表格（缺少隐藏的校验信息）", path=str(path),
                              hint="请使用 djctl 下发的原表填写，不要复制到新建的工作簿")
         if meta.get("kind") != kind:
-            raise InputError(f"表格类型不符：这是「{meta.get('kind')}」表，不是「{kind}」表", path=str(path))
+            raise InputError(f"表格类型不符：这是{form_kind_cn(meta.get('kind'))}，不是{form_kind_cn(kind)}", path=str(path))
         data = wb.sheet(sheet)
     fm = FormMeta(meta.get("kind", ""), meta.get("unit", ""), meta.get("month", ""), meta.get("task_hash", ""))
     table = find_table(str(path), data, columns)

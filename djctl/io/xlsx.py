@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from djctl.errors import InputError, ProblemList, SecurityError
-from djctl.io.xlsx_guard import check_workbook_file
+from djctl.io.xlsx_guard import spreadsheet_format
 
 MAX_CELL_CHARS = 32_767
 META_SHEET = "_djctl"
@@ -56,8 +56,12 @@ _norm_header_cached = lru_cache(maxsize=4096)(_norm_header_text)
 
 @dataclass
 class Cell:
+    """A cell as read. `formula`: a formula without a usable value (refused). `from_formula`: the formula
+    whose cached number `value` is (taken, and the import report says so)."""
+
     value: Any
     formula: bool = False
+    from_formula: str | None = None
 
 
 @dataclass
@@ -86,7 +90,15 @@ class Workbook:
     def __init__(self, path: str | Path, max_rows: int = 200_000) -> None:
         self.path = str(path)
         self.max_rows = max_rows
-        check_workbook_file(path)
+        self.format = spreadsheet_format(path)  # the guards: size, zip, XML prolog (refuses before parsing)
+        self._wb: Any = None
+        self._cal: Any = None
+        self._ods: Any = None
+        if self.format != "xlsx":  # .xls and .ods: python-calamine
+            from djctl.io.calamine_read import open_calamine
+
+            self._cal = open_calamine(self.path, self.format)
+            return
         import openpyxl
 
         try:
@@ -107,21 +119,26 @@ class Workbook:
         self.close()
 
     def close(self) -> None:
-        self._wb.close()
+        if self._wb is not None:
+            self._wb.close()
+        if self._cal is not None:
+            self._cal.close()
 
     @property
     def sheetnames(self) -> list[str]:
-        return list(self._wb.sheetnames)
+        return list(self._wb.sheetnames) if self._wb is not None else list(self._cal.sheet_names)
 
     def has_sheet(self, name: str) -> bool:
-        return name in self._wb.sheetnames
+        return name in self.sheetnames
 
     def sheet(self, name: str, *, merged: bool = True) -> SheetData:
         """The sheet's non-empty rows; `merged=False` skips reading its merged ranges (a second pass over the
         sheet's XML) for sheets whose merges nobody checks."""
-        if name not in self._wb.sheetnames:
+        if name not in self.sheetnames:
             raise InputError(f"缺少工作表「{name}」（现有：{'、'.join(self.sheetnames) or '无'}）", path=self.path,
                              hint="请勿重命名或删除工作表")
+        if self._cal is not None:
+            return self._calamine_sheet(name, merged)
         ws = self._wb[name]
         ws.reset_dimensions()  # never trust the dimension tag: read every row that is there
         rows: list[tuple[int, list[Cell]]] = []
@@ -148,7 +165,61 @@ class Workbook:
             if _from_defusedxml(exc):
                 raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
             raise InputError(f"工作表「{name}」无法读取（{exc.__class__.__name__}）", path=self.path) from exc
+        if any(c.formula for _, cells in rows for c in cells):
+            rows = self._with_cached_values(name, rows)
         return SheetData(name, rows, self._merged_ranges(ws) if merged else [])
+
+    def _with_cached_values(self, name: str, rows: list[tuple[int, list[Cell]]]) -> list[tuple[int, list[Cell]]]:
+        """Formula cells of an .xlsx take the number the saving program cached (calamine reads it); a formula
+        without a cached number stays a formula (refused by the row reader)."""
+        from djctl.io.calamine_read import open_calamine, sheet_rows
+
+        if self._cal is None:
+            self._cal = open_calamine(self.path)
+        cached = dict(sheet_rows(self._cal, name, self.path, self.max_rows))
+        out = []
+        for rownum, cells in rows:
+            values = cached.get(rownum, [])
+            new = []
+            for i, c in enumerate(cells):
+                v = values[i] if i < len(values) else None
+                if c.formula and _is_number(v):
+                    new.append(Cell(v, False, str(c.value)))
+                else:
+                    new.append(c)
+            out.append((rownum, new))
+        return out
+
+    def _calamine_sheet(self, name: str, merged: bool) -> SheetData:
+        from djctl.io.calamine_read import ods_layout, sheet_merges, sheet_rows
+
+        formulas: dict[tuple[int, int], str] = {}
+        merges: list[str] = []
+        if self.format == "ods":
+            if self._ods is None:
+                try:
+                    self._ods = ods_layout(self.path)
+                except Exception as exc:
+                    if _from_defusedxml(exc):
+                        raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
+                    raise InputError(f"工作簿无法读取（{exc.__class__.__name__}）", path=self.path) from exc
+            formulas = self._ods[0].get(name, {})
+            merges = self._ods[1].get(name, [])
+        elif merged:
+            merges = sheet_merges(self._cal, name)
+        rows: list[tuple[int, list[Cell]]] = []
+        for rownum, values in sheet_rows(self._cal, name, self.path, self.max_rows):
+            cells = []
+            for col, v in enumerate(values, start=1):
+                f = formulas.get((rownum, col))
+                if f is None:
+                    cells.append(Cell(v))
+                elif _is_number(v):
+                    cells.append(Cell(v, False, f"={f.lstrip('=')}"))
+                else:
+                    cells.append(Cell(f"={f.lstrip('=')}", True))
+            rows.append((rownum, cells))
+        return SheetData(name, rows, merges if merged else [])
 
     def _merged_ranges(self, ws: Any) -> list[str]:
         member = getattr(ws, "_worksheet_path", None)
@@ -160,6 +231,10 @@ class Workbook:
             except KeyError:
                 return []
         return [m.decode() for m in _MERGE.findall(data)]
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _from_defusedxml(exc: BaseException) -> bool:
@@ -236,6 +311,14 @@ def find_table(path: str, data: SheetData, columns: Sequence[Column], *, scan_ro
         path=path,
         hint="表头按名称识别，列的顺序可以不同；请使用 djctl 生成的模板",
     )
+
+
+FORM_KINDS_CN = {"selfeval": "月度自评表", "check": "抽查核查表", "lookback": "回头看核查表"}
+
+
+def form_kind_cn(kind: str | None) -> str:
+    """A form's kind as users call it (the code name stays inside the file's hidden sheet)."""
+    return FORM_KINDS_CN.get(kind or "", "其他表格")
 
 
 def read_meta(wb: Workbook) -> dict[str, str]:

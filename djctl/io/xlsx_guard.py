@@ -39,8 +39,29 @@ def _parsers_defused() -> bool:
     return all(getattr(m.iterparse, "__module__", "").startswith("defusedxml") for m in (strings, _reader))
 
 
-def check_workbook_file(path: str | os.PathLike) -> None:
-    """Refuse anything that is not a plain, reasonably sized .xlsx, before it is parsed."""
+def spreadsheet_format(path: str | os.PathLike) -> str:
+    """Check a workbook before it is parsed and say which reader takes it: "xlsx", "ods" or "xls".
+
+    .xlsx and .ods (zip + XML) pass the same size, zip and XML-prolog checks; .xls (binary, no XML) only the
+    size check, then calamine, whose failure on an encrypted or damaged file is refused with a message."""
+    p = Path(path)
+    if p.is_file() and 0 < p.stat().st_size <= MAX_FILE_BYTES:
+        with open(p, "rb") as fh:
+            head = fh.read(8)
+        if head == _OLE_MAGIC and p.suffix.lower() != ".xlsx":  # an OLE ".xlsx" is a password-protected one
+            return "xls"
+        if head.startswith(b"PK\x03\x04"):
+            from djctl.io.calamine_read import is_ods
+
+            if is_ods(p):
+                check_workbook_file(path, ods=True)
+                return "ods"
+    check_workbook_file(path)
+    return "xlsx"
+
+
+def check_workbook_file(path: str | os.PathLike, *, ods: bool = False) -> None:
+    """Refuse anything that is not a plain, reasonably sized .xlsx (or .ods), before it is parsed."""
     _assert_defusedxml()
     p = Path(path)
     name = str(path)
@@ -82,7 +103,11 @@ def check_workbook_file(path: str | os.PathLike) -> None:
                         f"工作簿内部文件「{info.filename}」压缩比异常（{info.file_size // max(info.compress_size, 1)} 倍，疑似压缩炸弹），拒绝读取", path=name)
                 if info.flag_bits & 0x1:
                     raise InputError("工作簿内部文件已加密，无法读取", path=name)
-            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+            if ods:
+                from djctl.io.calamine_read import check_ods_zip
+
+                check_ods_zip(zf, name)
+            elif "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise InputError("文件是 zip 但不是 Excel 工作簿（缺少 xl/ 内容）", path=name,
                                  hint="请确认上传的是 .xlsx 文件，而不是 .docx 或其他压缩包")
             for info in infos:  # every part but images: content types may give an XML part any name

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from djctl.domain.points import fmt, from_x100, to_float, to_x100
 from djctl.domain.textclean import clean_long_text
-from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
+from djctl.errors import DjctlError, InputError, Problem, no_scheme
 from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileResult, file_sha256, find_import
 from djctl.services.votes import active_units, unit_problem
 from djctl.store.audit import actor
@@ -99,7 +99,7 @@ def add_adjustment(store: Store, unit: str, *, year: int, kind: str, points: Dec
     with store.write() as uow:
         s = uow.session
         if year not in _scheme_years(s):
-            raise ActionNeeded(f"数据库中没有 {year} 年度的考核方案", hint="先运行 djctl init --scheme 方案文件")
+            raise no_scheme(year)
         msg = unit_problem(s, active_units(s, year), unit, year)
         if msg:
             raise InputError(msg, hint="用 djctl org list 查看单位编码")

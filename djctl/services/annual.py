@@ -17,6 +17,8 @@ from djctl.errors import InputError
 from djctl.services.adjust import AdjustmentItem, adjustments_for_year
 from djctl.services.ranking_table import ranks_with_groups
 from djctl.services.scores import MonthRow, month_rows, unit_rows
+from djctl.services.codes import resolve
+from djctl.services.monthly import _num
 from djctl.services.setup import load_scheme
 from djctl.services.votes import votes_for_year
 from djctl.store.engine import Store
@@ -113,6 +115,7 @@ def explain_year(store: Store, unit_code: str, year: int | str) -> dict[str, Any
     with store.read() as uow:
         s = uow.session
         scheme = load_scheme(s, y.year)
+        unit_code = resolve(s, Unit.code, unit_code)  # a01 finds A01
         if s.exec(select(Unit).where(Unit.code == unit_code)).first() is None:
             raise InputError(f"找不到单位「{unit_code}」", hint="用 djctl org list 查看单位编码")
         rows = year_rows(s, y, scheme)
@@ -130,7 +133,8 @@ def explain_year(store: Store, unit_code: str, year: int | str) -> dict[str, Any
             if r.checked:
                 note = f"；抽查核查扣减 {fmt(r.deduction_x100)}" + (f"，其中 {'、'.join(r.false_tasks)} 认定虚假（双倍扣分）" if r.false else "")
             month_lines.append(f"{m}：自评 {fmt(r.self_x100)}{note}，最终 {fmt(r.final_x100)} ÷ 满分 {fmt(r.full_x100)} × 100 = {fmt(r.rate)}")
-    steps.append({"step": "月度得分率", "rule": "月度得分率 = 最终得分 ÷ 当月满分 × 100（DESIGN §3）", "lines": month_lines})
+    steps.append({"step": "月度得分率", "rule": "月度得分率 = 最终得分 ÷ 当月满分 × 100；抽查认定虚假的任务按虚假自评扣分倍数 "
+                  f"{_num(scheme.spot_check.false_multiplier)} 扣分（见考核方案）", "lines": month_lines})
     q_lines = []
     for qi in range(1, 5):
         months = [f"{y.year}-{m:02d}" for m in range(3 * qi - 2, 3 * qi + 1)]
@@ -144,8 +148,9 @@ def explain_year(store: Store, unit_code: str, year: int | str) -> dict[str, Any
                   "lines": [democratic_text(row.votes, a.democratic_levels) if row.votes else "无测评票，按 0 计"]})
     item_lines = [f"#{i.id} {'加分' if i.kind == 'bonus' else '减分'} {fmt(i.points_x100)}：{i.reason}（依据：{i.basis}）"
                   + ("【一票否决】" if i.veto else "") for i in row.items] or ["无加分项、减分项"]
-    steps.append({"step": "加分项与减分项", "rule": f"加分封顶 {fmt(a.bonus_cap)}，减分封顶 {fmt(a.deduction_cap)}", "lines": item_lines})
-    steps.append({"step": "年度总分", "rule": f"年度总分 = {fmt(a.weight_daily)} × 日常 + {fmt(a.weight_democratic)} × 民主测评 + min(加分, 封顶) − min(减分, 封顶)",
+    steps.append({"step": "加分项与减分项", "rule": f"加分封顶 {fmt(a.bonus_cap)}，减分封顶 {fmt(a.deduction_cap)}，见考核方案", "lines": item_lines})
+    steps.append({"step": "年度总分", "rule": f"年度总分 = {fmt(a.weight_daily)} × 日常 + {fmt(a.weight_democratic)} × 民主测评 + min(加分, 封顶) − min(减分, 封顶)；"
+                  f"日常考核权重 {fmt(a.weight_daily)}、民主测评权重 {fmt(a.weight_democratic)}，见考核方案",
                   "lines": row.total.steps})
     steps.append({"step": "排名与等次", "rule": "总分相同（保留两位小数）名次并列，下一名次顺延；一票否决或低于 "
                   f"{fmt(a.fail_below)} 分为「{a.fail_grade}」",

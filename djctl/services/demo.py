@@ -179,6 +179,17 @@ def step_backup(store: Store, ctx: DemoContext) -> list[str]:
     return demo_step(store, ctx)
 
 
+def step_next_year(store: Store, ctx: DemoContext) -> list[str]:
+    """The start of the next year: a commented scheme made from this year's, to edit and load with init."""
+    from djctl.services.setup import write_new_scheme
+
+    target = ctx.dir / f"考核方案{ctx.year + 1}（待修改）.toml"
+    target.unlink(missing_ok=True)  # the demo folder is the demo's own: a rerun writes it again
+    path, source = write_new_scheme(store, ctx.year + 1, ctx.year, target)
+    ctx.files.append(path)
+    return [f"下一年度方案：{path}（底稿：{source}）；修改后 djctl init --scheme {path.name} 即为数据库增加 {ctx.year + 1} 年度"]
+
+
 Step = Callable[[Store, DemoContext], list[str]]
 STEPS: list[tuple[str, Step]] = [
     ("建库、载入方案与名册", step_setup),
@@ -191,12 +202,18 @@ STEPS: list[tuple[str, Step]] = [
     ("书记述职评议、综合考核党建部分、评先评优资格、工委干部月度考评", step_people),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
     ("公示网站：每次抽签的公示页（页内核验）、季度与年度排名、负面清单", step_publish),
+    ("下一年度：以本年方案为底稿生成新方案", step_next_year),
     ("备份数据库（核对完整性、行数与审计链）", step_backup),
 ]
 
 
 def run_demo(directory: Path, progress: Callable[[str], None] = lambda _: None,
-             templates: Path | None = None) -> dict[str, Any]:
+             templates: Path | None = None, force: bool = False) -> dict[str, Any]:
+    from djctl.services import demo_guard
+
+    kept = demo_guard.guard(directory, force)  # refuses a store the demo did not make, or backs it up first
+    if kept:
+        progress(kept)
     directory.mkdir(parents=True, exist_ok=True)
     db = directory / "djctl.db"
     for suffix in ("", "-wal", "-shm"):
@@ -215,5 +232,6 @@ def run_demo(directory: Path, progress: Callable[[str], None] = lambda _: None,
             done.append({"step": title, "lines": lines})
     finally:
         store.dispose()
-    return {"dir": str(directory), "db": str(db), "steps": done,
+    demo_guard.mark(directory)
+    return {"dir": str(directory), "db": str(db), "steps": done, "backup_before": kept,
             "files": [str(p) for p in ctx.files]}

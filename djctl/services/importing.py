@@ -51,7 +51,10 @@ class FileResult:
         return self
 
 
-def expand_paths(paths: list[Path], suffixes: tuple[str, ...] = (".xlsx",)) -> list[Path]:
+WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods")  # Excel, WPS, LibreOffice; all read behind the same guards
+
+
+def expand_paths(paths: list[Path], suffixes: tuple[str, ...] = WORKBOOK_SUFFIXES) -> list[Path]:
     """Files as given; directories expanded to their workbooks (sorted; Office lock files skipped)."""
     out: list[Path] = []
     for p in paths:

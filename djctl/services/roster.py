@@ -203,6 +203,10 @@ def list_org(store: Store, group: str | None = None) -> dict[str, Any]:
 def show_org(store: Store, code: str) -> dict[str, Any]:
     with store.read() as uow:
         s = uow.session
+        from djctl.services.codes import resolve
+
+        code = resolve(s, Unit.code, code)
+        code = code if s.exec(select(Unit.code).where(Unit.code == code)).first() else resolve(s, Branch.code, code)
         u = s.exec(select(Unit).where(Unit.code == code)).first()
         if u is not None:
             branches = s.exec(select(Branch).where(Branch.unit_code == code).order_by(Branch.code)).all()

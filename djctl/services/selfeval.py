@@ -138,6 +138,8 @@ def read_one(path: Path, *, sha256: str | None = None,
         return result, None
     result.rows = len(form.rows)
     result.subject, result.period = form.meta.unit, form.meta.month
+    if form.problems.notes:  # formulas taken at their cached values: the report says so
+        result.extra["notes"] = list(form.problems.notes)
     return result, form
 
 
@@ -274,6 +276,13 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
     old = conn.execute(sa_select(REPORT.c.id, REPORT.c.import_id)
                        .where(REPORT.c.unit_code == unit.code, REPORT.c.month == month,
                               REPORT.c.active == True)).first()  # noqa: E712
+    rows = [(r.code, to_x100(r.score), r.note) for r in sorted(form.rows, key=lambda r: tasks[r.code].seq)]
+    if old is not None and _same_content(conn, old.id, rows):
+        # the same scores and notes in another file (re-saved by WPS or LibreOffice, converted to .xls/.ods):
+        # what is stored already says it; nothing to write
+        result.status = UNCHANGED
+        result.message = "内容与已导入的自评表相同（文件由其他程序另存或转换），未改动"
+        return
     if old is not None and not replace:
         old_path = conn.execute(sa_select(IMPORT.c.path).where(IMPORT.c.id == old.import_id)).scalar()
         raise InputError(f"{unit.code} {month} 已经报送过另一份自评表（{Path(old_path).name if old_path else old.import_id}）",
@@ -285,7 +294,6 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
     if old is not None:
         conn.execute(REPORT.update().where(REPORT.c.id == old.id).values(active=False))
         conn.execute(IMPORT.update().where(IMPORT.c.id == old.import_id).values(active=False, replaced_by=imp_id))
-    rows = [(r.code, to_x100(r.score), r.note) for r in sorted(form.rows, key=lambda r: tasks[r.code].seq)]
     total_x100 = sum(p for _, p, _ in rows)
     # the month's result goes with the report (a new report is unchecked: a check of a replaced one no longer
     # counts); scores read it instead of recomputing every unit-month
@@ -302,6 +310,14 @@ def _store_form(uow, path: Path, result: FileResult, form, replace: bool,
                                   "rows_sha256": rows_digest(rows),
                                   "self_total_x100": total_x100, "rate_x100": res.rate_x100})
     result.status = IMPORTED
+
+
+def _same_content(conn, report_id: int, rows: list[tuple[str, int, str]]) -> bool:
+    """Whether the stored report holds exactly these (task, points, note) rows: a digest of normalised cells,
+    not of file bytes, so that a file another program re-saved with the same content is recognised."""
+    stored = conn.execute(sa_select(SELF_SCORE.c.task_code, SELF_SCORE.c.points_x100, SELF_SCORE.c.note)
+                          .where(SELF_SCORE.c.report_id == report_id)).all()
+    return rows_digest(sorted((c, p, n or "") for c, p, n in stored)) == rows_digest(sorted((c, p, n or "") for c, p, n in rows))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from djctl.domain.scheme import Scheme, SchemeError, parse_scheme
-from djctl.errors import ActionNeeded, InputError, Problem
+from djctl.errors import InputError, Problem, no_scheme
 from djctl.resources import DEFAULT_SCHEME, data_path
 from djctl.store.engine import Store, now
 from djctl.store.tables import Scheme as SchemeRow
@@ -76,7 +76,7 @@ def init_store(store: Store, scheme_path: Path | None = None, *, replace: bool =
 def load_scheme(session, year: int) -> Scheme:
     row = session.exec(select(SchemeRow).where(SchemeRow.year == year)).first()
     if row is None:
-        raise ActionNeeded(f"数据库中没有 {year} 年度的考核方案", hint=f"先运行 djctl init --scheme 方案文件（scheme.year = {year}）")
+        raise no_scheme(year)
     return parse_scheme(row.toml)
 
 
@@ -88,5 +88,66 @@ def show_scheme(store: Store, year: int | None) -> Scheme:
     with store.read() as uow:
         years = scheme_years(uow.session)
         if not years:
-            raise ActionNeeded("数据库中还没有考核方案", hint="先运行 djctl init")
+            raise no_scheme()
         return load_scheme(uow.session, year or years[-1])
+
+
+def _stored_scheme_text(store: Store, year: int) -> str:
+    with store.read() as uow:
+        row = uow.session.exec(select(SchemeRow).where(SchemeRow.year == year)).first()
+    if row is None:
+        raise no_scheme(year)
+    return row.toml
+
+
+def new_scheme_text(year: int, base_text: str, base_year: int, source: str) -> str:
+    """A scheme for `year` made from another year's text: its comments kept, the year and the names moved on."""
+    import re
+
+    if year == base_year:
+        raise InputError(f"新方案的年度与来源方案相同（{year}）", hint="用 --year 给出新的年度，如下一年")
+    lines = base_text.splitlines()
+    out: list[str] = []
+    section = ""
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            section = stripped
+        if section == "[scheme]" and re.match(r"^\s*year\s*=", line):
+            line = re.sub(r"=\s*\d+", f"= {year}", line, count=1)
+        elif stripped.startswith("#") or (section == "[scheme]" and re.match(r"^\s*name\s*=", line)):
+            line = line.replace(f"{base_year}年度", f"{year}年度").replace(f"{base_year} 年度", f"{year} 年度")
+        out.append(line)
+    head = [f"# 由 djctl scheme new 从{source}生成，供 {year} 年度修改使用。",
+            "# 改完后：djctl scheme check 本文件（校验）→ djctl init --scheme 本文件（载入数据库，已有的年度不受影响）。",
+            ""]
+    text = "\n".join(head + out) + "\n"
+    check_scheme_text(text, f"{year} 年度新方案")
+    return text
+
+
+def write_new_scheme(store_or_none, year: int, from_year: int | None, out: Path) -> tuple[Path, str]:
+    """Write a commented scheme for `year` to `out` (refusing to overwrite); from the stored `from_year`'s
+    scheme, or the built-in one. Returns (path, description of the source)."""
+    import os
+
+    if out.exists():
+        raise InputError("文件已存在，不会覆盖", path=str(out), hint="请换一个文件名，或先删除旧文件")
+    if from_year is None:
+        base = data_path(DEFAULT_SCHEME).read_text(encoding="utf-8")
+        base_year = parse_scheme(base).year
+        source = f"内置的 {base_year} 年度方案"
+    else:
+        if store_or_none is None:
+            raise no_scheme(from_year)
+        base = _stored_scheme_text(store_or_none, from_year)
+        base_year = from_year
+        source = f"数据库中的 {from_year} 年度方案"
+    text = new_scheme_text(year, base, base_year, source)
+    tmp = out.with_name(out.name + ".partial")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, out)
+    return out, source

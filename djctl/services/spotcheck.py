@@ -155,6 +155,8 @@ def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool
         form = read_check_form(path)
         result.rows = len(form.rows)
         result.subject, result.period = form.meta["unit"], form.meta["month"]
+        if form.problems.notes:  # formulas taken at their cached values: the report says so
+            result.extra["notes"] = list(form.problems.notes)
         with store.write() as uow:
             seen = find_import(uow.session, KIND, result.sha256)
             if seen is not None:

@@ -85,7 +85,11 @@ class Store:
                 with Session(bind=conn, autoflush=False, expire_on_commit=False,
                              join_transaction_mode="rollback_only") as session:
                     uow = UnitOfWork(conn, session)
-                    yield uow
+                    try:
+                        yield uow
+                    except BaseException as exc:  # the error handler may say so: this write was rolled back
+                        exc.djctl_rolled_back = True  # type: ignore[attr-defined]
+                        raise
                     session.flush()
 
     @contextmanager
