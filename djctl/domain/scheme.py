@@ -87,6 +87,24 @@ class Lookback:
 
 
 @dataclass(frozen=True)
+class Documents:
+    """The `[documents]` section: what the 版头 and 版记 print (GB/T 9704-2012) and the default texts.
+
+    `number_pattern` names the 发文字号 with `{year}` (the year of issue) and `{n}` (the store's counter
+    for that year, never reused), e.g. "示工委〔{year}〕{n}号"; empty means documents carry no 字号 unless
+    one is given with --doc-number."""
+
+    issuer: str = ""             # 发文机关全称 (empty: scheme.issuer)
+    short_name: str = ""         # 规范化简称
+    mark: str = ""               # 发文机关标志 (empty: 全称 + "文件")
+    number_pattern: str = ""
+    recipients: str = "各直属单位党组织"
+    cc: str = ""                 # 抄送机关 (comma separated as printed)
+    printer: str = ""            # 印发机关 (empty: the issuer's office is not guessed: 发文机关全称)
+    next_quarter: dict[str, str] = field(default_factory=dict)   # "Q1".."Q4" or "default" -> 下季度工作要求
+
+
+@dataclass(frozen=True)
 class Scheme:
     year: int
     name: str = ""
@@ -98,6 +116,7 @@ class Scheme:
     lookback: Lookback = Lookback()
     tasks: tuple[TaskDef, ...] = ()
     checklists: dict[str, tuple[ChecklistItem, ...]] = field(default_factory=dict)
+    documents: Documents = Documents()
 
     def checklist(self, tier: str) -> tuple[ChecklistItem, ...]:
         """The items a branch of `tier` must meet: its own tier's and every lower tier's (达标 and up)."""
@@ -112,7 +131,8 @@ class Scheme:
 
 # ------------------------------------------------------------------ parsing
 
-_SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists"}
+_SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists",
+             "documents"}
 
 
 class _Reader:
@@ -231,11 +251,37 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
     )
     tasks = parse_tasks(r, raw.get("tasks", []), "tasks")
     checklists = _checklists(r, raw.get("checklists", {}))
+    documents = _documents(r, raw.get("documents", {}))
     if r.problems:
         raise SchemeError(r.problems)
     return Scheme(year=y, name=head.get("name", f"{y}年度考核方案"), issuer=head.get("issuer", Scheme.issuer),
                   sampling=sampling, spot_check=spot, annual=annual, tiers=tiers, lookback=lookback,
-                  tasks=tuple(tasks), checklists=checklists)
+                  tasks=tuple(tasks), checklists=checklists, documents=documents)
+
+
+_QUARTER_KEYS = ("Q1", "Q2", "Q3", "Q4", "default")
+
+
+def _documents(r: _Reader, d: Any) -> Documents:
+    d = r.table(d, "documents", {"issuer", "short_name", "mark", "number_pattern", "recipients", "cc", "printer",
+                                 "next_quarter"})
+    texts = {k: r.string(d, "documents", k, "") for k in ("issuer", "short_name", "mark", "number_pattern", "cc",
+                                                          "printer")}
+    pattern = texts["number_pattern"]
+    if pattern:
+        import string as _string
+
+        try:
+            fields = {f for _, f, _, _ in _string.Formatter().parse(pattern) if f is not None}
+        except ValueError:
+            fields = {"?"}
+        if "n" not in fields or not fields <= {"n", "year"}:
+            r.err("documents.number_pattern", f"应含 {{n}}（序号），可含 {{year}}（年份），实际为「{pattern}」")
+            texts["number_pattern"] = ""
+    nq = r.table(d.get("next_quarter", {}), "documents.next_quarter", set(_QUARTER_KEYS))
+    next_quarter = {k: r.string(nq, "documents.next_quarter", k, "").strip() for k in nq}
+    return Documents(recipients=r.string(d, "documents", "recipients", Documents.recipients).rstrip("：:"),
+                     next_quarter={k: v for k, v in next_quarter.items() if v}, **texts)
 
 
 def _annual(r: _Reader, a: Any) -> Annual:
@@ -372,4 +418,5 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
         ("lookback.rectify_days", str(s.lookback.rectify_days)),
         ("tasks", f"{len(s.tasks)} 项常设任务，共 {sum((t.points for t in s.tasks), Decimal(0))} 分"),
         ("checklists", "，".join(f"{t} {len(v)} 项" for t, v in s.checklists.items()) or "无"),
+        ("documents.number_pattern", s.documents.number_pattern or "（无：文书不编发文字号）"),
     ]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from djctl.domain.points import fmt, round2
 from djctl.errors import ActionNeeded
 from djctl.services.annual import YearRow, year_rows
-from djctl.services.docs_common import cn_date, render
+from djctl.services.docs_common import cn_date, official_header, render
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store
 
@@ -47,9 +47,14 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
     ]
     if no_votes:
         method.append("以下单位没有民主测评票，民主测评得分按 0 计：" + "、".join(no_votes) + "。")
-    columns = ["名次", "单位", "分组", "日常考核", "民主测评", "加分", "减分", "总分", "等次"]
-    table = [[str(r.rank), r.name, r.group, _n(r.total.daily), _n(r.total.democratic), _n(r.total.bonus_capped),
-              _n(r.total.deduction_capped), _n(r.total.total), r.grade] for r in ranked]
+    grouped = len({r.group for r in ranked}) > 1 and all(getattr(r, "group_rank", None) is not None for r in ranked)
+    from djctl.services.bulletin import short_group
+
+    columns = ["名次", "单位", *(["协作组", "组内名次"] if grouped else []), "日常考核", "民主测评", "加分", "减分", "总分",
+               "等次"]
+    table = [[str(r.rank), r.name, *([short_group(r.group), str(r.group_rank)] if grouped else []), _n(r.total.daily),
+              _n(r.total.democratic), _n(r.total.bonus_capped), _n(r.total.deduction_capped), _n(r.total.total),
+              r.grade] for r in ranked]
     adjust_rows = [[r.name, "加分" if i.kind == "bonus" else "减分", fmt(i.points_x100), i.reason, i.basis,
                     "是" if i.veto else ""] for r in ranked for i in r.items]
     monthly = [[r.name, *[_n(r.months[m].rate) if r.months[m].status != "inactive" else "—" for m in y.months],
@@ -63,19 +68,22 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
                      "note": "总分相同（保留两位小数）名次并列，下一名次顺延。"}],
          "figures": [{"caption": "图1 各考核等次单位数", "chart": {"type": "bar", "labels": [g for g in grade_order if g in by_grade],
                                                           "values": [len(by_grade[g]) for g in grade_order if g in by_grade],
-                                                          "series_name": "单位个数"}}],
+                                                          "series_name": "单位个数", "x_title": "考核等次",
+                                                          "y_title": "单位个数（个）", "integer": True}}],
          "subsections": []},
     ]
     if adjust_rows:
         sections.append({"heading": "四、加分与减分事项", "level": 1, "paragraphs": [],
                          "tables": [{"caption": "表2 加分与减分事项", "columns": ["单位", "类型", "分值", "事由", "依据", "一票否决"],
                                      "rows": adjust_rows}], "figures": [], "subsections": []})
-    attachments = [{"heading": "附件：各单位月度得分率", "level": 1, "paragraphs": [],
-                    "tables": [{"caption": "附表 各单位月度得分率", "columns": ["单位", *[f"{int(m[5:])}月" for m in y.months], "日常考核"],
-                                "rows": monthly}], "figures": [], "subsections": []}]
-    return {"kind": "ranking", "title": f"关于{y.label}市直机关党建工作考核结果的通报", "issuer": scheme.issuer,
-            "doc_number": doc_number, "recipients": "各直属单位党组织：", "date": cn_date(on_date),
-            "sections": sections, "attachments": attachments}
+    attachments = [{"heading": f"{y.label}各单位月度得分率", "level": 1, "paragraphs": [], "landscape": True,
+                    "tables": [{"caption": "各单位月度得分率", "columns": ["单位", *[f"{int(m[5:])}月" for m in y.months], "日常考核"],
+                                "rows": monthly,
+                                "note": "注：得分率保留两位小数；“—”表示该月不在考核范围内（单位尚未设立或已撤销）。"}],
+                    "figures": [], "subsections": []}]
+    return {"kind": "ranking", "title": f"关于{y.label}市直机关党建工作考核结果的通报",
+            **official_header(session, scheme, "ranking", str(y.year), on_date, doc_number),
+            "date": cn_date(on_date), "sections": sections, "attachments": attachments}
 
 
 def write_ranking(store: Store, year: int | str, *, formats: list[str], out_dir: Path, templates: Path | None,

@@ -96,6 +96,9 @@ def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = F
     if gaps and not allow_gaps:
         return result
     day = on_date or date.today()
+    numbers = number_documents(store, y.year, day)
+    with store.read() as uow:   # the documents read the store as it is after numbering
+        head_seq, head_hash = audit.head(uow.conn)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     from djctl.services.bulletin import write_bulletin
@@ -115,13 +118,30 @@ def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = F
             normalize_zip(p, day)
     files = [{"name": str(p.relative_to(out_dir)), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
               "bytes": p.stat().st_size} for p in sorted(written)]
-    manifest = {"year": y.year, "djctl": __version__, "date": day.isoformat(), "store": store.describe(),
+    manifest = {"year": y.year, "doc_numbers": numbers, "djctl": __version__, "date": day.isoformat(), "store": store.describe(),
                 "audit_head": {"seq": head_seq, "hash": head_hash}, "files": files,
                 "gaps": [g.to_json() for g in gaps], "missing_reports": missing}
     path = out_dir / "manifest.json"
     path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     result.files, result.manifest, result.written = files, path, True
     return result
+
+
+def number_documents(store: Store, year: int, day: date) -> dict[str, str]:
+    """Give every document this run issues its 发文字号 (scheme `documents.number_pattern`), in one write
+    transaction with its audit event; a document numbered by an earlier run keeps its number."""
+    from djctl.services.docnumbers import DocRef, assign_numbers
+    from djctl.services.lookback import REPORT_KIND, has_draw
+
+    docs = [DocRef("bulletin", f"{year}Q{i}", f"关于{year}年第{'一二三四'[i - 1]}季度市直机关党建工作考核情况的通报")
+            for i in range(1, 5)]
+    docs.append(DocRef("ranking", str(year), f"关于{year}年度市直机关党建工作考核结果的通报"))
+    if has_draw(store, year):
+        docs.append(DocRef(REPORT_KIND, str(year), f"关于{year}年度党支部分类定级“回头看”情况的通报"))
+    docs.append(DocRef("negative_list", str(year), f"关于公布{year}年度负面清单的通知"))
+    with store.write() as uow:
+        got = assign_numbers(uow, load_scheme(uow.session, year), docs, day)
+    return {f"{kind}:{subject}": number for (kind, subject), number in got.items()}
 
 
 def _tier_and_lookback_documents(store: Store, year: int, out_dir: Path, templates: Path | None, day: date) -> list[Path]:

@@ -50,7 +50,7 @@ from typing import Any
 from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
-from djctl.store.tables import (Adjustment, Branch, CheckReport, CheckScore, Draw, DrawEntry, ImportFile,
+from djctl.store.tables import (Adjustment, Branch, CheckReport, CheckScore, DocNumber, Draw, DrawEntry, ImportFile,
                                 LookbackResult, NegativeEntry, Rectification, Scheme, SelfReport, SelfScore, Task,
                                 TaskList, TierChange, Unit, Vote)
 
@@ -142,11 +142,15 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "tier_change": ("branch_code", "from_tier", "to_tier", "on_date", "basis", "note", "source_ref"),
     "rectification": ("org_code", "org_kind", "problem", "source", "source_ref", "due", "status", "feedback",
                       "closed_on", "created_at"),
+    "doc_number": ("year", "seq", "number", "kind", "subject", "title", "issued_on"),
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
-ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code"}
-ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification}
-ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项"}
+ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
+             "doc_number": "number"}
+ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
+              "doc_number": DocNumber}
+ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
+            "doc_number": "发文字号"}
 _IN_CHUNK = 500
 
 
@@ -267,7 +271,7 @@ class _Expect:
 
 #: Events that write unit, branch, tier_change or rectification rows.
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
-               "rectify.update", "rectify.close")
+               "rectify.update", "rectify.close", "docs.number")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",

@@ -91,6 +91,10 @@ def normalize_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
         "doc_number": clean_text(ctx["doc_number"]) if ctx.get("doc_number") else None,
         "recipients": clean_text(ctx["recipients"]) if ctx.get("recipients") else None,
         "date": clean_text(ctx.get("date")),
+        "mark": clean_text(ctx.get("mark")) or None,            # 发文机关标志 (版头)
+        "cc": clean_text(ctx.get("cc")) or None,                # 抄送 (版记)
+        "printer": clean_text(ctx.get("printer")) or None,      # 印发机关 (版记)
+        "print_date": clean_text(ctx.get("print_date")) or None,   # 印发日期 (版记)
     })
     counter = {"table": 0, "figure": 0}
     doc["sections"] = [_section(s, 1, counter, 0) for s in ctx.get("sections") or []]

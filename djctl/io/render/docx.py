@@ -11,6 +11,7 @@ from typing import Any
 
 from djctl.errors import DjctlError, InputError, SecurityError
 from djctl.io.render.context import _FIGURE_WIDTH_MM, RenderLimits, TemplateRef, _png
+from djctl.io.render import official
 from djctl.io.render.sandbox import _sandbox_classes, make_sandbox
 
 DOCX_STYLES: dict[str, str] = {
@@ -121,6 +122,9 @@ def _render_docx(doc: dict[str, Any], tpl: TemplateRef, limits: RenderLimits, *,
     context = {k: v for k, v in doc.items()}
     context["body"] = Markup(builder.body(doc))
     context["attachments_body"] = Markup(builder.attachments(doc))
+    context["head_body"] = Markup(official.head_xml(doc, builder.style_ids, builder.text_width_twips))
+    context["signature_body"] = Markup(official.signature_xml(doc, builder.style_ids))
+    context["record_body"] = Markup(official.record_xml(doc, builder.final_width_twips))
     env = make_sandbox("docx", limits)
     docx_tpl.render(context, jinja_env=env, autoescape=True)
     document = docx_tpl.docx
@@ -192,7 +196,7 @@ class _DocxBuilder:
         self.document = document
         self.splice_tables = splice_tables
         self.token = f"djctl-table-{secrets.token_hex(16)}"
-        self.tables: list[tuple[list[str], list[list[str]], int]] = []
+        self.tables: list[tuple[list[str], list[list[str]], int, int]] = []
         by_name: dict[tuple[str, str], str] = {}
         for el in document.styles.element.findall(_w("style")):
             name_el = el.find(_w("name"))
@@ -212,6 +216,21 @@ class _DocxBuilder:
         except (IndexError, TypeError):
             width = None
         self.text_width = int(width) if width and width > Mm(40) else int(Mm(156))
+        self.portrait_width = self.text_width
+        try:
+            sec = document.sections[-1]
+            self.landscape_width = int(sec.page_height - sec.top_margin - sec.bottom_margin)
+        except (IndexError, TypeError):
+            self.landscape_width = int(Mm(225))
+        self.final_landscape = False
+
+    @property
+    def text_width_twips(self) -> int:
+        return self.portrait_width * 1440 // 914400
+
+    @property
+    def final_width_twips(self) -> int:
+        return (self.landscape_width if self.final_landscape else self.portrait_width) * 1440 // 914400
 
     # --- containers
     @staticmethod
@@ -231,26 +250,57 @@ class _DocxBuilder:
         for s in doc["sections"]:
             self._section(element, s)
         atts = doc["attachments"]
+        names = [_attachment_name(a["heading"]) for a in atts]
         if len(atts) == 1:
-            self._para(element, f"附件：{atts[0]['heading']}", "attachment_note")
+            self._para(element, f"附件：{names[0]}", "attachment_note")
         elif atts:
-            for i, a in enumerate(atts, 1):
+            for i, name in enumerate(names, 1):
                 prefix = "附件：" if i == 1 else "\u3000\u3000\u3000"
-                self._para(element, f"{prefix}{i}. {a['heading']}", "attachment_note")
+                self._para(element, f"{prefix}{i}. {name}", "attachment_note")
+        # the 署名 follows the last lines of text onto their page (never alone on a page)
+        last = element[-1] if len(element) else None
+        if last is not None and last.tag == _w("p") and not self._is_placeholder(last):
+            _keep_next(last)
         return self._xml(element)
 
     def attachments(self, doc: dict[str, Any]) -> str:
         element = self._container()
         atts = doc["attachments"]
+        landscape = False
         for i, a in enumerate(atts, 1):
+            want = bool(a.get("landscape"))
+            if want != landscape:
+                # end the section so far (its orientation) and start one in the other orientation
+                self._section_break(element, landscape)
+                landscape = want
+                self.text_width = self.landscape_width if landscape else self.portrait_width
             extra = "" if self.style_ids["attachment_label"] else "<w:pageBreakBefore/>"
+            if i > 1 and want and not bool(atts[i - 2].get("landscape")):
+                extra = ""
             self._para(element, "附件" if len(atts) == 1 else f"附件{i}", "attachment_label", extra)
             if a["heading"]:
-                self._para(element, a["heading"], "title")
+                self._para(element, _attachment_name(a["heading"]), "title")
             self._content(element, a)
         if len(element) and (element[-1].tag == _w("tbl") or self._is_placeholder(element[-1])):
             self._para(element, "", "normal")
+        self.final_landscape = landscape
+        if landscape:
+            _set_orientation(self.document.sections[-1]._sectPr, landscape=True)
+        self.text_width = self.portrait_width
         return self._xml(element)
+
+    def _section_break(self, element: Any, landscape: bool) -> None:
+        """A paragraph closing the current section with the template's page setup in `landscape` or not."""
+        import copy
+
+        from docx.oxml import parse_xml
+
+        sect = copy.deepcopy(self.document.sections[-1]._sectPr)
+        _set_orientation(sect, landscape=landscape)
+        p = parse_xml(f'<w:p xmlns:w="{_W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" '
+                      'w:lineRule="exact"/></w:pPr></w:p>')
+        p[0].append(sect)
+        element.append(p)
 
     def _is_placeholder(self, p: Any) -> bool:
         return p.tag == _w("p") and (p.xpath("string(.)") or "").startswith(self.token)
@@ -291,7 +341,7 @@ class _DocxBuilder:
         ncols = len(columns) or max((len(r) for r in rows), default=0)
         if ncols:
             if self.splice_tables:
-                self.tables.append((columns, rows, ncols))
+                self.tables.append((columns, rows, ncols, self.text_width))
                 element.append(parse_xml(f'<w:p xmlns:w="{_W_NS}"><w:r><w:t>{self.token}-{len(self.tables)}'
                                          "</w:t></w:r></w:p>"))
             else:
@@ -303,10 +353,10 @@ class _DocxBuilder:
     def write_table(self, fh: Any, index: int, *, declare_ns: bool, budget: list[int | None]) -> None:
         """Write spliced table `index` (0-based) to the binary stream `fh`, in pieces of about 256 KB,
         charging `budget[0]` (characters left, None for no limit)."""
-        columns, rows, ncols = self.tables[index]
+        columns, rows, ncols, width = self.tables[index]
         pending: list[str] = []
         size = 0
-        for piece in self._table_xml(columns, rows, ncols, declare_ns=declare_ns, docxtpl_text=True):
+        for piece in self._table_xml(columns, rows, ncols, declare_ns=declare_ns, docxtpl_text=True, width=width):
             pending.append(piece)
             size += len(piece)
             if size >= 1 << 18:
@@ -326,7 +376,7 @@ class _DocxBuilder:
             raise limit_exceeded("输出超过上限（模板放入的表格过多或过大）")
 
     def _table_xml(self, columns: list[str], rows: list[list[str]], ncols: int, *, declare_ns: bool,
-                   docxtpl_text: bool) -> Iterator[str]:
+                   docxtpl_text: bool, width: int | None = None) -> Iterator[str]:
         """The table as pieces of XML text: the properties and grid, then one piece per row.
 
         ``docxtpl_text`` applies what docxtpl's rendering does to all text it renders (``{_{`` becomes
@@ -348,7 +398,7 @@ class _DocxBuilder:
             widths_chars.append(2 if natural is None else natural)
             minimums.append(2 if minimum is None else minimum)
         del measures
-        total_twips = self.text_width * 1440 // 914400
+        total_twips = (width or self.text_width) * 1440 // 914400
         widths = _column_widths(widths_chars, minimums, total_twips)
         long_text = [w > 24 for w in widths_chars]
         table_style = self.style_ids["table"]
@@ -412,6 +462,49 @@ class _DocxBuilder:
             self._para(element, f"注：横轴序号对应——{f['legend_text']}。", "figure_note")
 
 
+def _attachment_name(heading: str) -> str:
+    """An attachment's title without a leading 附件/附件：/附件1 (the layout adds the label itself)."""
+    return re.sub(r"^附件\s*\d*\s*[：:.、]?\s*", "", heading or "") or heading
+
+
+def _keep_next(p: Any) -> None:
+    from docx.oxml import parse_xml
+
+    ppr = p.find(_w("pPr"))
+    if ppr is None:
+        ppr = parse_xml(f'<w:pPr xmlns:w="{_W_NS}"/>')
+        p.insert(0, ppr)
+    if ppr.find(_w("keepNext")) is None:
+        el = parse_xml(f'<w:keepNext xmlns:w="{_W_NS}"/>')
+        style = ppr.find(_w("pStyle"))
+        ppr.insert(1 if style is not None else 0, el)
+
+
+def _set_orientation(sect: Any, *, landscape: bool) -> None:
+    """Turn a sectPr's A4 page (and its margins) to landscape, or back to the template's portrait."""
+    pg, mar = sect.find(_w("pgSz")), sect.find(_w("pgMar"))
+    if pg is None or mar is None:
+        return
+    w, h = int(pg.get(_w("w"))), int(pg.get(_w("h")))
+    if (w > h) == landscape:
+        return
+    pg.set(_w("w"), str(h))
+    pg.set(_w("h"), str(w))
+    if landscape:
+        pg.set(_w("orient"), "landscape")
+    else:
+        pg.attrib.pop(_w("orient"), None)
+    top, right, bottom, left = (mar.get(_w(k)) for k in ("top", "right", "bottom", "left"))
+    # the 版心 turned a quarter: the long margins (top 37, bottom 35 mm) become left and right
+    new = {"top": left, "bottom": right, "left": top, "right": bottom} if landscape else \
+        {"top": left, "right": bottom, "bottom": right, "left": top}
+    for k, v in new.items():
+        if v is not None:
+            mar.set(_w(k), v)
+    if landscape:
+        mar.set(_w("footer"), str(round(15 * 1440 / 25.4)))
+
+
 def _w(tag: str) -> str:
     return f"{{{_W_NS}}}{tag}"
 
@@ -447,7 +540,7 @@ def _docxtpl_text(xml: str) -> str:
 
 
 _UNIT_TWIPS = 125   # one half-width character of 小四 (12 pt) text, with a little slack
-_CELL_PAD_TWIPS = 230
+_CELL_PAD_TWIPS = 150   # the cell margins (2 × 57) and a little slack
 
 
 def _column_widths(natural: list[int], minimum: list[int], total: int) -> list[int]:
@@ -474,14 +567,22 @@ _LATIN_TOKEN = re.compile(r"[0-9A-Za-z.,:%+\-−/]+")
 _WIDE_CHAR = re.compile("[\u2e80-\U0010ffff]")   # counts twice in _display_width (ord > 0x2E7F)
 
 
+_NUMERIC = re.compile(r"[0-9０-９.,:%+\-−/—年月日号个项分（）()第次]+")
+
+
 def _unbreakable_width(text: str) -> int:
-    """Width of the longest piece that must not wrap: a number or Latin word; CJK text may wrap after
-    any character, but headers of up to four characters (名次、得分) stay on one line."""
+    """Width of the longest piece that must not wrap: a number, date or Latin word stays whole; a name
+    or header of up to eight characters stays on one line; longer CJK text wraps, but never narrower
+    than six characters a line (so a name never breaks one character a line)."""
     if not text:
         return 0
-    latin = max(map(len, _LATIN_TOKEN.findall(text)), default=0)
     width = _display_width(text)
-    cjk = width if width <= 8 else 4
+    # digits of a substitute font (DejaVu Serif where Times New Roman is missing) are about a quarter wider
+    if _NUMERIC.fullmatch(text.replace("\n", "")):
+        return width + (width + 3) // 4
+    latin = max(map(len, _LATIN_TOKEN.findall(text)), default=0)
+    latin += (latin + 3) // 4
+    cjk = width if width <= 16 else 12
     return max(latin, cjk)
 
 
