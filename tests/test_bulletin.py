@@ -21,7 +21,9 @@ def test_bulletin_docx_matches_quarter_scores(cli, city, tmp_path):  # noqa: F81
     assert abs(sec.top_margin - Mm(37)) < Mm(0.2) and abs(sec.left_margin - Mm(28)) < Mm(0.2)
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "关于2024年第一季度" in text and "示工委〔2024〕5号" in text and "2024年4月10日" in text
-    assert "「test」" in text  # the month's draw seed, so anyone can verify the draw
+    assert "抽签种子“test”" in text  # the month's draw seed, in the attachment 抽签情况公示, so anyone can verify
+    body = text.split("抽签情况公示")[0]
+    assert "djctl" not in body and "「" not in body and "2024-0" not in body
     fonts = {s.name: s.element.find(qn("w:rPr")) for s in doc.styles if s.type == 1}
     east = {name: (rpr.find(qn("w:rFonts")).get(qn("w:eastAsia")) if rpr is not None and rpr.find(qn("w:rFonts")) is not None else None)
             for name, rpr in fonts.items()}
