@@ -140,7 +140,7 @@ def red_rules(pdf: Path, page: int = 1) -> list[tuple[float, float, float]]:
     out = []
     for m in re.finditer(r"<path ([^>]*)/>", svg):
         attrs = m.group(1)
-        if not re.search(r'(?:fill|stroke)="rgb\(100%, ?0%, ?0%\)"', attrs):
+        if not re.search(r'(?:fill|stroke)(?:=")?:?rgb\(100%, ?0%, ?0%\)', attrs):
             continue
         d = re.search(r'd="([^"]*)"', attrs)
         if not d:
@@ -181,8 +181,11 @@ def _squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
-def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[float, float, float]]) -> list[Finding]:
+def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[float, float, float]],
+              measures: dict | None = None) -> list[Finding]:
+    """The findings of one rendered document; `measures` (if given) receives the 版头 measurements."""
     f: list[Finding] = []
+    measures = {} if measures is None else measures
 
     def bad(page: int | None, rule: str, message: str) -> None:
         f.append(Finding(name, page, rule, message))
@@ -251,11 +254,11 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
             if NUMERIC.match(joined) and any(re.search(r"\d", t) for t in texts_b):
                 bad(pg.number, "cell-number-wraps", f"数字或日期在单元格中折行：“{' / '.join(texts_b)}”")
     if info.doc_number and pages:
-        _check_head(pages[0], info, rules, bad)
+        _check_head(pages[0], info, rules, bad, measures)
     return f
 
 
-def _check_head(pg: Page, info: DocInfo, rules: list[tuple[float, float, float]], bad) -> None:
+def _check_head(pg: Page, info: DocInfo, rules: list[tuple[float, float, float]], bad, measures: dict) -> None:
     x0, x1 = MARGINS["left"] * MM, pg.width - MARGINS["right"] * MM
     centre = (x0 + x1) / 2
     mark = next((ln for ln in pg.lines if _squash(ln.text) == _squash(info.mark or "")), None)
@@ -264,6 +267,8 @@ def _check_head(pg: Page, info: DocInfo, rules: list[tuple[float, float, float]]
         bad(1, "mark", f"首页没有发文机关标志“{info.mark}”")
         return
     top_mm = (mark.y0 - MARGINS["top"] * MM) / MM
+    measures["mark_top_mm"] = round(top_mm, 1)
+    measures["mark_centre_offset_mm"] = round(((mark.x0 + mark.x1) / 2 - centre) / MM, 1)
     if abs(top_mm - 35) > 3:
         bad(1, "mark", f"发文机关标志上边缘距版心上边缘 {top_mm:.1f} mm，应为 35 mm")
     if abs((mark.x0 + mark.x1) / 2 - centre) > 2 * MM:
@@ -279,6 +284,8 @@ def _check_head(pg: Page, info: DocInfo, rules: list[tuple[float, float, float]]
         return
     y, rx0, rx1 = min(below)
     gap = (y - number.y1) / MM
+    measures["rule_below_number_mm"] = round(gap, 1)
+    measures["rule_width_mm"] = round((rx1 - rx0) / MM, 1)
     if not 2 <= gap <= 7:
         bad(1, "red-rule", f"红色分隔线在发文字号下 {gap:.1f} mm，应约为 4 mm")
     if rx0 > x0 + TOL or rx1 < x1 - TOL:
@@ -288,8 +295,10 @@ def _check_head(pg: Page, info: DocInfo, rules: list[tuple[float, float, float]]
 # ------------------------------------------------------------------ running
 
 
-def check_documents(paths: list[Path], pdf_dir: Path | None = None) -> tuple[list[Finding], dict[str, int]]:
-    """Convert and check every .docx under `paths`; returns the findings and the page count per file."""
+def check_documents(paths: list[Path], pdf_dir: Path | None = None,
+                    measures: dict[str, dict] | None = None) -> tuple[list[Finding], dict[str, int]]:
+    """Convert and check every .docx under `paths`; returns the findings and the page count per file
+    (`measures`, if given, receives each file's 版头 measurements)."""
     docx = sorted({p for x in paths for p in ([x] if x.suffix == ".docx" else Path(x).rglob("*.docx"))
                    if not p.name.startswith("~$")})
     with tempfile.TemporaryDirectory(prefix="djctl-pdf-") as tmp:
@@ -304,7 +313,10 @@ def check_documents(paths: list[Path], pdf_dir: Path | None = None) -> tuple[lis
             info = doc_info(src)
             pg = read_pages(pdf)
             pages[src.name] = len(pg)
-            findings += check_pdf(src.name, pg, info, red_rules(pdf) if info.doc_number else [])
+            m: dict = {}
+            findings += check_pdf(src.name, pg, info, red_rules(pdf) if info.doc_number else [], m)
+            if measures is not None and m:
+                measures[src.name] = m
     return findings, pages
 
 
@@ -317,13 +329,19 @@ def main(argv: list[str] | None = None) -> int:
     if find_soffice() is None:
         print("LibreOffice (soffice) not found", file=sys.stderr)
         return 2
-    findings, pages = check_documents(a.paths, a.pdf_dir)
+    measures: dict[str, dict] = {}
+    findings, pages = check_documents(a.paths, a.pdf_dir, measures)
     if a.json:
-        print(json.dumps({"pages": pages, "findings": [asdict(x) for x in findings]}, ensure_ascii=False, indent=1))
+        print(json.dumps({"pages": pages, "measures": measures, "findings": [asdict(x) for x in findings]},
+                         ensure_ascii=False, indent=1))
     else:
         for name, n in sorted(pages.items()):
             own = [x for x in findings if x.file == name]
             print(f"{'FAIL' if own else 'ok  '} {name}: {n} 页" + (f"，{len(own)} 处问题" if own else ""))
+            if name in measures:
+                m = measures[name]
+                print(f"     版头：标志上边缘距版心 {m.get('mark_top_mm')} mm（居中偏差 {m.get('mark_centre_offset_mm')} mm），"
+                      f"红线在字号下 {m.get('rule_below_number_mm')} mm，宽 {m.get('rule_width_mm')} mm")
             for x in own:
                 print(f"     第 {x.page or '-'} 页 [{x.rule}] {x.message}")
         print(f"{len(pages)} 份文书，{sum(pages.values())} 页，{len(findings)} 处问题")

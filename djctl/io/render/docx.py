@@ -124,7 +124,7 @@ def _render_docx(doc: dict[str, Any], tpl: TemplateRef, limits: RenderLimits, *,
     context["attachments_body"] = Markup(builder.attachments(doc))
     context["head_body"] = Markup(official.head_xml(doc, builder.style_ids, builder.text_width_twips))
     context["signature_body"] = Markup(official.signature_xml(doc, builder.style_ids))
-    context["record_body"] = Markup(official.record_xml(doc, builder.final_width_twips))
+    context["record_body"] = Markup(official.record_xml(doc, builder.final_width_twips, *builder.final_page_twips))
     env = make_sandbox("docx", limits)
     docx_tpl.render(context, jinja_env=env, autoescape=True)
     document = docx_tpl.docx
@@ -227,6 +227,15 @@ class _DocxBuilder:
     @property
     def text_width_twips(self) -> int:
         return self.portrait_width * 1440 // 914400
+
+    @property
+    def final_page_twips(self) -> tuple[int, int, int]:
+        """(page height, bottom margin, left margin) of the document's last section, in twips."""
+        try:
+            sec = self.document.sections[-1]
+            return tuple(int(x) * 1440 // 914400 for x in (sec.page_height, sec.bottom_margin, sec.left_margin))
+        except (IndexError, TypeError):
+            return 16838, 1984, 1587
 
     @property
     def final_width_twips(self) -> int:
@@ -546,7 +555,7 @@ _CELL_PAD_TWIPS = 150   # the cell margins (2 × 57) and a little slack
 def _column_widths(natural: list[int], minimum: list[int], total: int) -> list[int]:
     """Every column gets what its longest unbreakable piece needs (numbers never wrap), then the rest
     of the line is shared among the columns whose text can wrap, in proportion to what they lack."""
-    mins = [min(m, n) * _UNIT_TWIPS + _CELL_PAD_TWIPS for m, n in zip(minimum, natural)]
+    mins = [m * _UNIT_TWIPS + _CELL_PAD_TWIPS for m in minimum]
     need = sum(mins)
     if need >= total:
         widths = [total * m // need for m in mins]

@@ -142,8 +142,11 @@ def signature_xml(doc: dict[str, Any], styles: dict[str, str | None]) -> str:
     return "".join(out)
 
 
-def record_xml(doc: dict[str, Any], text_width_twips: int) -> str:
-    """版记: 抄送 and 印发机关/印发日期 between rules, as a table kept at the foot of the last page."""
+def record_xml(doc: dict[str, Any], text_width_twips: int, page_height_twips: int = 16838,
+               bottom_margin_twips: int = 1984, left_margin_twips: int = 1587) -> str:
+    """版记: 抄送 and 印发机关/印发日期 between rules (首末条粗线、中间细线), as a table positioned on the
+    page with its last rule on the foot of the 版心 (Word places it there; LibreOffice 7.4 lays a
+    floating table in the flow, right after the text, which is where the check finds it)."""
     cc, printer, printed = doc.get("cc"), doc.get("printer"), doc.get("print_date")
     if not (cc or printer):
         return ""
@@ -173,8 +176,11 @@ def record_xml(doc: dict[str, Any], text_width_twips: int) -> str:
         top = "8" if i == 0 else "4"       # 首条、末条分隔线粗（0.35 mm），中间细（0.25 mm）
         bottom = "8" if i == len(rows) - 1 else "4"
         xml_rows.append(row(content, top, bottom))
-    tbl = (f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblpPr w:leftFromText="0" w:rightFromText="0" w:vertAnchor="margin" '
-           'w:horzAnchor="margin" w:tblpXSpec="center" w:tblpYSpec="bottom"/><w:tblOverlap w:val="never"/>'
+    height = 440 * len(rows) + 60
+    y = page_height_twips - bottom_margin_twips - height
+    tbl = (f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblpPr w:leftFromText="0" w:rightFromText="0" w:topFromText="240" '
+           f'w:vertAnchor="page" w:horzAnchor="page" w:tblpX="{left_margin_twips}" w:tblpY="{y}"/>'
+           '<w:tblOverlap w:val="never"/>'
            f'<w:tblW w:w="{text_width_twips}" w:type="dxa"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
            '<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar></w:tblPr>'
            f'<w:tblGrid><w:gridCol w:w="{text_width_twips}"/></w:tblGrid>{"".join(xml_rows)}</w:tbl>')
