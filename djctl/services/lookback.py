@@ -798,7 +798,7 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
             n += 1
             result = ("反弹" if o.rebounded else "达到标准") if o.checked else "未核查"
             att_rows.append([n, o.name or o.code, o.unit, f"{o.tier}支部", o.how, result])
-    attachment = {"heading": f"{year}年度“回头看”抽取支部名单及核查结果", "level": 1, "paragraphs": [],
+    attachment = {"heading": f"{year}年度“回头看”抽取支部名单及核查结果", "level": 1, "paragraphs": [], "landscape": True,
                   "tables": [{"caption": "抽取支部名单及核查结果",
                               "columns": ["序号", "支部名称", "所属单位", "抽签时等次", "抽取方式", "核查结果"],
                               "rows": att_rows}], "figures": [], "subsections": []}

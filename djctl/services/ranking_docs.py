@@ -42,8 +42,8 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
         "未报送的月份按 0 分计，不在册的月份不计）。",
         "民主测评按“好、较好、一般、差”四个档次计票，档次分值为"
         + "、".join(f"{k} {fmt(v)} 分" for k, v in a.democratic_levels.items()) + "。",
-        "考核等次按总分排名确定：" + "，".join(f"前 {fmt(s * 100)}% 为「{g}」" for g, s in a.grades)
-        + f"（累计计算，名次并列时取较高等次），其余为「{a.rest_grade}」；有一票否决事项或总分低于 {fmt(a.fail_below)} 分的为「{a.fail_grade}」。",
+        "考核等次按总分排名确定：" + "，".join(f"前{fmt(s * 100)}%为“{g}”" for g, s in a.grades)
+        + f"（累计计算，名次并列时取较高等次），其余为“{a.rest_grade}”；有一票否决事项或总分低于{fmt(a.fail_below)}分的为“{a.fail_grade}”。",
     ]
     if no_votes:
         method.append("以下单位没有民主测评票，民主测评得分按 0 计：" + "、".join(no_votes) + "。")
@@ -63,9 +63,9 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
         {"heading": "一、考核办法", "level": 1, "paragraphs": method, "tables": [], "figures": [], "subsections": []},
         {"heading": "二、考核等次", "level": 1, "paragraphs": grade_paras, "tables": [], "figures": [],
          "subsections": []},
-        {"heading": "三、考核排名", "level": 1, "paragraphs": [f"参加排名单位 {len(ranked)} 个。"],
-         "tables": [{"caption": f"表1 {y.label}党建工作考核总分与排名", "columns": columns, "rows": table,
-                     "note": "总分相同（保留两位小数）名次并列，下一名次顺延。"}],
+        {"heading": "三、考核排名", "level": 1,
+         "paragraphs": [f"参加排名单位{len(ranked)}个，各单位总分与排名见附件1，各月得分率见附件2。"],
+         "tables": [],
          "figures": [{"caption": "图1 各考核等次单位数", "chart": {"type": "bar", "labels": [g for g in grade_order if g in by_grade],
                                                           "values": [len(by_grade[g]) for g in grade_order if g in by_grade],
                                                           "series_name": "单位个数", "x_title": "考核等次",
@@ -76,7 +76,12 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
         sections.append({"heading": "四、加分与减分事项", "level": 1, "paragraphs": [],
                          "tables": [{"caption": "表2 加分与减分事项", "columns": ["单位", "类型", "分值", "事由", "依据", "一票否决"],
                                      "rows": adjust_rows}], "figures": [], "subsections": []})
-    attachments = [{"heading": f"{y.label}各单位月度得分率", "level": 1, "paragraphs": [], "landscape": True,
+    attachments = [{"heading": f"{y.label}党建工作考核总分与排名", "level": 1, "paragraphs": [], "landscape": True,
+                    "tables": [{"caption": "考核总分与排名", "columns": columns, "rows": table,
+                                "note": "注：总分相同（保留两位小数）名次并列，下一名次顺延"
+                                        + ("；组内名次为在本协作组内的名次。" if grouped else "。")}],
+                    "figures": [], "subsections": []},
+                   {"heading": f"{y.label}各单位月度得分率", "level": 1, "paragraphs": [], "landscape": True,
                     "tables": [{"caption": "各单位月度得分率", "columns": ["单位", *[f"{int(m[5:])}月" for m in y.months], "日常考核"],
                                 "rows": monthly,
                                 "note": "注：得分率保留两位小数；“—”表示该月不在考核范围内（单位尚未设立或已撤销）。"}],

@@ -557,7 +557,14 @@ def _column_widths(natural: list[int], minimum: list[int], total: int) -> list[i
     of the line is shared among the columns whose text can wrap, in proportion to what they lack."""
     mins = [m * _UNIT_TWIPS + _CELL_PAD_TWIPS for m in minimum]
     need = sum(mins)
-    if need >= total:
+    short = [m <= 8 for m in minimum]   # numbers, dates, short headers and names: never squeezed
+    fixed = sum(w for w, s in zip(mins, short) if s)
+    if need >= total and fixed < total and not all(short):
+        # too wide: the short columns keep their width, the long texts share what is left and wrap more
+        rest = total - fixed
+        flexible = sum(w for w, s in zip(mins, short) if not s)
+        widths = [w if s else rest * w // flexible for w, s in zip(mins, short)]
+    elif need >= total:
         widths = [total * m // need for m in mins]
     else:
         wants = [max(0, min(n, 30) * _UNIT_TWIPS + _CELL_PAD_TWIPS - m) for n, m in zip(natural, mins)]
