@@ -174,7 +174,7 @@ def setup_styles(doc) -> None:
         if old is not None:
             normal.remove(old)
     normal.append(parse_xml(
-        f'<w:pPr xmlns:w="{W}"><w:widowControl w:val="0"/><w:adjustRightInd w:val="0"/>'
+        f'<w:pPr xmlns:w="{W}"><w:widowControl w:val="0"/><w:overflowPunct w:val="0"/><w:adjustRightInd w:val="0"/>'
         f'<w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/><w:jc w:val="both"/></w:pPr>'))
     normal.append(parse_xml(f'<w:rPr xmlns:w="{W}">{run_props(FANGSONG, 32)}</w:rPr>'))
     for role, (style_id, east, size, ppr, extra) in PARAGRAPH_STYLES.items():

@@ -44,8 +44,8 @@ def test_check_passes_a_clean_document_and_names_broken_rules(tmp_path: Path) ->
     bad = {**HEAD, "kind": "bulletin", "title": "关于2024年第二季度市直机关党建工作考核情况的通报",
            "sections": [{"heading": "一、抽签", "paragraphs": [
                "任何人均可用 djctl sample verify 复核（lookback:2024，名单哈希 987b4ccd216e37000362c483b8b8aa1c）。"],
-               "tables": [{"caption": "表1 过宽的表", "columns": [f"第{i}列" for i in range(1, 25)],
-                           "rows": [["市科学技术协会机关党委"] * 24]}]}]}
+               "tables": [{"caption": "表1 过宽的表", "columns": [str(i) for i in range(1, 21)],
+                           "rows": [["市科学技术协会机关党委"] * 20]}]}]}
     render_document(good, ["docx"], tmp_path / "good", "good")
     render_document(bad, ["docx"], tmp_path / "bad", "bad")
     findings, pages = check.check_documents([tmp_path / "good", tmp_path / "bad"])
@@ -53,12 +53,10 @@ def test_check_passes_a_clean_document_and_names_broken_rules(tmp_path: Path) ->
     for f in findings:
         by_file.setdefault(f.file, set()).add(f.rule)
     assert set(pages) == {"good.docx", "bad.docx"}
-    assert "software-words" in by_file["bad.docx"]
-    assert "software-words" not in by_file.get("good.docx", set())
+    assert {"software-words", "cell-per-character"} <= by_file["bad.docx"]
+    assert "good.docx" not in by_file, [f for f in findings if f.file == "good.docx"]
 
 
-@pytest.mark.xfail(reason="known open faults of this branch: numbers in narrow table cells wrap with the "
-                          "substitute fonts, and the red rule is not found in pdftocairo's SVG", strict=False)
 def test_a_clean_document_passes_every_rule(tmp_path: Path) -> None:
     check = _script()
     good = {**HEAD, "kind": "bulletin", "title": "关于2024年第二季度市直机关党建工作考核情况的通报",
@@ -66,8 +64,11 @@ def test_a_clean_document_passes_every_rule(tmp_path: Path) -> None:
                           "tables": [{"caption": "表1 排名", "columns": ["名次", "单位", "得分"],
                                       "rows": [[1, "市科学技术协会机关党委", "95.80"], [2, "市财政局机关党委", "94.10"]]}]}]}
     render_document(good, ["docx"], tmp_path, "good")
-    findings, _ = check.check_documents([tmp_path])
+    measures: dict = {}
+    findings, _ = check.check_documents([tmp_path], measures=measures)
     assert findings == []
+    m = measures["good.docx"]
+    assert abs(m["mark_top_mm"] - 35) <= 3 and 2 <= m["rule_below_number_mm"] <= 7 and m["rule_width_mm"] > 154
 
 
 def test_check_measures_the_head_rule_on_pages() -> None:
