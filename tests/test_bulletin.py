@@ -21,7 +21,9 @@ def test_bulletin_docx_matches_quarter_scores(cli, city, tmp_path):  # noqa: F81
     assert abs(sec.top_margin - Mm(37)) < Mm(0.2) and abs(sec.left_margin - Mm(28)) < Mm(0.2)
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "关于2024年第一季度" in text and "示工委〔2024〕5号" in text and "2024年4月10日" in text
-    assert "抽签种子“test”" in text  # the month's draw seed, in the attachment 抽签情况公示, so anyone can verify
+    # the month's draw seed, in the attachment 抽签情况公示 (table 表2), so anyone can verify the draw
+    seeds = [row.cells[1].text for tbl in doc.tables for row in tbl.rows if row.cells[0].text.endswith("第1次")]
+    assert "test" in seeds, seeds
     body = text.split("抽签情况公示")[0]
     assert "djctl" not in body and "「" not in body and "2024-0" not in body
     fonts = {s.name: s.element.find(qn("w:rPr")) for s in doc.styles if s.type == 1}

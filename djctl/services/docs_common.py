@@ -115,31 +115,40 @@ def task_names(session, months: list[str]) -> dict[tuple[str, str], str]:
     return {(m, c): n for m, c, n in session.exec(q)}
 
 
+def _digest_lines(h: str) -> str:
+    """A SHA-256 in two lines of 32 hex digits (a table cell that never breaks inside a group)."""
+    return f"{h[:32]}\n{h[32:]}" if len(h) > 32 else h
+
+
 def draw_attachment(draws: list[DrawInfo], names: dict[str, str], what: str = "单位",
                     heading: str = "抽签情况公示") -> dict[str, Any]:
-    """The attachment 抽签情况公示: one table row per draw, then each draw's seed and population digest
-    in full, so that anyone can redo the draw by the scheme's published method."""
-    rows, details = [], []
+    """The attachment 抽签情况公示: a table of the draws, who was drawn, and each draw's seed and
+    population digest in full, so that anyone can redo the draw by the scheme's published method."""
+    rows, drawn, checks = [], [], []
     for d in draws:
         when = cn_month(d.period) if len(d.period) == 7 else f"{d.period}年"
+        label = f"{when}第{d.seq}次"
         if not d.active:
-            state = "作废" + (f"（{d.reason}）" if d.reason and d.seq == 1 else "")
+            state = "作废"
         elif d.seq > 1:
-            state = "重新抽签" + (f"（{d.reason}）" if d.reason else "")
+            state = "重新抽签"
         else:
             state = "有效"
-        rows.append([when, f"第{d.seq}次", str(d.population), fmt_rate(d.rate) or "按数量", str(d.k),
-                     "、".join(names.get(c, c) for c in d.selected), state])
-        details.append(f"{when}第{d.seq}次抽签：抽签种子“{d.seed}”{'（现场生成）' if d.seed_generated else ''}；"
-                       f"在册{what}名单摘要（SHA-256）{d.population_hash}。")
+        rows.append([when, f"第{d.seq}次", str(d.population), fmt_rate(d.rate) or "按数量", str(d.k), state])
+        note = f"（{'作废' if not d.active else '重新抽签'}原因：{d.reason}）" if d.reason and (d.seq > 1 or not d.active) else ""
+        drawn.append(f"{label}{note}：{'、'.join(names.get(c, c) for c in d.selected)}。")
+        checks.append([label, d.seed + ("（现场生成）" if d.seed_generated else ""), _digest_lines(d.population_hash)])
     return {"heading": heading, "level": 1, "paragraphs": [],
-            "tables": [{"caption": "抽签记录", "columns": ["抽签时间", "次序", f"在册{what}数", "比例", "抽取数",
-                                                       f"抽中{what}", "状态"], "rows": rows}],
-            "figures": [], "subsections": [{
-                "heading": "复核信息", "level": 2,
-                "paragraphs": ["抽签种子事先公布。按公布的种子和在册名单，任何人均可按考核方案规定的方法复算抽签结果；"
-                               "名单摘要用于核对在册名单是否一致。", *details],
-                "tables": [], "figures": [], "subsections": []}]}
+            "tables": [{"caption": "表1 抽签记录", "columns": ["抽签时间", "次序", f"在册{what}数", "比例", "抽取数", "状态"],
+                        "rows": rows}],
+            "figures": [], "subsections": [
+                {"heading": f"抽中{what}", "level": 2, "paragraphs": drawn, "tables": [], "figures": [],
+                 "subsections": []},
+                {"heading": "复核信息", "level": 2,
+                 "paragraphs": ["抽签种子事先公布。按公布的种子和在册名单，任何人均可按考核方案规定的方法复算抽签结果；"
+                                "名单摘要用于核对在册名单是否一致。"],
+                 "tables": [{"caption": "表2 抽签种子与在册名单摘要", "columns": ["抽签", "抽签种子", "名单摘要（SHA-256）"],
+                             "rows": checks}], "figures": [], "subsections": []}]}
 
 
 def fmt_rate(rate: str | None) -> str:

@@ -649,20 +649,22 @@ def _draw_notice(per_draw: list, year: int) -> dict[str, Any]:
     """Attachment 抽签情况公示 of the look-back report: seeds and population digests in full."""
     from djctl.services.docs_common import fmt_rate
 
-    rows, details = [], []
+    rows, checks = [], []
     for i, (d, _, outs) in enumerate(per_draw, 1):
         r = d.record
         rows.append([f"第{i}次", str(len(r.population)), fmt_rate(r.rate) if r.count is None else "按数量", str(r.k),
                      "暗访" if d.unannounced else "常规"])
-        details.append(f"第{i}次抽签：抽签种子“{r.seed}”{'（系统生成，抽签前未公布）' if d.seed_generated else ''}；"
-                       f"在册支部名单摘要（SHA-256）{r.population_hash}。")
+        h = r.population_hash
+        checks.append([f"第{i}次", r.seed + ("（系统生成，抽签前未公布）" if d.seed_generated else ""),
+                       f"{h[:32]}\n{h[32:]}" if len(h) > 32 else h])
     return {"heading": f"{year}年度“回头看”抽签情况公示", "level": 1, "paragraphs": [],
-            "tables": [{"caption": "抽签记录", "columns": ["抽签", "在册支部数", "比例", "抽取数", "方式"], "rows": rows}],
+            "tables": [{"caption": "表1 抽签记录", "columns": ["抽签", "在册支部数", "比例", "抽取数", "方式"], "rows": rows}],
             "figures": [], "subsections": [{
                 "heading": "复核信息", "level": 2,
                 "paragraphs": ["抽签种子事先公布。按公布的种子和在册支部名单，任何人均可按考核方案规定的方法复算抽签结果；"
-                               "名单摘要用于核对在册名单是否一致。", *details],
-                "tables": [], "figures": [], "subsections": []}]}
+                               "名单摘要用于核对在册名单是否一致。"],
+                "tables": [{"caption": "表2 抽签种子与在册名单摘要", "columns": ["抽签", "抽签种子", "名单摘要（SHA-256）"],
+                            "rows": checks}], "figures": [], "subsections": []}]}
 
 
 def _cn(iso: str | None) -> str:

@@ -176,7 +176,9 @@ def _figure(f: Mapping[str, Any], counter: dict[str, int]) -> dict[str, Any]:
         "caption": clean_text(f.get("caption")),
         "chart": {"type": "bar", "labels": labels, "values": texts,
                   "series_name": clean_text(chart.get("series_name")),
-                  "max_value": None if chart.get("max_value") is None else format_number(chart["max_value"])},
+                  "max_value": None if chart.get("max_value") is None else format_number(chart["max_value"]),
+                  "x_title": clean_text(chart.get("x_title")), "y_title": clean_text(chart.get("y_title")),
+                  "integer": bool(chart.get("integer"))},
         "legend": legend,
         "legend_text": "；".join(f"{x['number']} {x['label']}（{x['value']}）" for x in legend),
     })
@@ -233,7 +235,8 @@ def _tables(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _png(fig: dict[str, Any]) -> bytes:
     chart = fig["chart"]
-    return bar_chart_png(chart["labels"], chart["values"], max_value=chart["max_value"])
+    return bar_chart_png(chart["labels"], chart["values"], max_value=chart["max_value"],
+                         integer=bool(chart.get("integer")))
 
 
 

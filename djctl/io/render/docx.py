@@ -468,7 +468,9 @@ class _DocxBuilder:
         if f["caption"]:
             self._para(element, f["caption"], "figure_caption")
         if f["legend"]:
-            self._para(element, f"注：横轴序号对应——{f['legend_text']}。", "figure_note")
+            c = f["chart"]
+            axes = (f"纵轴为{c['y_title']}；" if c.get("y_title") else "") + (f"横轴为{c['x_title']}，" if c.get("x_title") else "横轴")
+            self._para(element, f"注：{axes}序号对应——{f['legend_text']}。", "figure_note")
 
 
 def _attachment_name(heading: str) -> str:

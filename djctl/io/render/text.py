@@ -54,7 +54,9 @@ def _render_text(doc: dict[str, Any], tpl: TemplateRef, fmt: str, limits: Render
     context = _md_context(doc) if fmt == "md" else dict(doc)
     if fmt == "html":
         context = _with_figures(doc, lambda f: {"svg": Markup(bar_chart_svg(
-            f["chart"]["labels"], f["chart"]["values"], max_value=f["chart"]["max_value"], title=f["caption"]))})
+            f["chart"]["labels"], f["chart"]["values"], max_value=f["chart"]["max_value"], title=f["caption"],
+            integer=bool(f["chart"].get("integer")), x_title=f["chart"].get("x_title") or None,
+            y_title=f["chart"].get("y_title") or None))})
     template = env.from_string(source)
     return template.render(context)
 
