@@ -42,6 +42,7 @@ SOFTWARE = re.compile(r"djctl|lookback:|sample:|inspect:|ceil\(|\b[0-9a-f]{16,}\
 PAGE_NO = re.compile(r"^—\s*(\d+)\s*—$")
 NUMERIC = re.compile(r"^[0-9.,:%+\-−/年月日]+$")
 CJK = re.compile(r"[\u2e80-\U0010ffff]")
+HANGING = set("，。、；：！？）”’》")
 
 
 @dataclass
@@ -226,6 +227,11 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
             continue
         for ln in body:
             if ln.x0 < x0 - TOL or ln.x1 > x1 + TOL or ln.y0 < y0 - TOL or ln.y1 > y1 + TOL:
+                if (ln.x0 >= x0 - TOL and ln.y0 >= y0 - TOL and ln.y1 <= y1 + TOL and ln.x1 - x1 <= 17
+                        and ln.text.rstrip()[-1:] in HANGING):
+                    # LibreOffice hangs a closing mark into the margin (Word, with overflowPunct off, does not)
+                    measures.setdefault("hanging_punctuation", []).append(pg.number)
+                    continue
                 bad(pg.number, "margins", f"文字超出版心：“{ln.text[:20]}”")
                 break
         texts = [_squash(ln.text) for ln in body]
@@ -340,7 +346,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, n in sorted(pages.items()):
             own = [x for x in findings if x.file == name]
             print(f"{'FAIL' if own else 'ok  '} {name}: {n} 页" + (f"，{len(own)} 处问题" if own else ""))
-            if name in measures:
+            if measures.get(name, {}).get("hanging_punctuation"):
+                print(f"     注：第 {'、'.join(map(str, measures[name]['hanging_punctuation']))} 页有行末标点悬挂在版心外"
+                      "（LibreOffice 的标点悬挂；Word 中 overflowPunct 已关闭）")
+            if "mark_top_mm" in measures.get(name, {}):
                 m = measures[name]
                 print(f"     版头：标志上边缘距版心 {m.get('mark_top_mm')} mm（居中偏差 {m.get('mark_centre_offset_mm')} mm），"
                       f"红线在字号下 {m.get('rule_below_number_mm')} mm，宽 {m.get('rule_width_mm')} mm")

@@ -747,7 +747,7 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
     for i, o in enumerate(rebounded, 1):
         rebound_rows.append([i, o.name or o.code, o.unit, f"{o.tier}支部",
                              f"{o.to_tier}支部" if o.to_tier else "—",
-                             "；".join(f"{c} {item}" for c, item, _ in o.failed),
+                             "；".join(item for _, item, _ in o.failed),
                              "；".join(p for _, _, p in o.failed)])
     rule = ("下调一个等次" if scheme.lookback.rebound == "down_one" else "调整为未达标支部")
     sec3 = {"heading": "三、反弹支部及存在的问题", "level": 1,
@@ -765,7 +765,7 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
                                      .order_by(Rectification.due, Rectification.id))
              if any(r.source_ref.startswith(p) for p in refs)]
     statuses = [(r, _rect_status(r, on_date)) for r in rects]
-    found = {(d.id, o.code, c): f"{c} {item}：{problem}" for d, _, outs in per_draw for o in outs
+    found = {(d.id, o.code, c): f"{item}：{problem}" for d, _, outs in per_draw for o in outs
              for c, item, problem in o.failed}
 
     def short(r: Rectification) -> str:
@@ -783,9 +783,9 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
                             + ("逾期未整改的支部将列入年度负面清单。" if counts["逾期未整改"] else "")]
                            if rects else ["本次“回头看”没有需要整改的问题。"]),
             "tables": ([{"caption": "表4 “回头看”整改事项",
-                         "columns": ["编号", "支部", "问题", "整改期限", "状态"],
-                         "rows": [[r.id, names_b.get(r.org_code, r.org_code), short(r), cn_date(r.due), st]
-                                  for r, st in statuses]}] if rects else []),
+                         "columns": ["序号", "支部", "问题", "整改期限", "状态"],
+                         "rows": [[i, names_b.get(r.org_code, r.org_code), short(r), cn_date(r.due), st]
+                                  for i, (r, st) in enumerate(statuses, 1)]}] if rects else []),
             "figures": [], "subsections": []}
     sec5 = {"heading": "五、下一步工作", "level": 1,
             "paragraphs": ["各单位党组织要对照反弹支部存在的问题举一反三，督促所属支部按期整改并报送《问题整改反馈单》，"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from djctl.io.render import render_document
+from tests.test_yearend import year  # noqa: F401 - the fixture: a complete small year
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext") and shutil.which("pdftocairo")),
@@ -84,3 +85,14 @@ def test_check_measures_the_head_rule_on_pages() -> None:
     rules = {f.rule: f.message for f in found}
     assert "距版心上边缘 20.0 mm" in rules["mark"]
     assert "红色分隔线宽 70 mm" in rules["red-rule"]
+
+
+def test_every_document_of_a_year_end_run_passes(cli, year, tmp_path):  # noqa: F811
+    """The documents `year-end` issues for a small complete year, all rendered in one soffice run."""
+    check = _script()
+    r = cli("year-end", "--year", "2024", "--out", "y", "--date", "2025-01-10")
+    assert r.exit_code == 0, r.output
+    measures: dict = {}
+    findings, pages = check.check_documents([tmp_path / "y"], measures=measures)
+    assert len(pages) == 6 and findings == [], findings
+    assert all(abs(m["mark_top_mm"] - 35) <= 3 for m in measures.values())

@@ -144,9 +144,10 @@ def signature_xml(doc: dict[str, Any], styles: dict[str, str | None]) -> str:
 
 def record_xml(doc: dict[str, Any], text_width_twips: int, page_height_twips: int = 16838,
                bottom_margin_twips: int = 1984, left_margin_twips: int = 1587) -> str:
-    """版记: 抄送 and 印发机关/印发日期 between rules (首末条粗线、中间细线), as a table positioned on the
-    page with its last rule on the foot of the 版心 (Word places it there; LibreOffice 7.4 lays a
-    floating table in the flow, right after the text, which is where the check finds it)."""
+    """版记: 抄送 and 印发机关/印发日期 between rules (首末条粗线、中间细线), as a table after the last
+    content of the last page. It is kept in the flow, not pinned to the foot of the page: a floating
+    table there made LibreOffice push its anchor onto a blank page of its own; the rows never split and
+    the first keeps with the second."""
     cc, printer, printed = doc.get("cc"), doc.get("printer"), doc.get("print_date")
     if not (cc or printer):
         return ""
@@ -163,7 +164,7 @@ def record_xml(doc: dict[str, Any], text_width_twips: int, page_height_twips: in
 
     rows = []
     if cc:
-        rows.append(("cc", f'<w:p>{ppr}<w:jc w:val="left"/></w:pPr><w:r>{rpr}'
+        rows.append(("cc", f'<w:p>{ppr.replace("<w:pPr>", "<w:pPr><w:keepNext/>")}<w:jc w:val="left"/></w:pPr><w:r>{rpr}'
                            f'<w:t xml:space="preserve">抄送：{escape(cc.rstrip("。"), quote=False)}。</w:t></w:r></w:p>'))
     if printer:
         tab = f'<w:tabs><w:tab w:val="right" w:pos="{text_width_twips - 280 - 120}"/></w:tabs>'
@@ -176,12 +177,10 @@ def record_xml(doc: dict[str, Any], text_width_twips: int, page_height_twips: in
         top = "8" if i == 0 else "4"       # 首条、末条分隔线粗（0.35 mm），中间细（0.25 mm）
         bottom = "8" if i == len(rows) - 1 else "4"
         xml_rows.append(row(content, top, bottom))
-    height = 440 * len(rows) + 60
-    y = page_height_twips - bottom_margin_twips - height
-    tbl = (f'<w:tbl xmlns:w="{W_NS}"><w:tblPr><w:tblpPr w:leftFromText="0" w:rightFromText="0" w:topFromText="240" '
-           f'w:vertAnchor="page" w:horzAnchor="page" w:tblpX="{left_margin_twips}" w:tblpY="{y}"/>'
-           '<w:tblOverlap w:val="never"/>'
+    tbl = (f'<w:tbl xmlns:w="{W_NS}"><w:tblPr>'
            f'<w:tblW w:w="{text_width_twips}" w:type="dxa"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
            '<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar></w:tblPr>'
            f'<w:tblGrid><w:gridCol w:w="{text_width_twips}"/></w:tblGrid>{"".join(xml_rows)}</w:tbl>')
-    return tbl + f'<w:p xmlns:w="{W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/></w:pPr></w:p>'
+    spacer = (f'<w:p xmlns:w="{W_NS}"><w:pPr><w:keepNext/><w:spacing w:before="0" w:after="0" w:line="{LINE_TWIPS}" '
+              'w:lineRule="exact"/></w:pPr></w:p>')
+    return spacer + tbl + f'<w:p xmlns:w="{W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/></w:pPr></w:p>'
