@@ -82,9 +82,10 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
                                         + ("；组内名次为在本协作组内的名次。" if grouped else "。")}],
                     "figures": [], "subsections": []},
                    {"heading": f"{y.label}各单位月度得分率", "level": 1, "paragraphs": [], "landscape": True,
-                    "tables": [{"caption": "各单位月度得分率", "columns": ["单位", *[f"{int(m[5:])}月" for m in y.months], "日常考核"],
+                    "tables": [{"caption": "各单位月度得分率", "columns": ["单位", *[f"{int(m[5:])}月" for m in y.months], "平均"],
                                 "rows": monthly,
-                                "note": "注：得分率保留两位小数；“—”表示该月不在考核范围内（单位尚未设立或已撤销）。"}],
+                                "note": "注：得分率保留两位小数；“平均”即日常考核得分（各月得分率的平均）；"
+                                        "“—”表示该月不在考核范围内（单位尚未设立或已撤销）。"}],
                     "figures": [], "subsections": []}]
     return {"kind": "ranking", "title": f"关于{y.label}市直机关党建工作考核结果的通报",
             **official_header(session, scheme, "ranking", str(y.year), on_date, doc_number),

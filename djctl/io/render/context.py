@@ -96,6 +96,9 @@ def normalize_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
         "printer": clean_text(ctx.get("printer")) or None,      # 印发机关 (版记)
         "print_date": clean_text(ctx.get("print_date")) or None,   # 印发日期 (版记)
     })
+    from djctl.io.render.official import title_lines
+
+    doc["title_lines"] = title_lines(doc["title"])   # broken between words (2号, 20 characters a line)
     counter = {"table": 0, "figure": 0}
     doc["sections"] = [_section(s, 1, counter, 0) for s in ctx.get("sections") or []]
     doc["attachments"] = [_section(s, 1, counter, 0) for s in ctx.get("attachments") or []]
