@@ -83,6 +83,7 @@ class DocInfo:
     doc_number: str | None
     signature: list[str]
     feedback_form: bool
+    record: list[str] = field(default_factory=list)   # the 版记's texts (抄送…, 印发机关, 印发日期)
 
 
 # ------------------------------------------------------------------ conversion
@@ -164,15 +165,19 @@ def doc_info(docx: Path) -> DocInfo:
     w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
     root = ET.fromstring(xml)
     by_style: dict[str, list[str]] = {}
+    record: list[str] = []
     for p in root.iter(f"{w}p"):
         style = p.find(f"{w}pPr/{w}pStyle")
-        text = "".join(t.text or "" for t in p.iter(f"{w}t"))
+        pieces = [t.text or "" for t in p.iter(f"{w}t")]
+        text = "".join(pieces)
+        if text.startswith("抄送") or text.endswith("印发"):
+            record.extend(x.strip() for x in pieces if x.strip())
         if style is not None and text:
             by_style.setdefault(style.get(f"{w}val"), []).append(text)
     return DocInfo(mark=(by_style.get("djctlIssuerMark") or [None])[0],
                    doc_number=(by_style.get("djctlDocNumber") or [None])[0],
                    signature=(by_style.get("djctlSignature") or [])[-1:] + (by_style.get("djctlDate") or [])[-1:],
-                   feedback_form=docx.name.startswith("问题整改反馈单"))
+                   feedback_form=docx.name.startswith("问题整改反馈单"), record=record)
 
 
 # ------------------------------------------------------------------ rules
@@ -235,8 +240,9 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
                 bad(pg.number, "margins", f"文字超出版心：“{ln.text[:20]}”")
                 break
         texts = [_squash(ln.text) for ln in body]
-        if info.signature and all(t in {_squash(s) for s in info.signature} or t.startswith("抄送") or "印发" in t
-                                  for t in texts):
+        sig = {_squash(s) for s in info.signature}
+        allowed = sig | {_squash(s) for s in info.record}
+        if sig and any(t in sig for t in texts) and all(t in allowed for t in texts):
             bad(pg.number, "signature-alone", "本页只有发文机关署名和成文日期")
         if any(re.fullmatch(r"附件\d*", t) for t in texts[:1]):
             in_attachment = True

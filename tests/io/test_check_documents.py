@@ -87,6 +87,21 @@ def test_check_measures_the_head_rule_on_pages() -> None:
     assert "红色分隔线宽 70 mm" in rules["red-rule"]
 
 
+def test_a_page_with_only_the_signature_and_the_record_is_found() -> None:
+    check = _script()
+    mm = check.MM
+    info = check.DocInfo(None, None, ["中共示范市直属机关工作委员会", "2025年1月10日"], False,
+                         ["抄送：市委组织部。", "中共示范市直属机关工作委员会办公室", "2025年1月10日印发"])
+    texts = info.signature + info.record
+    alone = check.Page(2, *check.A4)
+    alone.lines = [check.Line(s, 100 * mm, (60 + 10 * k) * mm, 150 * mm, (65 + 10 * k) * mm, k) for k, s in enumerate(texts)]
+    alone.lines.append(check.Line("— 2 —", 32 * mm, 270 * mm, 50 * mm, 275 * mm, 9))
+    with_text = check.Page(2, *check.A4)
+    with_text.lines = [check.Line("请各单位认真落实。", 40 * mm, 50 * mm, 150 * mm, 55 * mm, 0), *alone.lines]
+    assert [f.rule for f in check.check_pdf("x.docx", [alone], info, [])] == ["signature-alone"]
+    assert check.check_pdf("x.docx", [with_text], info, []) == []
+
+
 def test_every_document_of_a_year_end_run_passes(cli, year, tmp_path):  # noqa: F811
     """The documents `year-end` issues for a small complete year, all rendered in one soffice run."""
     check = _script()
