@@ -86,8 +86,10 @@ PARAGRAPH_STYLES: dict[str, tuple[str, str, int, str, str]] = {
     "table_text": ("djctlTableText", FANGSONG, 24,
                    '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="360" '
                    'w:lineRule="exact"/><w:ind w:firstLine="0"/><w:jc w:val="center"/>', ""),
+    # no keepNext: LibreOffice makes it "keep the table with the next paragraph" and pushes the last rows
+    # of a table onto the next page with the signature; the header row repeats on every page instead
     "table_header": ("djctlTableHeader", HEITI, 24,
-                     '<w:keepNext/><w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="360" '
+                     '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="360" '
                      'w:lineRule="exact"/><w:ind w:firstLine="0"/><w:jc w:val="center"/>', ""),
     "table_note": ("djctlTableNote", FANGSONG, 24,
                    '<w:snapToGrid w:val="0"/><w:spacing w:before="60" w:after="120" w:line="360" '

@@ -144,7 +144,8 @@ def write_feedback_form(path: Path, item: dict[str, Any], *, issuer: str) -> Pat
     add_body(doc, f"编号：{item['id']:04d}", indent=False, align="right", size_pt=TABLE_PT)
     rows = [
         ("单位（组织）名称", item["name"] or item["org"]),
-        ("问题来源", item["source_cn"]),
+        ("问题来源", item["source_cn"] + (f"（{ref}）" if (ref := item.get("source_ref") or "")
+                                         and ":" not in ref and "#" not in ref else "")),   # a person's words, not a key
         ("问题描述", item["problem"]),
         ("整改时限", f"{cn_date(item['due'])}前"),
         ("整改措施", ""),

@@ -181,6 +181,6 @@ def record_xml(doc: dict[str, Any], text_width_twips: int, page_height_twips: in
            f'<w:tblW w:w="{text_width_twips}" w:type="dxa"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
            '<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar></w:tblPr>'
            f'<w:tblGrid><w:gridCol w:w="{text_width_twips}"/></w:tblGrid>{"".join(xml_rows)}</w:tbl>')
-    spacer = (f'<w:p xmlns:w="{W_NS}"><w:pPr><w:keepNext/><w:spacing w:before="0" w:after="0" w:line="{LINE_TWIPS}" '
+    spacer = (f'<w:p xmlns:w="{W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="{LINE_TWIPS}" '
               'w:lineRule="exact"/></w:pPr></w:p>')
     return spacer + tbl + f'<w:p xmlns:w="{W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/></w:pPr></w:p>'
