@@ -198,6 +198,7 @@ class _DocxBuilder:
         self.splice_tables = splice_tables
         self.token = f"djctl-table-{secrets.token_hex(16)}"
         self.tables: list[tuple[list[str], list[list[str]], int, int]] = []
+        self.keep_tables: set[int] = set()   # tables whose last row keeps with what follows (the 署名)
         by_name: dict[tuple[str, str], str] = {}
         for el in document.styles.element.findall(_w("style")):
             name_el = el.find(_w("name"))
@@ -271,6 +272,8 @@ class _DocxBuilder:
         last = element[-1] if len(element) else None
         if last is not None and last.tag == _w("p") and not self._is_placeholder(last):
             _keep_next(last)
+        elif last is not None and self._is_placeholder(last):
+            self.keep_tables.add(int((last.xpath("string(.)") or "").rsplit("-", 1)[1]) - 1)
         return self._xml(element)
 
     def attachments(self, doc: dict[str, Any]) -> str:
@@ -366,7 +369,8 @@ class _DocxBuilder:
         columns, rows, ncols, width = self.tables[index]
         pending: list[str] = []
         size = 0
-        for piece in self._table_xml(columns, rows, ncols, declare_ns=declare_ns, docxtpl_text=True, width=width):
+        for piece in self._table_xml(columns, rows, ncols, declare_ns=declare_ns, docxtpl_text=True, width=width,
+                                     keep_last=index in self.keep_tables):
             pending.append(piece)
             size += len(piece)
             if size >= 1 << 18:
@@ -386,7 +390,7 @@ class _DocxBuilder:
             raise limit_exceeded("输出超过上限（模板放入的表格过多或过大）")
 
     def _table_xml(self, columns: list[str], rows: list[list[str]], ncols: int, *, declare_ns: bool,
-                   docxtpl_text: bool, width: int | None = None) -> Iterator[str]:
+                   docxtpl_text: bool, width: int | None = None, keep_last: bool = False) -> Iterator[str]:
         """The table as pieces of XML text: the properties and grid, then one piece per row.
 
         ``docxtpl_text`` applies what docxtpl's rendering does to all text it renders (``{_{`` becomes
@@ -430,8 +434,13 @@ class _DocxBuilder:
             row = self._row_xml(columns, widths, "table_header", header=True, left=[False] * ncols, cache={})
             yield _docxtpl_text(row) if docxtpl_text else row
         cache: dict[tuple[int, str], str] = {}
-        for r in rows:
+        last = len(rows) - 1
+        for n, r in enumerate(rows):
             row = self._row_xml(r, widths, "table_text", header=False, left=long_text, cache=cache)
+            if keep_last and n == last:   # the 署名 that follows keeps this row on its page
+                row = re.sub(r"<w:pPr/>|<w:pPr>(<w:pStyle [^>]*/>)?",
+                             lambda m: f"<w:pPr>{m.group(1) or ''}<w:keepNext/>" + ("</w:pPr>" if m.group(0) == "<w:pPr/>" else ""),
+                             row)
             yield _docxtpl_text(row) if docxtpl_text else row
         yield "</w:tbl>"
 
