@@ -67,11 +67,18 @@ class ActionNeeded(DjctlError):
     exit_code = 1
 
 
+class NoScheme(ActionNeeded):
+    """The store has no scheme for the year a command needs: usage refused (exit 2). A subclass of ActionNeeded
+    so that code which treats a missing scheme as 'not there yet' (last year's grades, say) still catches it."""
+
+    exit_code = 2
+
+
 def no_scheme(year: int | None = None) -> DjctlError:
     """A command needs a year's scheme and the store has none: usage refused (exit 2), naming what to run."""
     if year is None:
-        return DjctlError("数据库中还没有考核方案", hint="先运行 djctl init（载入内置方案），或 djctl init --scheme 方案文件")
-    return DjctlError(f"数据库中没有 {year} 年度的考核方案",
+        return NoScheme("数据库中还没有考核方案", hint="先运行 djctl init（载入内置方案），或 djctl init --scheme 方案文件")
+    return NoScheme(f"数据库中没有 {year} 年度的考核方案",
                       hint=f"先生成并载入：djctl scheme new --year {year} --out 方案{year}.toml，"
                            f"按需修改后运行 djctl init --scheme 方案{year}.toml")
 

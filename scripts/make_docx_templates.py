@@ -8,9 +8,10 @@ The layout follows GB/T 9704-2012《党政机关公文格式》:
   document grid 22 lines x 28 characters (line pitch 28.95 pt).
 - 标题 2号 (22 pt) 方正小标宋简体, centred; 正文 3号 (16 pt) 仿宋_GB2312, first line indented 2 characters,
   exact line spacing 28.95 pt; 一级标题 黑体, 二级标题 楷体_GB2312, 三级标题 仿宋_GB2312 bold, all 3号.
-- 版头 (only when the context has a 发文字号): 发文机关标志 in red 方正小标宋简体, 发文字号 centred under it,
-  a red rule the width of the 版心.
-- 发文机关署名 and 成文日期 right-aligned, 4 characters from the right margin.
+- 版头 (only when the context has a 发文字号): 发文机关标志 in red 方正小标宋简体, its top 35 mm below the top
+  of the 版心, 发文字号 centred two lines under it, a red rule about 4 mm under the 字号 the width of the 版心.
+- 发文机关署名 centred over 成文日期, the date ending 4 characters from the right margin.
+- 版记 (抄送, 印发机关 and 印发日期 between rules) at the foot of the last page.
 - Page numbers `— 1 —` in 4号 (14 pt) 宋体 in the footer: odd pages right, even pages left, one character
   in from the edge of the 版心 (odd/even footers, `w:evenAndOddHeaders`), a PAGE field.
 - Tables in 小四 (12 pt) 仿宋, header row 黑体 and repeated on each page, fitted to the 版心 width.
@@ -18,8 +19,8 @@ The layout follows GB/T 9704-2012《党政机关公文格式》:
 Every font is named as an East Asian font (`w:eastAsia`) with Times New Roman for Latin text, without
 theme fonts, so Word uses the installed 仿宋_GB2312 etc. The styles keep their Chinese names; a user can
 restyle them in Word and pass the file back with `--templates DIR` (saved as DIR/official.docx or
-DIR/<kind>.docx). The body holds docxtpl tags: {{ issuer }}, {{ doc_number }}, {{ title }},
-{{ recipients }}, {{p body }}, {{ date }} and {{p attachments_body }}.
+DIR/<kind>.docx). The body holds docxtpl tags: {{p head_body }}, {{p body }}, {{p signature_body }},
+{{p attachments_body }} and {{p record_body }} (older templates with {{ title }} and {{ issuer }} still work).
 """
 
 from __future__ import annotations
@@ -85,8 +86,10 @@ PARAGRAPH_STYLES: dict[str, tuple[str, str, int, str, str]] = {
     "table_text": ("djctlTableText", FANGSONG, 24,
                    '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="360" '
                    'w:lineRule="exact"/><w:ind w:firstLine="0"/><w:jc w:val="center"/>', ""),
+    # no keepNext: LibreOffice makes it "keep the table with the next paragraph" and pushes the last rows
+    # of a table onto the next page with the signature; the header row repeats on every page instead
     "table_header": ("djctlTableHeader", HEITI, 24,
-                     '<w:keepNext/><w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="360" '
+                     '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="360" '
                      'w:lineRule="exact"/><w:ind w:firstLine="0"/><w:jc w:val="center"/>', ""),
     "table_note": ("djctlTableNote", FANGSONG, 24,
                    '<w:snapToGrid w:val="0"/><w:spacing w:before="60" w:after="120" w:line="360" '
@@ -127,7 +130,9 @@ def run_props(east: str, half_points: int, extra: str = "", latin: str = LATIN) 
     """rPr children in schema order: rFonts, b/bCs (in extra), color (in extra), sz, szCs."""
     bold = "".join(x for x in ("<w:b/>", "<w:bCs/>") if x in extra)
     rest = extra.replace("<w:b/>", "").replace("<w:bCs/>", "")
-    return f'{fonts(east, latin)}{bold}{rest}<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>'
+    # 3号 text a quarter point tighter: 28 characters fill the 156 mm line (GB/T 9704: 22 lines x 28 characters)
+    tight = '<w:spacing w:val="-5"/>' if half_points == 32 else ""
+    return f'{fonts(east, latin)}{bold}{rest}{tight}<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>'
 
 
 def style_xml(style_id: str, name: str, ppr: str, rpr: str, *, based_on: str = "Normal") -> str:
@@ -171,7 +176,7 @@ def setup_styles(doc) -> None:
         if old is not None:
             normal.remove(old)
     normal.append(parse_xml(
-        f'<w:pPr xmlns:w="{W}"><w:widowControl w:val="0"/><w:adjustRightInd w:val="0"/>'
+        f'<w:pPr xmlns:w="{W}"><w:widowControl w:val="0"/><w:overflowPunct w:val="0"/><w:adjustRightInd w:val="0"/>'
         f'<w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/><w:jc w:val="both"/></w:pPr>'))
     normal.append(parse_xml(f'<w:rPr xmlns:w="{W}">{run_props(FANGSONG, 32)}</w:rPr>'))
     for role, (style_id, east, size, ppr, extra) in PARAGRAPH_STYLES.items():
@@ -266,19 +271,13 @@ def body(doc) -> None:
     def p(text: str, role: str | None = None) -> None:
         doc.add_paragraph(text, style=DOCX_STYLES[role] if role else None)
 
-    p("{%p if doc_number %}")
-    p("{{ issuer }}", "issuer_mark")
-    p("{{ doc_number }}", "doc_number")
-    p("", "red_line")
-    p("{%p endif %}")
-    p("{{ title }}", "title")
-    p("{%p if recipients %}")
-    p("{{ recipients }}", "recipients")
-    p("{%p endif %}")
+    # 版头 + title + 主送, the body, 署名 and 成文日期, the attachments, then the 版记: each laid out by
+    # djctl/io/render/official.py with the styles below (a user may restyle them in Word).
+    p("{{p head_body }}", "title")
     p("{{p body }}", "body")
-    p("{{ issuer }}", "signature")
-    p("{{ date }}", "date")
+    p("{{p signature_body }}", "signature")
     p("{{p attachments_body }}", "body")
+    p("{{p record_body }}", "body")
 
 
 def drop_thumbnail(doc) -> None:

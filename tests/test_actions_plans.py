@@ -220,3 +220,35 @@ def test_repeated_problems_put_an_organization_on_the_negative_list(cli, orgs):
     entries = {e["org"]: e["reasons"] for e in doc["entries"]}
     assert set(entries) == {"U003", "U004"}
     assert any("重新打开" in r and "重复问题" in r for r in entries["U004"])
+
+
+def test_the_quarterly_bulletin_counts_measures_and_the_schedule_states_plans(cli, orgs, store):
+    from tests.store_builder import Builder
+
+    b = Builder(store)
+    for m in range(1, 7):
+        b.tasks(f"2024-{m:02d}", {"A": 60, "B": 40})
+        for u in ("U001", "U002", "U003", "U004"):
+            b.report(u, f"2024-{m:02d}", {"A": 5000, "B": 3000})
+    json_out(cli("action", "add", "U002", "--kind", "约谈", "--secretary", "--date", "2024-05-10",
+                 "--reason", "党费收缴不及时", "--basis", "示机工纪〔2024〕2号", "--json"))
+    json_out(cli("action", "add", "U003", "--kind", "提醒谈话", "--date", "2024-06-03",
+                 "--reason", "组织生活会走过场", "--basis", "谈话记录〔2024〕5号", "--json"))
+    json_out(cli("tier", "plan", "add", "U002-B01", "--date", "2024-04-01", "--responsible", "支部书记",
+                 "--measures", "补齐支委", "--target-date", "2024-06-15", "--json"))
+    out = orgs / "文书"
+
+    def md(command, quarter):
+        r = cli(command, "--quarter", quarter, "--format", "md", "--out", out / command / quarter, "--allow-gaps",
+                "--date", "2024-07-05")
+        assert r.exit_code in (0, 1), r.output
+        (f,) = list((out / command / quarter).glob("*.md"))
+        return f.read_text(encoding="utf-8")
+
+    q2 = md("bulletin", "2024Q2")
+    assert "本季度对 2 个单位采取问责措施 2 次：提醒谈话 1 次，约谈 1 次。" in q2
+    assert "测试单位2机关党委" in q2 and "约谈（书记）" in q2
+    assert "本季度未对考核单位采取问责措施。" in md("bulletin", "2024Q1")
+    # the plan passed its target date (06-15) without a done report: 已超过目标日期 at the quarter's end
+    sched = md("schedule", "2024Q2")
+    assert "未达标支部 2 个，已制定整改提升计划 1 个（推进中 0 个，已完成 0 个，已超过目标日期 1 个），尚未制定计划 1 个" in sched

@@ -24,7 +24,11 @@ def test_bulletin_docx_matches_quarter_scores(cli, city, tmp_path):  # noqa: F81
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "关于2024年第一季度" in text and "示工委〔2024〕5号" in text and "2024年4月10日" in text
     assert "需要说明的是：2024年1月没有进行抽查抽签；2024年2月没有进行抽查抽签。" in text
-    assert "「test」" in text  # the month's draw seed, so anyone can verify the draw
+    # the month's draw seed, in the attachment 抽签情况公示 (table 表2), so anyone can verify the draw
+    seeds = [row.cells[1].text for tbl in doc.tables for row in tbl.rows if row.cells[0].text.endswith("第1次")]
+    assert "test" in seeds, seeds
+    body = text.split("抽签情况公示")[0]
+    assert "djctl" not in body and "「" not in body and "2024-0" not in body
     fonts = {s.name: s.element.find(qn("w:rPr")) for s in doc.styles if s.type == 1}
     east = {name: (rpr.find(qn("w:rFonts")).get(qn("w:eastAsia")) if rpr is not None and rpr.find(qn("w:rFonts")) is not None else None)
             for name, rpr in fonts.items()}

@@ -158,7 +158,8 @@ def test_import_worked_example_scores_explain_and_rectification(cli, tmp_path, f
     # import's wall clock
     assert due == (date(2024, 3, 31) + timedelta(days=30)).isoformat() == "2024-04-30"
     assert ws_date(forms["U001"]) == "2024-03-31"
-    assert "2024-03" in problem and "T02" in problem and "自评 10 分" in problem and "核查 6 分" in problem
+    # official wording: the month as 2024年3月, the task by its name (not its code T02)
+    assert "2024年3月" in problem and "自评10分" in problem and "核查6分" in problem and "T02" not in problem
     assert doc["files"][0]["rectifications"] == [rid]
     # score --month: 10 self, 6 verified, false → 2: deduction 8; U004 found more: final = verified
     rows = rows_by_unit(cli)

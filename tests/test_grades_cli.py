@@ -82,8 +82,8 @@ def test_the_ranking_workbook_holds_the_same_figures(cli, year, tmp_path):
     r = cli("ranking", "--year", "2024", "--format", "xlsx", "--out", str(tmp_path / "out"), "--date", "2024-12-31")
     assert r.exit_code == 0, r.output
     (xlsx,) = list((tmp_path / "out").glob("*.xlsx"))
-    ws = load_workbook(xlsx, read_only=True).worksheets[0]
-    rows = [list(row) for row in ws.iter_rows(values_only=True)]
+    sheets = [[list(row) for row in ws.iter_rows(values_only=True)] for ws in load_workbook(xlsx, read_only=True)]
+    rows = next(rows for rows in sheets if any("总分" in [str(c) for c in row if c is not None] for row in rows))
     header_at = next(i for i, row in enumerate(rows) if "总分" in [str(c) for c in row if c is not None])
     header = [str(c) if c is not None else "" for c in rows[header_at]]
     col = {name: header.index(name) for name in ("总分", "名次", "等次")}

@@ -29,7 +29,7 @@ def _tables_after_0004() -> list[str]:
     out: list[str] = []
     for f in sorted((package_dir("store") / "migrations" / "versions").glob("[0-9]*.py"), reverse=True):
         if f.name[:4] > "0004":
-            out += re.findall(r"op\.create_table\('(\w+)'", f.read_text(encoding="utf-8"))[::-1]
+            out += re.findall(r"op\.create_table\(\s*[\"'](\w+)[\"']", f.read_text(encoding="utf-8"))[::-1]
     return out
 
 

@@ -113,15 +113,15 @@ def test_negative_list_build(cli, crafted, store):
     assert doc["counts"] == {"unit": 3, "branch": 2, "total": 5}
     (u1,) = got[("unit", "U001")]
     assert u1.startswith("2024年3月抽查核查中自评得分虚假")
-    assert "任务「T01 理论学习」自评 10 分、核查 6 分，扣 8 分" in u1 and "T02" not in u1
+    assert "任务“理论学习”自评10分、核查6分，扣8分" in u1 and "T0" not in u1   # names, not codes
     u3 = got[("unit", "U003")]
     assert len(u3) == 2  # the May check, then the overdue item (by date)
-    assert "2024年5月" in u3[0] and "任务「T02 三会一课」自评 5 分、核查 4 分" in u3[0]
-    assert f"整改事项第 {crafted['u3_open']} 号「问题u3_open」" in u3[1] and "逾期" in u3[1]
+    assert "2024年5月" in u3[0] and "任务“三会一课”自评5分、核查4分" in u3[0]
+    assert "发现的问题“问题u3_open”" in u3[1] and "逾期" in u3[1]
     assert "2024年6月30日" in u3[1]
-    assert f"第 {crafted['u5_late']} 号" in got[("unit", "U005")][0]
+    assert "“问题u5_late”" in got[("unit", "U005")][0]
     assert got[("branch", "U001-B01")] == ["2024年10月“回头看”中不再符合过硬支部标准，由过硬支部降为达标支部（反弹）"]
-    assert f"第 {crafted['b2_progress']} 号" in got[("branch", "U002-B01")][0]
+    assert "“问题b2_progress”" in got[("branch", "U002-B01")][0]
     assert doc["entries"][0]["name"] == "测试单位1机关党委"
 
     from djctl.services.negative import negative_codes
@@ -179,15 +179,14 @@ def test_documents(cli, crafted, tmp_path):
 
     d = Document(str(out / "2024年度负面清单.docx"))
     paras = [p.text for p in d.paragraphs]
-    assert "2024年度负面清单" in paras[:3]
+    assert "关于公布2024年度负面清单的通知" in paras[:3]
     assert any("3 个考核单位、2 个党支部" in p for p in paras) and "中共示范市直属机关工作委员会" in paras
     assert "一、考核单位" in paras and "二、党支部" in paras
     unit_rows = [[c.text for c in row.cells] for row in d.tables[0].rows]
-    assert unit_rows[0] == ["序号", "名称（编码）", "列入原因"]
-    assert unit_rows[1][1] == "测试单位1机关党委（U001）" and "虚假" in unit_rows[1][2]
-    assert unit_rows[2][2].startswith("1. 2024年5月") and "\n2. 整改事项第" in unit_rows[2][2]
-    assert [row.cells[1].text for row in d.tables[1].rows][1:] == ["测试单位1第一支部（U001-B01）",
-                                                                  "测试单位2第一支部（U002-B01）"]
+    assert unit_rows[0] == ["序号", "名称", "列入原因"]
+    assert unit_rows[1][1] == "测试单位1机关党委" and "虚假" in unit_rows[1][2]   # names, not codes
+    assert unit_rows[2][2].startswith("1. 2024年5月") and "\n2. " in unit_rows[2][2]
+    assert [row.cells[1].text for row in d.tables[1].rows][1:] == ["测试单位1第一支部", "测试单位2第一支部"]
 
     ws = load_workbook(out / "2024年度负面清单.xlsx").active
     rows = list(ws.iter_rows(values_only=True))
@@ -196,8 +195,8 @@ def test_documents(cli, crafted, tmp_path):
     assert rows[2][4] == 2
 
     md = (out / "2024年度负面清单.md").read_text(encoding="utf-8")
-    assert md.startswith("# 2024年度负面清单") and "| 1 | 测试单位1机关党委（U001） |" in md
-    assert "<br>2\\. 整改事项第" in md
+    assert md.startswith("# 关于公布2024年度负面清单的通知") and "| 1 | 测试单位1机关党委 |" in md
+    assert "<br>2\\. " in md
 
     assert cli("negative-list", "--year", "2024", "--format", "pdf").exit_code == 2
 

@@ -165,7 +165,7 @@ def test_same_store_and_date_give_identical_files(site, cli):
 def test_publish_without_scheme_year_is_refused(cli):
     assert cli("init").exit_code == 0
     r = cli("publish", "--year", "2031", "--out", "x")
-    assert r.exit_code == 1 and "2031" in r.output
+    assert r.exit_code == 2 and "2031" in r.output  # a missing scheme is refused (exit 2), naming scheme new
 
 
 # ---------------------------------------------------------------------- in a real browser

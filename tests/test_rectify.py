@@ -153,7 +153,8 @@ def test_feedback_form_docx(setup, tmp_path):
     d = Document(str(path))
     texts = [p.text for p in d.paragraphs] + [c.text for row in d.tables[0].rows for c in row.cells]
     body = "\n".join(texts)
-    for needle in ("问题整改反馈单", "测试单位2机关党委（U002）", "月度抽查（2024年5月抽查）",
+    assert "U002" not in body   # the organization by its name, not its code
+    for needle in ("问题整改反馈单", "测试单位2机关党委", "月度抽查（2024年5月抽查）",
                    "党费收缴台账不完整，3 月至 5 月无收缴记录", "2024年9月30日前", "整改措施", "整改结果", "责任人",
                    "完成时间", "负责人（签字）", "单位（盖章）", "填报日期"):
         assert needle in body, needle

@@ -45,7 +45,8 @@ def risky(cli, store, tmp_path):
     b = Builder(store)
     b.tasks("2024-01", {"A": 60, "B": 40})
     rep = b.report("U003", "2024-01", {"A": 6000, "B": 4000})
-    assert cli("sample", "--month", "2024-01", "--seed", "一月").exit_code == 0
+    r = cli("sample", "--month", "2024-01", "--seed", "一月")
+    assert r.exit_code == 0, r.output
     b.check("U003", "2024-01", rep, {"A": (3000, True)})  # U003's January score found false
     return tmp_path
 

@@ -79,7 +79,7 @@ def bulletin(
                            templates=templates or st.templates, doc_number=doc_number, on_date=d, remarks_path=remarks,
                            gaps=gaps)
     if remarks is None:
-        out.info("未提供 --remarks：通报中省略「下季度工作要求」一节。")
+        out.info("未提供 --remarks：「下季度工作要求」采用考核方案 [documents.next_quarter] 的文字（方案未写时省略该节）。")
     if json_:
         out.doc({"period": str(q), "files": [str(p) for p in paths], "gaps": gaps})
     else:

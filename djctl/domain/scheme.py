@@ -119,6 +119,24 @@ class Risk:
 
 
 @dataclass(frozen=True)
+class Documents:
+    """The `[documents]` section: what the 版头 and 版记 print (GB/T 9704-2012) and the default texts.
+
+    `number_pattern` names the 发文字号 with `{year}` (the year of issue) and `{n}` (the store's counter
+    for that year, never reused), e.g. "示工委〔{year}〕{n}号"; empty means documents carry no 字号 unless
+    one is given with --doc-number."""
+
+    issuer: str = ""             # 发文机关全称 (empty: scheme.issuer)
+    short_name: str = ""         # 规范化简称
+    mark: str = ""               # 发文机关标志 (empty: 全称 + "文件")
+    number_pattern: str = ""
+    recipients: str = "各直属单位党组织"
+    cc: str = ""                 # 抄送机关 (comma separated as printed)
+    printer: str = ""            # 印发机关 (empty: the issuer's office is not guessed: 发文机关全称)
+    next_quarter: dict[str, str] = field(default_factory=dict)   # "Q1".."Q4" or "default" -> 下季度工作要求
+
+
+@dataclass(frozen=True)
 class Scheme:
     year: int
     name: str = ""
@@ -138,6 +156,7 @@ class Scheme:
     combined: Combined = Combined()
     eligibility: Eligibility = Eligibility()
     staff: Staff = Staff()
+    documents: Documents = Documents()
 
     def checklist(self, tier: str) -> tuple[ChecklistItem, ...]:
         """The items a branch of `tier` must meet: its own tier's and every lower tier's (达标 and up)."""
@@ -153,7 +172,7 @@ class Scheme:
 # ------------------------------------------------------------------ parsing
 
 _SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists", "rectify",
-             "accountability", "inspection", "risk", "debrief", "combined", "eligibility", "staff"}
+             "accountability", "inspection", "risk", "debrief", "combined", "eligibility", "staff", "documents"}
 
 
 class _Reader:
@@ -325,12 +344,13 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
     )
     risk = _risk(r, raw.get("risk", {}))
     people = parse_people(r, raw)
+    documents = _documents(r, raw.get("documents", {}))
     if r.problems:
         raise SchemeError(r.problems)
     return Scheme(year=y, name=head.get("name", f"{y}年度考核方案"), issuer=head.get("issuer", Scheme.issuer),
                   sampling=sampling, spot_check=spot, annual=annual, tiers=tiers, lookback=lookback,
                   tasks=tuple(tasks), checklists=checklists, rectify=rectify, accountability=accountability,
-                  inspection=inspection, risk=risk, **people)
+                  inspection=inspection, risk=risk, documents=documents, **people)
 
 
 def _risk(r: _Reader, raw: Any) -> Risk:
@@ -356,6 +376,31 @@ def _risk(r: _Reader, raw: Any) -> Risk:
         if key not in k and value not in names:
             r.err(f"risk.{key}", f"风险分层「{value}」不在 risk.rates 中")
     return risk
+
+
+_QUARTER_KEYS = ("Q1", "Q2", "Q3", "Q4", "default")
+
+
+def _documents(r: _Reader, d: Any) -> Documents:
+    d = r.table(d, "documents", {"issuer", "short_name", "mark", "number_pattern", "recipients", "cc", "printer",
+                                 "next_quarter"})
+    texts = {k: r.string(d, "documents", k, "") for k in ("issuer", "short_name", "mark", "number_pattern", "cc",
+                                                          "printer")}
+    pattern = texts["number_pattern"]
+    if pattern:
+        import string as _string
+
+        try:
+            fields = {f for _, f, _, _ in _string.Formatter().parse(pattern) if f is not None}
+        except ValueError:
+            fields = {"?"}
+        if "n" not in fields or not fields <= {"n", "year"}:
+            r.err("documents.number_pattern", f"应含 {{n}}（序号），可含 {{year}}（年份），实际为「{pattern}」")
+            texts["number_pattern"] = ""
+    nq = r.table(d.get("next_quarter", {}), "documents.next_quarter", set(_QUARTER_KEYS))
+    next_quarter = {k: r.string(nq, "documents.next_quarter", k, "").strip() for k in nq}
+    return Documents(recipients=r.string(d, "documents", "recipients", Documents.recipients).rstrip("：:"),
+                     next_quarter={k: v for k, v in next_quarter.items() if v}, **texts)
 
 
 def _annual(r: _Reader, a: Any) -> Annual:
@@ -514,4 +559,5 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
         ("rectify.severities", "、".join(s.rectify.severities)),
         ("accountability.kinds", "、".join(s.accountability.kinds)),
         *people_summary(s),
+        ("documents.number_pattern", s.documents.number_pattern or "（无：文书不编发文字号）"),
     ]

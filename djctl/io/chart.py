@@ -88,8 +88,9 @@ def _check(labels: Sequence[Any], values: Sequence[Any], width: int, height: int
     return [float(_decimal(v)) for v in values]
 
 
-def nice_scale(data_max: float, max_value: Any = None, ticks: int = 5) -> tuple[float, float]:
-    """(top, step) of the y axis: top >= every value, step a 1/2/2.5/5 x 10^k."""
+def nice_scale(data_max: float, max_value: Any = None, ticks: int = 5, *, integer: bool = False) -> tuple[float, float]:
+    """(top, step) of the y axis: top >= every value, step a 1/2/2.5/5 x 10^k; for counts (`integer`)
+    a whole number 1/2/5 x 10^k, so no tick reads 2.5 or 7.5."""
     if max_value is not None:
         top = float(_decimal(max_value))
         if top <= 0:
@@ -99,7 +100,10 @@ def nice_scale(data_max: float, max_value: Any = None, ticks: int = 5) -> tuple[
         top = data_max if data_max > 0 else 1.0
     raw = top / ticks
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw - 1e-12)
+    steps = (1, 2, 5, 10) if integer else (1, 2, 2.5, 5, 10)
+    step = next(m * mag for m in steps if m * mag >= raw - 1e-12)
+    if integer:
+        step = max(1.0, float(math.ceil(step - 1e-9)))
     if max_value is None:
         top = math.ceil(top / step - 1e-9) * step
     return top, step
@@ -185,13 +189,13 @@ def _ticks(top: float, step: float) -> list[float]:
 
 
 def bar_chart_png(labels: Sequence[Any], values: Sequence[Any], *, width: int = 1200, height: int = 600,
-                  max_value: Any = None) -> bytes:
+                  max_value: Any = None, integer: bool = False) -> bytes:
     """A bar chart as PNG bytes (RGB, 8 bit). Labels only count the bars: bar i is numbered i+1 under the
     axis and its value is written above it when there is room; the document lists what each number is."""
     vals = _check(labels, values, width, height)
     scale = max(1, min(width, height) // 200)
     glyph_h = _GLYPH_H * scale
-    top, step = nice_scale(max(vals, default=0.0), max_value)
+    top, step = nice_scale(max(vals, default=0.0), max_value, integer=integer)
     tick_labels = [format_number(t) for t in _ticks(top, step)]
     probe = _Canvas(1, 1, BG)
     left = max(probe.text_width(t, scale) for t in tick_labels) + 4 * scale + 16
@@ -225,11 +229,12 @@ def bar_chart_png(labels: Sequence[Any], values: Sequence[Any], *, width: int = 
 
 
 def bar_chart_svg(labels: Sequence[Any], values: Sequence[Any], *, width: int = 960, height: int = 480,
-                  max_value: Any = None, title: str | None = None) -> str:
+                  max_value: Any = None, title: str | None = None, integer: bool = False,
+                  x_title: str | None = None, y_title: str | None = None) -> str:
     """The same chart as an inline SVG string with the (escaped) labels under the bars."""
     vals = _check(labels, values, width, height)
     names = [clean_text(label) for label in labels]
-    top, step = nice_scale(max(vals, default=0.0), max_value)
+    top, step = nice_scale(max(vals, default=0.0), max_value, integer=integer)
     font = 14
     longest = max((_display_width(s) for s in names), default=0)
     rotate = bool(vals) and (longest * font * 0.55 > (width - 80) / max(len(vals), 1))
@@ -271,6 +276,11 @@ def bar_chart_svg(labels: Sequence[Any], values: Sequence[Any], *, width: int = 
                        f'fill="#202020">{_x(label)}</text>')
         else:
             out.append(f'<text x="{cx}" y="{ly}" text-anchor="middle" fill="#202020">{_x(label)}</text>')
+    if y_title:   # axis titles in Chinese, at the label size (14 px)
+        out.append(f'<text x="{lay.x0}" y="{lay.y0 - 10}" text-anchor="start" fill="#202020">{_x(clean_text(y_title))}</text>')
+    if x_title:
+        out.append(f'<text x="{(lay.x0 + lay.x1) // 2}" y="{total_h - 6}" text-anchor="middle" fill="#202020">'
+                   f"{_x(clean_text(x_title))}</text>")
     out.append("</svg>")
     return "".join(out)
 

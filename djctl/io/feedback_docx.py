@@ -126,6 +126,8 @@ def _widths(table: Any, mms: Sequence[float]) -> None:
     from docx.shared import Mm
 
     table.autofit = False
+    for col, w in zip(table.columns, mms, strict=False):   # the grid, which LibreOffice and WPS lay out by
+        col.width = Mm(w)
     for row in table.rows:
         for cell, w in zip(row.cells, mms, strict=False):
             cell.width = Mm(w)
@@ -142,8 +144,9 @@ def write_feedback_form(path: Path, item: dict[str, Any], *, issuer: str) -> Pat
     add_title(doc, "问题整改反馈单")
     add_body(doc, f"编号：{item['id']:04d}", indent=False, align="right", size_pt=TABLE_PT)
     rows = [
-        ("单位（组织）名称", f"{item['name']}（{item['org']}）"),
-        ("问题来源", item["source_cn"] + (f"（{item['source_ref']}）" if item.get("source_ref") else "")),
+        ("单位（组织）名称", item["name"] or item["org"]),
+        ("问题来源", item["source_cn"] + (f"（{ref}）" if (ref := item.get("source_ref") or "")
+                                         and ":" not in ref and "#" not in ref else "")),   # a person's words, not a key
         ("问题描述", item["problem"]),
         ("整改时限", f"{cn_date(item['due'])}前"),
         ("整改措施", ""),
@@ -156,14 +159,16 @@ def write_feedback_form(path: Path, item: dict[str, Any], *, issuer: str) -> Pat
     for (label, value), row in zip(rows, table.rows, strict=True):
         _cell_text(row.cells[0], label, bold=True, center=True)
         _cell_text(row.cells[1], value)
+        # one A4 page: 225 mm of 版心 hold the title, these rows and the signature lines
         if label in ("整改措施", "整改结果"):
-            _row_height(row, 45)
+            _row_height(row, 36)
         elif label == "问题描述":
-            _row_height(row, 25)
+            _row_height(row, 20)
         else:
-            _row_height(row, 11)
-    _widths(table, (40, 116))
-    add_body(doc, "")
+            _row_height(row, 9)
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.insert(0, tr_pr.makeelement("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}cantSplit", {}))
+    _widths(table, (44, 112))
     add_body(doc, "单位（盖章）：　　　　　　　　　负责人（签字）：", indent=False, size_pt=TABLE_PT)
     add_body(doc, "填报日期：　　　　年　　月　　日", indent=False, align="right", size_pt=TABLE_PT)
     add_body(doc, f"请于整改时限前填写本单，连同整改佐证材料报送{issuer}。", size_pt=TABLE_PT)

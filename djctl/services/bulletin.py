@@ -18,7 +18,8 @@ from djctl.domain.periods import Period, parse_quarter
 from djctl.domain.points import fmt, round2
 from djctl.domain.scoring import mean_rate
 from djctl.errors import ActionNeeded, InputError
-from djctl.services.docs_common import (cn_date, draw_sentence, draws_for, month_gaps, open_rectifications, render,
+from djctl.services.docs_common import (cn_date, cn_ordinal, draw_attachment, draw_sentence, draws_for, month_gaps,
+                                        natural_key, official_header, open_rectifications, render, task_names,
                                         unit_names)
 from djctl.services.quarterly import QuarterRow, quarter_rows
 from djctl.services.scores import check_outcomes
@@ -57,21 +58,37 @@ def _org_name(session, r) -> str:
 def _findings(session, q: Period, scheme, names: dict[str, str]) -> list[list[str]]:
     rows = []
     outcomes = check_outcomes(session, q.months, scheme)
+    tasks = task_names(session, q.months)
     for (unit, month), items in sorted(outcomes.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         for o in items:
             if o.false:
-                rows.append([month, names.get(unit, unit), o.task, fmt(o.self_x100), fmt(o.verified_x100),
-                             fmt(o.deduction_x100), fmt(o.final_x100), o.formula])
+                rows.append([f"{int(month[5:])}月", names.get(unit, unit), tasks.get((month, o.task), o.task),
+                             fmt(o.self_x100), fmt(o.verified_x100), fmt(o.deduction_x100), fmt(o.final_x100)])
     return rows
+
+
+def short_group(name: str) -> str:
+    """A group's name without its explanation in brackets (第四协作组（政法与城建） -> 第四协作组), for tables."""
+    import re
+
+    return re.sub(r"[（(][^（）()]*[)）]$", "", name).strip() or name
+
+
+def next_quarter_text(scheme, q: Period, remarks: str | None) -> list[str]:
+    """下季度工作要求: `--remarks` text, else the scheme's text for the quarter, else its default."""
+    text = remarks if remarks and remarks.strip() else (
+        scheme.documents.next_quarter.get(f"Q{q.index}") or scheme.documents.next_quarter.get("default") or "")
+    return [p.strip() for p in text.splitlines() if p.strip()]
 
 
 def _check_summary(session, q: Period, scheme, names) -> list[list[str]]:
     rows = []
+    tasks = task_names(session, q.months)
     outcomes = check_outcomes(session, q.months, scheme)
     for (unit, month), items in sorted(outcomes.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         ded = sum(o.deduction_x100 for o in items)
-        false = [o.task for o in items if o.false]
-        rows.append([month, names.get(unit, unit), str(len(items)), fmt(ded), "、".join(false) or "无"])
+        false = [tasks.get((month, o.task), o.task) for o in items if o.false]
+        rows.append([f"{int(month[5:])}月", names.get(unit, unit), str(len(items)), fmt(ded), "、".join(false) or "无"])
     return rows
 
 
@@ -108,27 +125,32 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
         + (f"未按时报送 {len(missing)} 份，按 0 分计。" if missing else "各单位均按时报送。"),
     ]
     if draws:
-        method.append("随机抽查：每月按考核方案确定的比例随机抽签确定抽查单位，抽签种子事先公布，"
-                      "任何人均可用 djctl sample verify 按公开的种子与名单复核抽签结果。")
-        method.extend(draw_sentence(d, names) for d in draws)
-        method.append(f"对抽查发现的虚假自评，按虚假部分的 {fmt(scheme.spot_check.false_multiplier)} 倍扣分（双倍扣分）。")
+        active = [d for d in draws if d.active]
+        method.append("随机抽查：每月按考核方案确定的比例公开随机抽签确定抽查单位，抽签种子事先公布，抽签结果可以复核"
+                      "（抽签情况见附件）。"
+                      + "".join(f"{int(d.period[5:])}月抽取{d.k}个单位：{'、'.join(names.get(c, c) for c in d.selected)}。"
+                                for d in active))
+        method.append(f"对抽查发现的虚假自评，按虚假部分的{fmt(scheme.spot_check.false_multiplier)}倍扣分（双倍扣分）。")
     else:
         method.append("本季度未进行随机抽查，最终得分即自评得分。")
 
-    rank_cols = ["名次", "单位", "分组", *[f"{int(m[5:])}月得分率" for m in q.months], "季度得分"]
-    rank_rows = [[str(r.rank), r.name, r.group, *[_n(r.rates[m]) for m in q.months], _n(r.score)] for r in ranked]
-    dist = distribution(scores)
     groups: dict[str, list[QuarterRow]] = {}
     for r in ranked:
         groups.setdefault(r.group, []).append(r)
+    grouped = len(groups) > 1
+    rank_cols = ["名次", "单位", *(["协作组", "组内名次"] if grouped else []),
+                 *[f"{int(m[5:])}月" for m in q.months], "季度得分"]
+    rank_rows = [[str(r.rank), r.name, *([short_group(r.group), str(r.group_rank)] if grouped else []),
+                  *[_n(r.rates[m]) for m in q.months], _n(r.score)] for r in ranked]
+    dist = distribution(scores)
     group_sections = []
-    for g in sorted(groups):
+    for i, g in enumerate(sorted(groups, key=natural_key) if grouped else [], 1):
         members = sorted(groups[g], key=lambda r: (r.group_rank, r.unit))
-        group_sections.append({"heading": g, "level": 2, "paragraphs": [
-            f"本组 {len(members)} 个单位，平均得分 {_n(mean_rate([m.score for m in members]))}。"],
-            "tables": [{"caption": f"{g}排名", "columns": ["组内名次", "单位", "季度得分", "总名次"],
-                        "rows": [[str(m.group_rank), m.name, _n(m.score), str(m.rank)] for m in members]}],
-            "figures": [], "subsections": []})
+        first = [m.name for m in members if m.group_rank == 1]
+        group_sections.append({"heading": f"（{cn_ordinal(i)}）{g}", "level": 2, "paragraphs": [
+            f"本组{len(members)}个单位，平均得分{_n(mean_rate([m.score for m in members]))}，"
+            f"最高{_n(members[0].score)}（{'、'.join(first)}），最低{_n(members[-1].score)}。"],
+            "tables": [], "figures": [], "subsections": []})
 
     sections = [
         {"heading": "一、考核工作开展情况", "level": 1, "paragraphs": intro + method, "tables": [], "figures": [], "subsections": []},
@@ -136,17 +158,21 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
          "paragraphs": [f"本季度参加排名单位 {len(ranked)} 个，平均得分 {_n(mean)}，最高 {_n(max(scores))}，最低 {_n(min(scores))}。"
                         + "得分分布：" + "；".join(f"{name} {n} 个" for name, n in dist) + "。"],
          "tables": [{"caption": f"表1 {q.label}党建工作考核排名", "columns": rank_cols, "rows": rank_rows,
-                     "note": "得分率 = 最终得分 ÷ 当月满分 × 100；季度得分为本季度各月得分率的平均；得分相同名次并列。"}],
-         "figures": [{"caption": f"图1 {q.label}季度得分分布（单位个数）",
+                     "note": "注：各月为当月得分率，得分率 = 最终得分 ÷ 当月满分 × 100；季度得分为本季度各月得分率的平均；得分相同名次并列"
+                             + ("；组内名次为在本协作组内的名次。" if grouped else "。")}],
+         "figures": [{"caption": f"图1 {q.label}季度得分分布",
                       "chart": {"type": "bar", "labels": [name for name, _ in dist], "values": [n for _, n in dist],
-                                "series_name": "单位个数"}}],
+                                "series_name": "单位个数", "x_title": "季度得分", "y_title": "单位个数（个）",
+                                "integer": True}}],
          "subsections": group_sections},
         {"heading": "三、抽查发现的问题", "level": 1,
          "paragraphs": ([f"抽查发现 {len(false_units)} 个单位存在自评得分虚假问题：{'、'.join(false_units)}，"
                          f"共涉及 {len(findings)} 项任务，合计扣减 {fmt(total_ded)} 分。"] if findings
                         else ["本季度抽查未发现自评得分虚假问题。" if draws else "本季度未进行随机抽查。"]),
-         "tables": ([{"caption": "表2 自评得分虚假情况及扣分", "columns": ["月份", "单位", "任务", "自评", "核查", "扣减", "最终", "计算"],
-                      "rows": findings}] if findings else []),
+         "tables": ([{"caption": "表2 自评得分虚假情况及扣分", "columns": ["月份", "单位", "任务", "自评", "核查", "扣减", "最终"],
+                      "rows": findings,
+                      "note": f"注：扣减 = 自评 − 核查 + 虚假部分 ×（{fmt(scheme.spot_check.false_multiplier)} − 1），"
+                              "最终得分不低于 0。"}] if findings else []),
          "figures": [], "subsections": []},
         {"heading": "四、未按时报送自评的单位", "level": 1,
          "paragraphs": ([f"{m}：{r.name}" for m, r in sorted(missing, key=lambda x: (x[0], x[1].unit))] and
@@ -161,26 +187,33 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
                                     if rect else [f"截至{cn_date(q.last_day())}，没有未完成的整改事项。"]),
                      "tables": ([{"caption": "表3 整改事项", "columns": ["单位/支部", "问题", "来源", "整改期限", "状态"],
                                   "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
-                                            st.due.isoformat(), "逾期" if st.overdue else "整改中"] for r, st in rect]}]
+                                            cn_date(st.due), "逾期" if st.overdue else "整改中"] for r, st in rect]}]
                                 if rect else []),
                      "figures": [], "subsections": []})
-    if remarks:
-        sections.append({"heading": "六、下季度工作要求", "level": 1,
-                         "paragraphs": [p.strip() for p in remarks.splitlines() if p.strip()],
+    from djctl.services.actions import quarter_summary
+
+    acc = quarter_summary(session, q.first_day(), q.last_day(), scheme.accountability.kinds, names,
+                          scheme.accountability.name_units)
+    sections[-1]["paragraphs"].append(acc["text"])
+    if acc["rows"]:
+        sections[-1]["tables"].append({"caption": f"表{3 + len(sections[-1]['tables'])} 问责措施",
+                                       "columns": ["日期", "单位", "措施", "事由"], "rows": acc["rows"]})
+    requirements = next_quarter_text(scheme, q, remarks)
+    if requirements:
+        sections.append({"heading": "六、下季度工作要求", "level": 1, "paragraphs": requirements,
                          "tables": [], "figures": [], "subsections": []})
     return {
         "kind": "bulletin",
         "title": f"关于{q.label}市直机关党建工作考核情况的通报",
-        "issuer": scheme.issuer,
-        "doc_number": doc_number,
-        "recipients": "各直属单位党组织：",
+        **official_header(session, scheme, "bulletin", str(q), on_date, doc_number),
         "date": cn_date(on_date),
         "sections": sections,
-        "attachments": [],
+        "attachments": [draw_attachment(draws, names)] if draws else [],
         "gaps": [g.message for g in gaps],
         "numbers": {"period": str(q), "units_ranked": len(ranked), "mean": _n(mean), "reported": reported,
                     "due": due, "missing": len(missing), "false_units": false_units,
-                    "seeds": [d.seed for d in draws], "population_hashes": [d.population_hash for d in draws]},
+                    "seeds": [d.seed for d in draws], "population_hashes": [d.population_hash for d in draws],
+                    "actions": acc["count"], "actions_by_kind": acc["counts"]},
     }
 
 
@@ -222,7 +255,7 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
         if m in unlisted:
             continue
         miss = [r.name for r in rows if m in r.months and r.months[m].status == "missing"]
-        missing_lines.append(f"{m}：{'、'.join(miss) if miss else '全部按时报送'}")
+        missing_lines.append(f"{int(m[5:])}月：{'、'.join(miss) if miss else '全部按时报送'}")
     draws = draws_for(session, "sample", q.months)
     checks = _check_summary(session, q, scheme, names)
     prev = quarter_rows(session, q.previous(), scheme) if q.index > 1 else []
@@ -251,7 +284,7 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
                         else f"截至{cn_date(q.last_day())}，没有未完成的整改事项。"],
          "tables": ([{"caption": "表4 未完成的整改事项", "columns": ["单位/支部", "问题", "来源", "期限", "状态"],
                       "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
-                                st.due.isoformat(), "逾期" if st.overdue else "整改中"] for r, st in rect]}] if rect else []),
+                                cn_date(st.due), "逾期" if st.overdue else "整改中"] for r, st in rect]}] if rect else []),
          "figures": [], "subsections": []},
     ]
     if tiers is not None:
@@ -272,6 +305,12 @@ def _tier_section(q: Period, doc: dict[str, Any]) -> dict[str, Any]:
     mv = doc.get("movements", {})
     if mv:
         lines.append(f"本年度以来等次上升 {mv.get('up', 0)} 个，下降 {mv.get('down', 0)} 个。")
+    plans = doc.get("plans") or {}
+    if plans.get("below_standard"):
+        without = len(plans.get("without_plan", []))
+        lines.append(f"未达标支部 {plans['below_standard']} 个，已制定整改提升计划 {plans['with_plan']} 个"
+                     f"（推进中 {plans['active']} 个，已完成 {plans['done']} 个，已超过目标日期 {plans['overdue']} 个）"
+                     + (f"，尚未制定计划 {without} 个，请所在单位抓紧制定。" if without else "。"))
     return {"heading": "五、支部分类定级进展", "level": 1, "paragraphs": lines, "tables": [], "figures": [], "subsections": []}
 
 

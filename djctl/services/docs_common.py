@@ -52,15 +52,103 @@ def draws_for(session, kind: str, periods: list[str]) -> list[DrawInfo]:
 
 
 def draw_sentence(d: DrawInfo, names: dict[str, str], what: str = "单位") -> str:
-    rate = f"按 {fmt_rate(d.rate)} 的比例" if d.rate else ""
-    head = (f"{d.period} 从 {d.population} 个在册{what}中{rate}随机抽取 {d.k} 个"
-            f"（抽签种子「{d.seed}」{'，系现场生成' if d.seed_generated else ''}，名单哈希 {d.population_hash[:16]}…）")
+    """One draw in official language (no seed, digest or label: those go to 抽签情况公示)."""
+    when = cn_month(d.period) if len(d.period) == 7 else f"{d.period}年"
+    rate = f"按{fmt_rate(d.rate)}的比例" if d.rate else ""
+    head = f"{when}从{d.population}个在册{what}中{rate}公开随机抽取{d.k}个"
     if d.seq > 1:
-        head += f"；此为第 {d.seq} 次抽签（重抽原因：{d.reason}）"
+        head += f"（第{d.seq}次抽签，重新抽签原因：{d.reason}）" if d.reason else f"（第{d.seq}次抽签）"
     if not d.active:
-        head += "；该次抽签已被重抽取代"
-    sel = "、".join(names.get(c, c) for c in d.selected)
-    return f"{head}：{sel}。"
+        return f"{head}，该次抽签已作废，以重新抽签结果为准。"
+    return f"{head}：{'、'.join(names.get(c, c) for c in d.selected)}。"
+
+
+def cn_month(period: str) -> str:
+    """"2024-04" as official text prints it: 2024年4月."""
+    return f"{int(period[:4])}年{int(period[5:7])}月"
+
+
+_CN_NUM = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"十": 10}
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key putting 第二组 before 第十组 and 一组 before 三组: numbers (Arabic or Chinese) by value."""
+    import re
+
+    out: list[Any] = []
+    for part in re.split(r"([0-9]+|[〇一二三四五六七八九十]+)", name):
+        if not part:
+            continue
+        if part.isdigit():
+            out.append((0, int(part), ""))
+        elif all(c in _CN_NUM for c in part):
+            value = 0
+            if "十" in part:
+                head, _, tail = part.partition("十")
+                value = (_CN_NUM.get(head, 1) if head else 1) * 10 + (_CN_NUM.get(tail, 0) if tail else 0)
+            else:
+                for c in part:
+                    value = value * 10 + _CN_NUM[c]
+            out.append((0, value, ""))
+        else:
+            out.append((1, 0, part))
+    return tuple(out)
+
+
+CN_ORDINALS = "一二三四五六七八九十"
+
+
+def cn_ordinal(n: int) -> str:
+    """1 -> 一, 12 -> 十二 (heading numbers)."""
+    if n <= 10:
+        return CN_ORDINALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return (CN_ORDINALS[tens - 1] if tens > 1 else "") + "十" + (CN_ORDINALS[ones - 1] if ones else "")
+
+
+def task_names(session, months: list[str]) -> dict[tuple[str, str], str]:
+    """(month, task code) -> task name, from each month's active task list."""
+    from djctl.store.tables import Task, TaskList
+
+    q = (select(TaskList.month, Task.code, Task.name).join(Task, Task.task_list_id == TaskList.id)
+         .where(TaskList.month.in_(months), TaskList.active == True))  # noqa: E712
+    return {(m, c): n for m, c, n in session.exec(q)}
+
+
+def _digest_lines(h: str) -> str:
+    """A SHA-256 in two lines of 32 hex digits (a table cell that never breaks inside a group)."""
+    return f"{h[:32]}\n{h[32:]}" if len(h) > 32 else h
+
+
+def draw_attachment(draws: list[DrawInfo], names: dict[str, str], what: str = "单位",
+                    heading: str = "抽签情况公示") -> dict[str, Any]:
+    """The attachment 抽签情况公示: a table of the draws, who was drawn, and each draw's seed and
+    population digest in full, so that anyone can redo the draw by the scheme's published method."""
+    rows, drawn, checks = [], [], []
+    for d in draws:
+        when = cn_month(d.period) if len(d.period) == 7 else f"{d.period}年"
+        label = f"{when}第{d.seq}次"
+        if not d.active:
+            state = "作废"
+        elif d.seq > 1:
+            state = "重新抽签"
+        else:
+            state = "有效"
+        rows.append([when, f"第{d.seq}次", str(d.population), fmt_rate(d.rate) or "按数量", str(d.k), state])
+        note = f"（{'作废' if not d.active else '重新抽签'}原因：{d.reason}）" if d.reason and (d.seq > 1 or not d.active) else ""
+        drawn.append(f"{label}{note}：{'、'.join(names.get(c, c) for c in d.selected)}。")
+        checks.append([label, d.seed + ("（现场生成）" if d.seed_generated else ""), _digest_lines(d.population_hash)])
+    return {"heading": heading, "level": 1, "paragraphs": [],
+            "tables": [{"caption": "表1 抽签记录", "columns": ["抽签时间", "次序", f"在册{what}数", "比例", "抽取数", "状态"],
+                        "rows": rows}],
+            "figures": [], "subsections": [
+                {"heading": f"抽中{what}", "level": 2, "paragraphs": drawn, "tables": [], "figures": [],
+                 "subsections": []},
+                {"heading": "复核信息", "level": 2,
+                 "paragraphs": ["抽签种子事先公布。按公布的种子和在册名单，任何人均可按考核方案规定的方法复算抽签结果；"
+                                "名单摘要用于核对在册名单是否一致。"],
+                 "tables": [{"caption": "表2 抽签种子与在册名单摘要", "columns": ["抽签", "抽签种子", "名单摘要（SHA-256）"],
+                             "rows": checks}], "figures": [], "subsections": []}]}
 
 
 def fmt_rate(rate: str | None) -> str:
@@ -118,6 +206,21 @@ def month_gaps(session, months: list[str]) -> list[MonthGap]:
             if (code, m) in reports and (code, m) not in checks:
                 out.append(MonthGap("check", m, f"{cn}抽中的{names.get(code, code)}尚未导入核查结果", code))
     return out
+
+
+def official_header(session, scheme, kind: str, subject: str, on_date: date,
+                    doc_number: str | None = None) -> dict[str, Any]:
+    """The 版头 and 版记 keys of a document context from the scheme's `[documents]` section: 发文机关
+    (issuer), its mark, the 发文字号 (`doc_number` given, else the one the store holds for this document),
+    主送 (recipients), 抄送 (cc), 印发机关 (printer) and 印发日期 (print_date)."""
+    from djctl.services.docnumbers import stored_number
+
+    d = scheme.documents
+    issuer = d.issuer or scheme.issuer
+    number = doc_number or (stored_number(session, kind, subject) if session is not None else None)
+    return {"issuer": issuer, "mark": d.mark or f"{issuer}文件", "doc_number": number,
+            "recipients": f"{d.recipients}：" if d.recipients else None,
+            "cc": d.cc, "printer": d.printer or issuer, "print_date": cn_date(on_date)}
 
 
 def render(ctx: dict[str, Any], formats: list[str], out_dir: Path, basename: str, templates: Path | None,

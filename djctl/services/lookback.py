@@ -418,7 +418,7 @@ def _header_problem(path: Path, form, label: str, message: str, hint: str | None
 
 def _rectification_text(year: int, d: StoredDraw, tier: str, item, problem: str) -> str:
     std = f"（标准：{item.standard}）" if item.standard else ""
-    return (f"{year}年度“回头看”（抽签 #{d.id}，{d.label}）：{tier}支部检查项目 {item.code}「{item.item}」未达到{std}。"
+    return (f"{year}年度“回头看”中，{tier}支部检查项目“{item.item}”未达到{std}。"
             f"发现问题：{problem}")
 
 
@@ -642,25 +642,45 @@ def _rect_status(session, r: Rectification, day: date) -> str:
 
 
 def _draw_paragraph(d: StoredDraw, as_of: str | None, outcomes: list[BranchOutcome]) -> str:
+    """One look-back draw in official language; its seed, digest and label go to 抽签情况公示."""
     from djctl.services.docs_common import fmt_rate
 
     r = d.record
     n = len(r.population)
     when = f"截至{_cn(as_of)}，" if as_of else ""
-    how = (f"按 {fmt_rate(r.rate)} 的比例（应抽 ceil({r.rate} × {n}) 个，不少于 {r.min_count} 个）" if r.count is None
-           else "按指定数量")
-    quotas = "、".join(f"{t}支部 {r.quotas.get(t, 0)} 个" for t in reversed(TIERS[1:]) if r.quotas and t in r.quotas)
-    text = (f"{d.label}（抽签 #{d.id}{'，暗访' if d.unannounced else ''}）：{when}达标及以上等次的在册党支部共 {n} 个"
-            f"（总体哈希 {r.population_hash[:16]}…），{how}按支部等次分层随机抽取 {r.k} 个"
-            + (f"，各等次名额为{quotas}" if quotas else "")
-            + f"；抽签种子「{r.seed}」{'（系统生成，抽签前未公布）' if d.seed_generated else ''}。")
+    how = f"按{fmt_rate(r.rate)}的比例" if r.count is None else "按指定数量"
+    quotas = "、".join(f"{t}支部{r.quotas.get(t, 0)}个" for t in reversed(TIERS[1:]) if r.quotas and t in r.quotas)
+    text = (f"{when}达标及以上等次的在册党支部共{n}个，{how}按支部等次分层公开随机抽取{r.k}个"
+            + (f"，各等次名额为{quotas}" if quotas else "") + "。")
     if r.mandatory:
         text += ("上年度负面清单上的支部必抽：" + "、".join(o.name or o.code for o in outcomes if o.code in r.mandatory) + "。")
     if d.unannounced:
-        text += "本次回头看采取暗访方式，事先不通知被抽中的支部。"
+        text += "本次“回头看”采取暗访方式，事先不通知被抽中的支部。"
     if d.seq > 1 and d.reason:
-        text += f"本次为重抽，原因：{d.reason}。"
+        text += f"本次为重新抽签，原因：{d.reason}。"
     return text
+
+
+def _draw_notice(per_draw: list, year: int) -> dict[str, Any]:
+    """Attachment 抽签情况公示 of the look-back report: seeds and population digests in full."""
+    from djctl.services.docs_common import fmt_rate
+
+    rows, checks = [], []
+    for i, (d, _, outs) in enumerate(per_draw, 1):
+        r = d.record
+        rows.append([f"第{i}次", str(len(r.population)), fmt_rate(r.rate) if r.count is None else "按数量", str(r.k),
+                     "暗访" if d.unannounced else "常规"])
+        h = r.population_hash
+        checks.append([f"第{i}次", r.seed + ("（系统生成，抽签前未公布）" if d.seed_generated else ""),
+                       f"{h[:32]}\n{h[32:]}" if len(h) > 32 else h])
+    return {"heading": f"{year}年度“回头看”抽签情况公示", "level": 1, "paragraphs": [],
+            "tables": [{"caption": "表1 抽签记录", "columns": ["抽签", "在册支部数", "比例", "抽取数", "方式"], "rows": rows}],
+            "figures": [], "subsections": [{
+                "heading": "复核信息", "level": 2,
+                "paragraphs": ["抽签种子事先公布。按公布的种子和在册支部名单，任何人均可按考核方案规定的方法复算抽签结果；"
+                               "名单摘要用于核对在册名单是否一致。"],
+                "tables": [{"caption": "表2 抽签种子与在册名单摘要", "columns": ["抽签", "抽签种子", "名单摘要（SHA-256）"],
+                            "rows": checks}], "figures": [], "subsections": []}]}
 
 
 def _cn(iso: str | None) -> str:
@@ -671,7 +691,7 @@ def _cn(iso: str | None) -> str:
 
 def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict[str, Any]:
     """The look-back report (kind "lookback") for the renderer: every figure computed here."""
-    from djctl.services.docs_common import cn_date
+    from djctl.services.docs_common import cn_date, official_header
 
     session = uow.session
     draws = [d for d in find_history(uow, KIND, str(year)) if d.active]
@@ -689,23 +709,22 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
 
     # 一、抽签
     quota_rows = []
-    for d, _, outs in per_draw:
+    for draw_no, (d, _, outs) in enumerate(per_draw, 1):
         r = d.record
         for t in reversed(TIERS[1:]):
             size = sum(1 for g in (r.strata or {}).values() if g == t)
             if not size:
                 continue
-            quota_rows.append([d.label, f"{t}支部", size, (r.quotas or {}).get(t, 0),
+            quota_rows.append([f"第{draw_no}次", f"{t}支部", size, (r.quotas or {}).get(t, 0),
                                sum(1 for o in outs if o.tier == t),
                                sum(1 for o in outs if o.tier == t and o.how == "必抽")])
     sec1 = {"heading": "一、抽签情况", "level": 1,
             "paragraphs": [f"按照《{scheme.name}》，{year}年对已达到达标及以上等次的党支部开展分类定级“回头看”，"
-                           f"按考核方案确定的比例随机抽取支部，对照其所在等次的标准逐项核查。"
-                           "抽签采用可公开验证的方法：种子事先公布，总体名单的哈希值随结果公示，任何人均可用 "
-                           "djctl lookback verify 按公开的种子与名单复核抽签结果。",
+                           f"按考核方案确定的比例公开随机抽取支部，对照其所在等次的标准逐项核查。"
+                           "抽签种子事先公布，抽签结果可以复核（抽签情况见附件2）。",
                            *[_draw_paragraph(d, as_of, outs) for d, as_of, outs in per_draw]],
             "tables": [{"caption": f"表1 {year}年度“回头看”各等次抽取情况",
-                        "columns": ["抽签", "等次", "总体支部数", "名额", "抽中", "其中必抽"], "rows": quota_rows,
+                        "columns": ["抽签", "等次", "在册支部数", "名额", "抽中", "其中必抽"], "rows": quota_rows,
                         "note": "名额按各等次支部数占总体的比例以最大余数法分配，合计等于应抽数量。"}],
             "figures": [], "subsections": []}
 
@@ -735,7 +754,8 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
                         "note": "反弹率 = 反弹支部数 ÷ 已核查支部数 × 100%，四舍五入保留两位小数；等次为抽签时的等次。"}],
             "figures": [{"caption": f"图1 {year}年度“回头看”各等次支部反弹率（%）",
                          "chart": {"type": "bar", "labels": chart_labels, "values": chart_values,
-                                   "series_name": "反弹率（%）", "max_value": 100}}],
+                                   "series_name": "反弹率（%）", "max_value": 100, "x_title": "抽签时等次",
+                                   "y_title": "反弹率（%）"}}],
             "subsections": []}
 
     # 三、反弹支部
@@ -743,7 +763,7 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
     for i, o in enumerate(rebounded, 1):
         rebound_rows.append([i, o.name or o.code, o.unit, f"{o.tier}支部",
                              f"{o.to_tier}支部" if o.to_tier else "—",
-                             "；".join(f"{c} {item}" for c, item, _ in o.failed),
+                             "；".join(item for _, item, _ in o.failed),
                              "；".join(p for _, _, p in o.failed)])
     rule = ("下调一个等次" if scheme.lookback.rebound == "down_one" else "调整为未达标支部")
     sec3 = {"heading": "三、反弹支部及存在的问题", "level": 1,
@@ -761,7 +781,7 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
                                      .order_by(Rectification.due, Rectification.id))
              if any(r.source_ref.startswith(p) for p in refs)]
     statuses = [(r, _rect_status(session, r, on_date)) for r in rects]
-    found = {(d.id, o.code, c): f"{c} {item}：{problem}" for d, _, outs in per_draw for o in outs
+    found = {(d.id, o.code, c): f"{item}：{problem}" for d, _, outs in per_draw for o in outs
              for c, item, problem in o.failed}
 
     def short(r: Rectification) -> str:
@@ -779,9 +799,9 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
                             + ("逾期未整改的支部将列入年度负面清单。" if counts["逾期未整改"] else "")]
                            if rects else ["本次“回头看”没有需要整改的问题。"]),
             "tables": ([{"caption": "表4 “回头看”整改事项",
-                         "columns": ["编号", "支部", "问题", "整改期限", "状态"],
-                         "rows": [[r.id, names_b.get(r.org_code, r.org_code), short(r), cn_date(r.due), st]
-                                  for r, st in statuses]}] if rects else []),
+                         "columns": ["序号", "支部", "问题", "整改期限", "状态"],
+                         "rows": [[i, names_b.get(r.org_code, r.org_code), short(r), cn_date(r.due), st]
+                                  for i, (r, st) in enumerate(statuses, 1)]}] if rects else []),
             "figures": [], "subsections": []}
     sec5 = {"heading": "五、下一步工作", "level": 1,
             "paragraphs": ["各单位党组织要对照反弹支部存在的问题举一反三，督促所属支部按期整改并报送《问题整改反馈单》，"
@@ -795,22 +815,20 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
         for o in outs:
             n += 1
             result = ("反弹" if o.rebounded else "达到标准") if o.checked else "未核查"
-            att_rows.append([n, o.code, o.name, o.unit, f"{o.tier}支部", o.how, result])
-    attachment = {"heading": f"{year}年度“回头看”抽取支部名单及核查结果", "level": 1, "paragraphs": [],
+            att_rows.append([n, o.name or o.code, o.unit, f"{o.tier}支部", o.how, result])
+    attachment = {"heading": f"{year}年度“回头看”抽取支部名单及核查结果", "level": 1, "paragraphs": [], "landscape": True,
                   "tables": [{"caption": "抽取支部名单及核查结果",
-                              "columns": ["序号", "支部编码", "支部名称", "所属单位", "抽签时等次", "抽取方式", "核查结果"],
+                              "columns": ["序号", "支部名称", "所属单位", "抽签时等次", "抽取方式", "核查结果"],
                               "rows": att_rows}], "figures": [], "subsections": []}
     by_tier = {row[0]: {"drawn": row[1], "checked": row[2], "kept": row[3], "rebounded": row[4]}
                for row in tier_rows if row[0] != "合计"}
     return {
         "kind": REPORT_KIND,
         "title": f"关于{year}年度党支部分类定级“回头看”情况的通报",
-        "issuer": scheme.issuer,
-        "doc_number": None,
-        "recipients": "各直属单位党组织：",
+        **official_header(session, scheme, REPORT_KIND, str(year), on_date),
         "date": cn_date(on_date),
         "sections": [sec1, sec2, sec3, sec4, sec5],
-        "attachments": [attachment],
+        "attachments": [attachment, _draw_notice(per_draw, year)],
         "numbers": {"year": year, "draws": [d.id for d in draws], "drawn": drawn, "checked": len(checked),
                     "rebounded": len(rebounded), "rebound_rate": None if rate_all is None else float(rate_all),
                     "by_tier": by_tier, "rebounded_branches": [o.code for o in rebounded],

@@ -69,6 +69,14 @@ def _cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def _clause(text: str) -> str:
+    """The first clause of a problem text (up to the first ；or 。), whole: a quote is never cut off."""
+    import re
+
+    text = " ".join(text.split())
+    return re.split(r"[；。]", text, maxsplit=1)[0].strip() or text
+
+
 def _short(text: str, n: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -91,8 +99,8 @@ def _false_checks(session, year: int, add, as_of: date) -> None:
     by_code = {t.code: t.name for t in session.exec(select(Task).order_by(Task.id))}  # a code's latest name, for the reason text
     outcomes = check_outcomes(session, months, scheme)
     for (unit, month), items in sorted(outcomes.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        tasks = [f"任务「{o.task} {by_code.get(o.task, '')}」自评 {fmt(o.self_x100)} 分、核查 {fmt(o.verified_x100)} 分，"
-                 f"扣 {fmt(o.deduction_x100)} 分" for o in items if o.false]
+        tasks = [f"任务“{by_code.get(o.task, o.task)}”自评{fmt(o.self_x100)}分、核查{fmt(o.verified_x100)}分，"
+                 f"扣{fmt(o.deduction_x100)}分" for o in items if o.false]
         if tasks:
             add("unit", unit, f"{month}-00", f"{_cn_month(month)}抽查核查中自评得分虚假（双倍扣分）：" + "；".join(tasks))
 
@@ -118,8 +126,8 @@ def _overdue(session, year: int, add, as_of: date) -> None:
         if not st.overdue:
             continue
         add(r.org_kind, r.org_code, st.due.isoformat(),
-            f"整改事项第 {r.id} 号「{_short(r.problem)}」（{SOURCE_CN.get(r.source, r.source)}发现，"
-            f"整改期限 {_cn_date(st.due)}）截至{_cn_date(end)}未整改销号（逾期）")
+            f"{SOURCE_CN.get(r.source, r.source)}发现的问题“{_clause(r.problem)}”（整改期限{_cn_date(st.due)}）"
+            f"截至{_cn_date(end)}未整改销号（逾期）")
 
 
 def _repeated(session, year: int, add, as_of: date) -> None:
@@ -331,13 +339,35 @@ def _context(store: Store, doc: dict[str, Any], on_date: date | None = None) -> 
         if not entries:
             sections.append({"heading": heading, "paragraphs": ["无。"]})
             continue
-        rows = [[i, f"{e['name']}（{e['org']}）", "\n".join(f"{j}. {r}" for j, r in enumerate(e["reasons"], 1))]
+        rows = [[i, e["name"], "\n".join(f"{j}. {_official(r)}" for j, r in enumerate(e["reasons"], 1))]
                 for i, e in enumerate(entries, 1)]
         sections.append({"heading": heading, "tables": [{
-            "caption": f"表{n} 列入负面清单的{KIND_CN[kind]}", "columns": ["序号", "名称（编码）", "列入原因"],
+            "caption": f"表{n} 列入负面清单的{KIND_CN[kind]}", "columns": ["序号", "名称", "列入原因"],
             "rows": rows}]})
-    return {"kind": "negative_list", "title": f"{year}年度负面清单", "issuer": scheme.issuer,
-            "date": _cn_date(built), "date_iso": built.isoformat(), "year": year, "counts": c, "entries": doc["entries"], "sections": sections}
+    from djctl.services.docs_common import official_header
+
+    return {"kind": "negative_list", "title": f"关于公布{year}年度负面清单的通知",
+            **official_header(None, scheme, "negative_list", str(year), built), "year": year,
+            "doc_number": _stored_number("negative_list", str(year), store),
+            "date": _cn_date(built), "date_iso": built.isoformat(), "counts": c, "entries": doc["entries"], "sections": sections}
+
+
+def _stored_number(kind: str, subject: str, store: Store) -> str | None:
+    from djctl.services.docnumbers import stored_number
+
+    with store.read() as uow:
+        return stored_number(uow.session, kind, subject)
+
+
+def _official(reason: str) -> str:
+    """A stored reason as official text: “” quotes, 2024年4月 dates, no codes in brackets."""
+    import re
+
+    text = reason.replace("「", "“").replace("」", "”")
+    text = re.sub(r"(\d{4})-(\d{2})-(\d{2})", lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", text)
+    text = re.sub(r"(\d{4})-(\d{2})(?!\d)", lambda m: f"{int(m[1])}年{int(m[2])}月", text)
+    text = re.sub(r"[（(]#?\d+[)）]", "", text)
+    return text
 
 
 def write_documents(store: Store, doc: dict[str, Any], formats: list[str], out_dir: Path,
@@ -347,7 +377,7 @@ def write_documents(store: Store, doc: dict[str, Any], formats: list[str], out_d
     from djctl.io.xlsx import write_table_workbook
 
     ctx = _context(store, doc, on_date)
-    base = ctx["title"]
+    base = f"{doc['year']}年度负面清单"
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     rendered = [f for f in formats if f != "xlsx"]

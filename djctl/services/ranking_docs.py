@@ -13,7 +13,7 @@ from decimal import Decimal
 from djctl.domain.points import fmt, round2
 from djctl.errors import ActionNeeded
 from djctl.services.annual import YearRow, year_rows
-from djctl.services.docs_common import cn_date, render
+from djctl.services.docs_common import cn_date, official_header, render
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store
 
@@ -43,14 +43,19 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
         "未报送的月份按 0 分计，不在册的月份不计）。",
         "民主测评按“好、较好、一般、差”四个档次计票，档次分值为"
         + "、".join(f"{k} {fmt(v)} 分" for k, v in a.democratic_levels.items()) + "。",
-        "考核等次按总分排名确定：" + "，".join(f"前 {fmt(s * 100)}% 为「{g}」" for g, s in a.grades)
-        + f"（累计计算，名次并列时取较高等次），其余为「{a.rest_grade}」；有一票否决事项或总分低于 {fmt(a.fail_below)} 分的为「{a.fail_grade}」。",
+        "考核等次按总分排名确定：" + "，".join(f"前{fmt(s * 100)}%为“{g}”" for g, s in a.grades)
+        + f"（累计计算，名次并列时取较高等次），其余为“{a.rest_grade}”；有一票否决事项或总分低于{fmt(a.fail_below)}分的为“{a.fail_grade}”。",
     ]
     if no_votes:
         method.append("以下单位没有民主测评票，民主测评得分按 0 计：" + "、".join(no_votes) + "。")
-    columns = ["名次", "单位", "分组", "日常考核", "民主测评", "加分", "减分", "总分", "等次"]
-    table = [[str(r.rank), r.name, r.group, _n(r.total.daily), _n(r.total.democratic), _n(r.total.bonus_capped),
-              _n(r.total.deduction_capped), _n(r.total.total), r.grade] for r in ranked]
+    grouped = len({r.group for r in ranked}) > 1 and all(getattr(r, "group_rank", None) is not None for r in ranked)
+    from djctl.services.bulletin import short_group
+
+    columns = ["名次", "单位", *(["协作组", "组内名次"] if grouped else []), "日常考核", "民主测评", "加分", "减分", "总分",
+               "等次"]
+    table = [[str(r.rank), r.name, *([short_group(r.group), str(r.group_rank)] if grouped else []), _n(r.total.daily),
+              _n(r.total.democratic), _n(r.total.bonus_capped), _n(r.total.deduction_capped), _n(r.total.total),
+              r.grade] for r in ranked]
     adjust_rows = [[r.name, "加分" if i.kind == "bonus" else "减分", fmt(i.points_x100), i.reason, i.basis,
                     "是" if i.veto else ""] for r in ranked for i in r.items]
     monthly = [[r.name, *[_n(r.months[m].rate) if r.months[m].status != "inactive" else "—" for m in y.months],
@@ -59,24 +64,33 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
         {"heading": "一、考核办法", "level": 1, "paragraphs": method, "tables": [], "figures": [], "subsections": []},
         {"heading": "二、考核等次", "level": 1, "paragraphs": grade_paras, "tables": [], "figures": [],
          "subsections": []},
-        {"heading": "三、考核排名", "level": 1, "paragraphs": [f"参加排名单位 {len(ranked)} 个。"],
-         "tables": [{"caption": f"表1 {y.label}党建工作考核总分与排名", "columns": columns, "rows": table,
-                     "note": "总分相同（保留两位小数）名次并列，下一名次顺延。"}],
+        {"heading": "三、考核排名", "level": 1,
+         "paragraphs": [f"参加排名单位{len(ranked)}个，各单位总分与排名见附件1，各月得分率见附件2。"],
+         "tables": [],
          "figures": [{"caption": "图1 各考核等次单位数", "chart": {"type": "bar", "labels": [g for g in grade_order if g in by_grade],
                                                           "values": [len(by_grade[g]) for g in grade_order if g in by_grade],
-                                                          "series_name": "单位个数"}}],
+                                                          "series_name": "单位个数", "x_title": "考核等次",
+                                                          "y_title": "单位个数（个）", "integer": True}}],
          "subsections": []},
     ]
     if adjust_rows:
         sections.append({"heading": "四、加分与减分事项", "level": 1, "paragraphs": [],
                          "tables": [{"caption": "表2 加分与减分事项", "columns": ["单位", "类型", "分值", "事由", "依据", "一票否决"],
                                      "rows": adjust_rows}], "figures": [], "subsections": []})
-    attachments = [{"heading": "附件：各单位月度得分率", "level": 1, "paragraphs": [],
-                    "tables": [{"caption": "附表 各单位月度得分率", "columns": ["单位", *[f"{int(m[5:])}月" for m in y.months], "日常考核"],
-                                "rows": monthly}], "figures": [], "subsections": []}]
-    return {"kind": "ranking", "title": f"关于{y.label}市直机关党建工作考核结果的通报", "issuer": scheme.issuer,
-            "doc_number": doc_number, "recipients": "各直属单位党组织：", "date": cn_date(on_date),
-            "sections": sections, "attachments": attachments}
+    attachments = [{"heading": f"{y.label}党建工作考核总分与排名", "level": 1, "paragraphs": [], "landscape": True,
+                    "tables": [{"caption": "考核总分与排名", "columns": columns, "rows": table,
+                                "note": "注：总分相同（保留两位小数）名次并列，下一名次顺延"
+                                        + ("；组内名次为在本协作组内的名次。" if grouped else "。")}],
+                    "figures": [], "subsections": []},
+                   {"heading": f"{y.label}各单位月度得分率", "level": 1, "paragraphs": [], "landscape": True,
+                    "tables": [{"caption": "各单位月度得分率", "columns": ["单位", *[f"{int(m[5:])}月" for m in y.months], "平均"],
+                                "rows": monthly,
+                                "note": "注：得分率保留两位小数；“平均”即日常考核得分（各月得分率的平均）；"
+                                        "“—”表示该月不在考核范围内（单位尚未设立或已撤销）。"}],
+                    "figures": [], "subsections": []}]
+    return {"kind": "ranking", "title": f"关于{y.label}市直机关党建工作考核结果的通报",
+            **official_header(session, scheme, "ranking", str(y.year), on_date, doc_number),
+            "date": cn_date(on_date), "sections": sections, "attachments": attachments}
 
 
 def write_ranking(store: Store, year: int | str, *, formats: list[str], out_dir: Path, templates: Path | None,

@@ -89,26 +89,30 @@ def find_gaps(session, y: Period) -> tuple[list[Gap], list[dict[str, str]]]:
 
 def run_year_end(store: Store, year: int, out_dir: Path, *, allow_gaps: bool = False, on_date: date | None = None,
                  templates: Path | None = None, doc_number_prefix: str | None = None) -> YearEndResult:
-    """Check the year, then write its documents and manifest from ONE snapshot of the store.
+    """Check the year, give its documents their 发文字号 (one write transaction), then write the documents and
+    the manifest from ONE snapshot of the store taken after that write.
 
-    Every read of the run (the gaps, the audit head, each document) happens inside `store.snapshot()`, so a
+    Every read of the documents (the gaps, the audit head, each document) happens inside `store.snapshot()`, so a
     write landing during the run is in none of the files and the manifest's head is the state they show.
     The files are written into a temporary folder beside `out_dir` and moved into place at the end: the
     output is whole or absent.
     """
     y = parse_year(str(year))
-    with store.snapshot() as uow:
+    with store.read() as uow:
         load_scheme(uow.session, y.year)
+        gaps, missing = find_gaps(uow.session, y)
+    if gaps and not allow_gaps:
+        return YearEndResult(y.year, gaps, missing)
+    day = on_date or _clock.today()
+    numbers = number_documents(store, y.year, day)  # a write of its own; the snapshot below starts after it
+    with store.snapshot() as uow:
         gaps, missing = find_gaps(uow.session, y)
         head_seq, head_hash = audit.head(uow.conn)
         result = YearEndResult(y.year, gaps, missing)
-        if gaps and not allow_gaps:
-            return result
-        day = on_date or _clock.today()
         with staged_dir(out_dir, last=MANIFEST) as stage:
             written = _write_documents(store, y.year, stage.dir, templates, day)
-            manifest = {"year": y.year, "djctl": __version__, "date": day.isoformat(), "store": store.describe(),
-                        "audit_head": {"seq": head_seq, "hash": head_hash},
+            manifest = {"year": y.year, "doc_numbers": numbers, "djctl": __version__, "date": day.isoformat(),
+                        "store": store.describe(), "audit_head": {"seq": head_seq, "hash": head_hash},
                         "files": _file_entries(stage.dir, written),
                         "gaps": [g.to_json() for g in gaps], "missing_reports": missing}
             path = write_text(stage.dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
@@ -145,6 +149,23 @@ def _write_documents(store: Store, year: int, out_dir: Path, templates: Path | N
 def _file_entries(root: Path, written: list[Path]) -> list[dict[str, Any]]:
     return [{"name": str(p.relative_to(root)), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
              "bytes": p.stat().st_size} for p in sorted(written)]
+
+
+def number_documents(store: Store, year: int, day: date) -> dict[str, str]:
+    """Give every document this run issues its 发文字号 (scheme `documents.number_pattern`), in one write
+    transaction with its audit event; a document numbered by an earlier run keeps its number."""
+    from djctl.services.docnumbers import DocRef, assign_numbers
+    from djctl.services.lookback import REPORT_KIND, has_draw
+
+    docs = [DocRef("bulletin", f"{year}Q{i}", f"关于{year}年第{'一二三四'[i - 1]}季度市直机关党建工作考核情况的通报")
+            for i in range(1, 5)]
+    docs.append(DocRef("ranking", str(year), f"关于{year}年度市直机关党建工作考核结果的通报"))
+    if has_draw(store, year):
+        docs.append(DocRef(REPORT_KIND, str(year), f"关于{year}年度党支部分类定级“回头看”情况的通报"))
+    docs.append(DocRef("negative_list", str(year), f"关于公布{year}年度负面清单的通知"))
+    with store.write() as uow:
+        got = assign_numbers(uow, load_scheme(uow.session, year), docs, day)
+    return {f"{kind}:{subject}": number for (kind, subject), number in got.items()}
 
 
 def _tier_and_lookback_documents(store: Store, year: int, out_dir: Path, templates: Path | None, day: date) -> list[Path]:

@@ -50,10 +50,10 @@ from typing import Any
 from sqlalchemy import select
 
 from djctl.store.audit import AUDIT, canonical, rows_digest
-from djctl.store.tables import (Action, Adjustment, Branch, CheckReport, CheckScore, Debrief, Draw, DrawEntry,
-                                ImportFile, Inspector, LookbackResult, NegativeEntry, Rectification, RectificationEvent,
-                                RectificationTag, Scheme, SelfReport, SelfScore, StaffMember, StaffScore, Task,
-                                TaskList, TierChange, TierPlan, TierPlanUpdate, Unit, Vote)
+from djctl.store.tables import (Action, Adjustment, Branch, CheckReport, CheckScore, Debrief, DocNumber, Draw,
+                                DrawEntry, ImportFile, Inspector, LookbackResult, NegativeEntry, Rectification,
+                                RectificationEvent, RectificationTag, Scheme, SelfReport, SelfScore, StaffMember,
+                                StaffScore, Task, TaskList, TierChange, TierPlan, TierPlanUpdate, Unit, Vote)
 
 # --------------------------------------------------------------------------- digest definitions
 
@@ -75,7 +75,7 @@ RECOMPUTED = "recompute"
 #: Action families djctl itself writes. Events of any other family make "rows no event covers" unverified.
 KNOWN_FAMILIES = frozenset({"scheme", "org", "tasks", "selfeval", "check", "sample", "lookback", "votes", "adjust",
                             "tier", "rectify", "negative", "store", "action", "tierplan", "inspector", "debrief",
-                            "staff"})
+                            "staff", "docs"})
 MAX_PROBLEMS = 1000
 
 
@@ -184,20 +184,24 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
                 "average", "poor", "voters", "note", "import_id", "active"),
     "staff_member": ("code", "name", "position", "department", "import_id", "active"),
     "staff_score": ("month", "staff_code", "work_x100", "conduct_x100", "overall_x100", "note", "import_id", "active"),
+    "doc_number": ("year", "seq", "number", "kind", "subject", "title", "issued_on"),
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
 ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
              "rectification_event": "item_id", "action": "unit_code", "tier_plan": "branch_code",
              "tier_plan_update": "plan_id", "rectification_tag": "item_id", "inspector": "code",
-             "debrief": "org_code", "staff_member": "code", "staff_score": "staff_code"}
+             "debrief": "org_code", "staff_member": "code", "staff_score": "staff_code",
+             "doc_number": "number"}
 ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
               "rectification_event": RectificationEvent, "action": Action, "tier_plan": TierPlan,
               "tier_plan_update": TierPlanUpdate, "rectification_tag": RectificationTag, "inspector": Inspector,
-              "debrief": Debrief, "staff_member": StaffMember, "staff_score": StaffScore}
+              "debrief": Debrief, "staff_member": StaffMember, "staff_score": StaffScore,
+              "doc_number": DocNumber}
 ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
             "rectification_event": "整改事项变动记录", "action": "问责措施", "tier_plan": "整改提升计划",
             "tier_plan_update": "整改提升计划进展", "rectification_tag": "整改事项分类", "inspector": "检查人员",
-            "debrief": "述职评议记录", "staff_member": "工委干部名册记录", "staff_score": "工委干部月度考评记录"}
+            "debrief": "述职评议记录", "staff_member": "工委干部名册记录", "staff_score": "工委干部月度考评记录",
+            "doc_number": "发文字号"}
 _IN_CHUNK = 500
 
 
@@ -323,7 +327,8 @@ class _Expect:
 ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "check.import", "rectify.add",
                "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates", "action.add",
                "action.import", "action.revoke", "tierplan.add", "tierplan.update", "rectify.classify",
-               "inspector.import", "debrief.import", "staff.roster", "staff.import")
+               "inspector.import", "debrief.import", "staff.roster", "staff.import",
+               "docs.number")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",

@@ -475,3 +475,20 @@ class StaffScore(SQLModel, table=True):
     import_id: int = Field(foreign_key="import_file.id")
     active: bool = True
     created_at: datetime
+
+
+class DocNumber(SQLModel, table=True):
+    """A 发文字号 given to one document (kind + subject, e.g. bulletin 2024Q2): the counter of its year of
+    issue. Numbers are never reused; a document issued again keeps its number."""
+
+    __tablename__ = "doc_number"
+    __table_args__ = (UniqueConstraint("year", "seq", name="uq_doc_number_year_seq"),
+                      UniqueConstraint("kind", "subject", name="uq_doc_number_kind_subject"))
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    seq: int
+    number: str
+    kind: str
+    subject: str
+    title: str
+    issued_on: date

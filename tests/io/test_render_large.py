@@ -233,7 +233,17 @@ def test_md_escape_known_cases(text: str) -> None:
 @given(TEXT)
 def test_column_measures_unchanged(text: str) -> None:
     assert R._display_width(text) == old_display_width(text)
-    assert R._unbreakable_width(text) == old_unbreakable_width(text)
+    # the unbreakable width never goes below the old rule's (numbers and Latin words stay whole)
+    assert R._unbreakable_width(text) >= min(old_unbreakable_width(text), old_display_width(text))
+
+
+@pytest.mark.parametrize("text, width", [
+    ("市财政局机关党委", 16),              # a name of up to 8 characters stays on one line
+    ("市科学技术协会机关党委", 12),        # a longer one wraps, but at least 6 characters a line
+    ("2024年9月19日", 17),                 # a date never wraps (digits with a quarter of slack)
+    ("100.00", 8), ("", 0)])
+def test_unbreakable_width_of_names_and_dates(text: str, width: int) -> None:
+    assert R._unbreakable_width(text) == width
 
 
 @settings(max_examples=200, deadline=None)

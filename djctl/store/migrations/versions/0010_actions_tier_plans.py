@@ -1,7 +1,7 @@
 """actions (问责措施) and tier plans (整改提升计划)
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02
 
 Problems to closure (issue 18): the measures taken against a unit or its secretary (提醒谈话 … 问责),
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
