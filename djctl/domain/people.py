@@ -144,6 +144,7 @@ class UnitFacts:
     veto_reasons: Sequence[str] = ()
     negative: Sequence[str] = ()  # sentences: "本单位列入…" / "所属支部…列入…"
     debrief_rating: str = ""
+    accountability: Sequence[str] = ()  # sentences: one per measure of the scheme's kinds in the year
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ def eligibility(f: UnitFacts, rule: Eligibility) -> EligibilityResult:
             reasons.append((name, "列入本年度负面清单：" + "、".join(f.negative)))
         elif name == "debrief" and f.debrief_rating in rule.debrief_fail:
             reasons.append((name, f"书记抓党建述职评议结果为「{f.debrief_rating}」"))
+        elif name == "accountability" and f.accountability:
+            reasons.append((name, "本年度受到问责措施：" + "；".join(f.accountability)))
     return EligibilityResult(f.code, not reasons, reasons)
 
 

@@ -13,10 +13,10 @@ from fractions import Fraction
 from typing import Any
 
 DEBRIEF_LEVELS = ("好", "较好", "一般", "差")
-#: Rules the eligibility check knows (domain/people.py implements each). `accountability` (an open 问责)
-#: needs the actions record of another issue; until a store holds it, a scheme that names it is refused.
-ELIGIBILITY_RULES = ("grade", "veto", "negative_list", "debrief", "unranked")
-ELIGIBILITY_PENDING = ("accountability",)
+#: Rules the eligibility check knows (domain/people.py implements each). `accountability`: a measure of one
+#: of `accountability_kinds` (问责措施, `djctl action`) taken against the unit or its secretary in the year and
+#: not revoked by its end.
+ELIGIBILITY_RULES = ("grade", "veto", "negative_list", "debrief", "unranked", "accountability")
 STAFF_DIMENSIONS = ("工作实绩", "作风表现", "综合测评")
 
 
@@ -50,10 +50,11 @@ class Combined:
 
 @dataclass(frozen=True)
 class Eligibility:
-    rules: tuple[str, ...] = ("grade", "veto", "negative_list", "debrief", "unranked")
+    rules: tuple[str, ...] = ("grade", "veto", "negative_list", "debrief", "unranked", "accountability")
     fail_grades: tuple[str, ...] = ("差",)
     debrief_fail: tuple[str, ...] = ("差",)
     honour: str = "先进基层党组织"
+    accountability_kinds: tuple[str, ...] = ("诫勉谈话", "问责")
 
 
 @dataclass(frozen=True)
@@ -187,18 +188,18 @@ def _strings(r: Any, data: dict, path: str, key: str, default: tuple[str, ...]) 
 
 
 def _eligibility(r: Any, raw: Any) -> Eligibility:
-    e = r.table(raw, "eligibility", {"rules", "fail_grades", "debrief_fail", "honour"})
+    e = r.table(raw, "eligibility", {"rules", "fail_grades", "debrief_fail", "honour", "accountability_kinds"})
     rules = _strings(r, e, "eligibility", "rules", Eligibility.rules)
     for i, name in enumerate(rules):
-        if name in ELIGIBILITY_PENDING:
-            r.err(f"eligibility.rules[{i}]", f"规则「{name}」（问责未结）需要问责措施记录，本版本尚未记录问责措施，请先删去")
-        elif name not in ELIGIBILITY_RULES:
+        if name not in ELIGIBILITY_RULES:
             r.err(f"eligibility.rules[{i}]", f"未知的规则「{name}」（可用：{'、'.join(ELIGIBILITY_RULES)}）")
     if len(set(rules)) != len(rules):
         r.err("eligibility.rules", "规则重复")
     return Eligibility(rules=rules, fail_grades=_strings(r, e, "eligibility", "fail_grades", Eligibility.fail_grades),
                        debrief_fail=_strings(r, e, "eligibility", "debrief_fail", Eligibility.debrief_fail),
-                       honour=r.string(e, "eligibility", "honour", Eligibility.honour))
+                       honour=r.string(e, "eligibility", "honour", Eligibility.honour),
+                       accountability_kinds=_strings(r, e, "eligibility", "accountability_kinds",
+                                                     Eligibility.accountability_kinds))
 
 
 def _staff(r: Any, raw: Any) -> Staff:

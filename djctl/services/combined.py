@@ -205,6 +205,16 @@ def eligibility_with_scheme(store: Store, year: int) -> tuple[EligibilityList, A
         neg_branches = negative_codes(s, y.year, "branch")
         branch_unit = {b.code: (b.unit_code, b.name) for b in s.exec(select(Branch))}
         debriefs = debrief_ratings(s, y.year, scheme)
+        from datetime import date as _date
+
+        from djctl.services.actions import actions_between
+
+        measures: dict[str, list[str]] = {}
+        for a in actions_between(s, _date(y.year, 1, 1), _date(y.year, 12, 31)):
+            if a.kind in scheme.eligibility.accountability_kinds:
+                who = "书记" if a.target == "secretary" else "单位"
+                measures.setdefault(a.unit_code, []).append(
+                    f"{a.on_date.year}年{a.on_date.month}月{a.on_date.day}日对{who}{a.kind}（{a.reason}）")
         warnings = []
         if "negative_list" in scheme.eligibility.rules and not is_built(s, y.year):
             warnings.append(f"{y.year} 年度负面清单尚未生成，“列入负面清单”一项未能核对"
@@ -220,7 +230,8 @@ def eligibility_with_scheme(store: Store, year: int) -> tuple[EligibilityList, A
         d = debriefs.get(code)
         facts = UnitFacts(code, ranked=bool(r and r.rank is not None), grade=r.grade if r else "",
                           veto_reasons=[i.reason for i in r.items if i.veto] if r else [],
-                          negative=negative, debrief_rating=d.rating if d else "")
+                          negative=negative, debrief_rating=d.rating if d else "",
+                          accountability=measures.get(code, []))
         out.append(EligibilityRow(code, u.name, facts.grade, eligibility(facts, scheme.eligibility)))
     return EligibilityList(y.year, scheme.eligibility.honour, scheme.eligibility.rules, out, warnings), scheme
 
@@ -231,7 +242,8 @@ def eligibility_context(res: EligibilityList, scheme, *, on_date: date) -> dict[
     rule_cn = {"grade": "年度考核等次为“" + "、".join(scheme.eligibility.fail_grades) + "”",
                "veto": "有一票否决事项", "negative_list": "本单位或所属党支部列入本年度负面清单",
                "debrief": "书记述职评议结果为“" + "、".join(scheme.eligibility.debrief_fail) + "”",
-               "unranked": "未参加年度考核排名"}
+               "unranked": "未参加年度考核排名",
+               "accountability": "本年度受到" + "、".join(scheme.eligibility.accountability_kinds) + "等问责措施"}
     no = [r for r in res.rows if not r.result.eligible]
     yes = [r for r in res.rows if r.result.eligible]
     paras = [f"按照《{scheme.name}》，有下列情形之一的，当年不得评为{res.honour}："
