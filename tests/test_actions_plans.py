@@ -250,5 +250,10 @@ def test_the_quarterly_bulletin_counts_measures_and_the_schedule_states_plans(cl
     assert "测试单位2机关党委" in q2 and "约谈（书记）" in q2
     assert "本季度未对考核单位采取问责措施。" in md("bulletin", "2024Q1")
     # the plan passed its target date (06-15) without a done report: 已超过目标日期 at the quarter's end
+    r = cli("ranking", "--year", "2024", "--format", "md", "--out", out / "ranking", "--date", "2025-01-10")
+    assert r.exit_code == 0, r.output
+    (annual,) = list((out / "ranking").glob("*.md"))
+    text = annual.read_text(encoding="utf-8")
+    assert "问责情况" in text and "全年对 2 个单位采取问责措施 2 次：提醒谈话 1 次，约谈 1 次。" in text
     sched = md("schedule", "2024Q2")
     assert "未达标支部 2 个，已制定整改提升计划 1 个（推进中 0 个，已完成 0 个，已超过目标日期 1 个），尚未制定计划 1 个" in sched

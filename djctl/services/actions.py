@@ -277,14 +277,15 @@ def list_actions(store: Store, year: int, *, as_of: date | None = None, unit: st
 
 
 def quarter_summary(session: Any, start: date, end: date, kinds: tuple[str, ...], names: dict[str, str],
-                    name_units: bool) -> dict[str, Any]:
-    """The bulletin's paragraph on accountability for a quarter, as plain data and one sentence."""
+                    name_units: bool, period_word: str = "本季度") -> dict[str, Any]:
+    """The paragraph on accountability for a period (a quarter's bulletin, the year's result), as plain data
+    and one sentence; measures revoked by the period's end are left out."""
     acts = actions_between(session, start, end)
     counts = counts_by_kind((a.kind for a in acts), kinds)
     if not acts:
-        return {"count": 0, "counts": [], "text": "本季度未对考核单位采取问责措施。", "rows": []}
+        return {"count": 0, "counts": [], "text": f"{period_word}未对考核单位采取问责措施。", "rows": []}
     parts = "，".join(f"{k} {n} 次" for k, n in counts)
-    text = f"本季度对 {len({a.unit_code for a in acts})} 个单位采取问责措施 {len(acts)} 次：{parts}。"
+    text = f"{period_word}对 {len({a.unit_code for a in acts})} 个单位采取问责措施 {len(acts)} 次：{parts}。"
     rows = [[f"{a.on_date.year}年{a.on_date.month}月{a.on_date.day}日", names.get(a.unit_code, a.unit_code),
              a.kind + ("（书记）" if a.target == "secretary" else ""), a.reason] for a in acts] if name_units else []
     return {"count": len(acts), "counts": [{"kind": k, "count": n} for k, n in counts], "text": text, "rows": rows}

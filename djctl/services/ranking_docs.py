@@ -77,6 +77,20 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
         sections.append({"heading": "四、加分与减分事项", "level": 1, "paragraphs": [],
                          "tables": [{"caption": "表2 加分与减分事项", "columns": ["单位", "类型", "分值", "事由", "依据", "一票否决"],
                                      "rows": adjust_rows}], "figures": [], "subsections": []})
+    from djctl.services.actions import quarter_summary
+    from djctl.services.docs_common import cn_ordinal, unit_names
+
+    acc = quarter_summary(session, y.first_day(), y.last_day(), scheme.accountability.kinds, unit_names(session),
+                          scheme.accountability.name_units, period_word="全年")
+    if acc["count"]:
+        import re
+
+        n_tables = max([1] + [int(m) for sec in sections for t in sec["tables"]
+                              for m in re.findall(r"^表(\d+)", t["caption"])])  # 表1 is the ranking's
+        sections.append({"heading": f"{cn_ordinal(len(sections) + 1)}、问责情况", "level": 1, "paragraphs": [acc["text"]],
+                         "tables": [{"caption": f"表{n_tables + 1} 问责措施", "columns": ["日期", "单位", "措施", "事由"],
+                                     "rows": acc["rows"]}] if acc["rows"] else [],
+                         "figures": [], "subsections": []})
     attachments = [{"heading": f"{y.label}党建工作考核总分与排名", "level": 1, "paragraphs": [], "landscape": True,
                     "tables": [{"caption": "考核总分与排名", "columns": columns, "rows": table,
                                 "note": "注：总分相同（保留两位小数）名次并列，下一名次顺延"
