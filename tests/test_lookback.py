@@ -343,7 +343,7 @@ def test_bad_worksheets_are_refused_with_row_and_column_and_nothing_is_written(c
 def test_report_reads_back_with_the_rebound_table_and_year_end_hook(cli, city, tmp_path, store):
     from docx import Document
 
-    from djctl.services.lookback import yearend_documents
+    from djctl.services.lookback_report import yearend_documents
 
     d, files = forms(cli, tmp_path)
     bad = next(c for c in d["selected"] if d["strata"][c] == "过硬")
@@ -378,7 +378,7 @@ def test_report_reads_back_with_the_rebound_table_and_year_end_hook(cli, city, t
 
 @pytest.mark.slow
 def test_demo_step_draws_fills_imports_and_reports(tmp_path):
-    from djctl.services import lookback, tiers
+    from djctl.services import demo_lookback as lookback, tiers
     from djctl.services.demo import DemoContext, step_setup
     from djctl.store.engine import open_store
 

@@ -224,7 +224,7 @@ def lookback_forms(
     if label is not None and year is None:
         raise typer.BadParameter("--label 须与 --year 一起使用", param_hint="--label")
     _year(year)
-    from djctl.services.lookback import write_forms
+    from djctl.services.lookback_forms import write_forms
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
@@ -250,7 +250,7 @@ def lookback_import(
     示例：djctl lookback import 收回的回头看核查表/ --date 2024-11-05
     """
     day = _date(on_date)
-    from djctl.services.lookback import import_forms
+    from djctl.services.lookback_forms import import_forms
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
@@ -283,7 +283,7 @@ def lookback_report(
         fmts = parse_formats(formats)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--format") from None
-    from djctl.services.lookback import write_report
+    from djctl.services.lookback_report import write_report
 
     st = settings(ctx)
     out = Output(json_, st.quiet)

@@ -112,7 +112,7 @@ def step_monthly(store: Store, ctx: DemoContext) -> list[str]:
 
 
 def step_tiers(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.lookback import demo_step as lookback_step
+    from djctl.services.demo_lookback import demo_step as lookback_step
     from djctl.services.tiers import demo_step as tiers_step
 
     return tiers_step(store, ctx) + lookback_step(store, ctx)

@@ -10,7 +10,6 @@ k: the rate (the scheme's by default) or a count, at least `sampling.min_count`.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -245,16 +244,9 @@ def show_sample(store: Store, draw_id: int | None = None, month: str | None = No
 
 def demo_seed(year: int, month: int) -> str:
     """A published-style seed for the demo: a fictional lottery result fixed per month."""
-    h = hashlib.sha256(f"示范市福利彩票 {year}-{month:02d}".encode("utf-8")).digest()
-    reds: list[int] = []
-    for b in h:
-        n = b % 33 + 1
-        if n not in reds:
-            reds.append(n)
-        if len(reds) == 6:
-            break
-    blue = h[-1] % 16 + 1
-    return f"{year}-{month:02d} 示范市福利彩票开奖号码 " + " ".join(f"{n:02d}" for n in sorted(reds)) + f" + {blue:02d}"
+    from djctl.services.demo_seeds import lottery_seed
+
+    return lottery_seed(f"{year}-{month:02d}")
 
 
 DEMO_REDRAW_MONTH = 6

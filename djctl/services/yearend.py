@@ -155,7 +155,8 @@ def number_documents(store: Store, year: int, day: date) -> dict[str, str]:
     """Give every document this run issues its 发文字号 (scheme `documents.number_pattern`), in one write
     transaction with its audit event; a document numbered by an earlier run keeps its number."""
     from djctl.services.docnumbers import DocRef, assign_numbers
-    from djctl.services.lookback import REPORT_KIND, has_draw
+    from djctl.services.lookback import REPORT_KIND
+    from djctl.services.lookback_report import has_draw
 
     docs = [DocRef("bulletin", f"{year}Q{i}", f"关于{year}年第{'一二三四'[i - 1]}季度市直机关党建工作考核情况的通报")
             for i in range(1, 5)]
@@ -169,7 +170,7 @@ def number_documents(store: Store, year: int, day: date) -> dict[str, str]:
 
 
 def _tier_and_lookback_documents(store: Store, year: int, out_dir: Path, templates: Path | None, day: date) -> list[Path]:
-    from djctl.services.lookback import yearend_documents as lookback_documents
+    from djctl.services.lookback_report import yearend_documents as lookback_documents
     from djctl.services.tiers import tier_stats, write_stats_xlsx
 
     paths = [write_stats_xlsx(tier_stats(store, year, by="unit"), out_dir / f"{year}_支部分类定级统计.xlsx")]
