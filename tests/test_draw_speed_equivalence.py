@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from djctl.domain.periods import month_active, parse_month
 from djctl.domain.sampling import DrawRecord, _by_key, _check_codes, compute_k, draw_key, draw_keys, run_draw, \
     stratified_quotas
-from djctl.services import draws
+from djctl.services import draw_text, draw_verify, draws
 from djctl.store import compiled
 from djctl.services.spotcheck_draw import draw_sample
 from djctl.store.audit import canonical, rows_digest
@@ -228,7 +228,7 @@ def test_stored_draw_equals_reference(province, case):
     assert payload["entries"] == len(ref_entries) and payload["entries_digest"] == h.hexdigest()
     assert payload["selected"] == ref["selected"] and payload["mandatory"] == ref["mandatory"]
     assert payload["excluded"] == ref["excluded"] and payload["population"] == len(ref["population"])
-    assert draws.verify_draw(province, result.draw.id).ok
+    assert draw_verify.verify_draw(province, result.draw.id).ok
 
 
 @pytest.mark.parametrize("case", ["plain", "stratified", "redraw"])
@@ -240,7 +240,7 @@ def test_returned_draw_equals_the_one_read_back(province, case):
     assert result.draw.created_at.tzinfo is not None
     assert result.draw == back
     assert json.dumps(result.draw.to_json(), ensure_ascii=False) == json.dumps(back.to_json(), ensure_ascii=False)
-    assert draws.publication_lines(result.draw) == draws.publication_lines(back)
+    assert draw_text.publication_lines(result.draw) == draw_text.publication_lines(back)
     assert list(result.draw.record_json) == list(back.record_json)
     for key, value in back.record_json.items():
         if isinstance(value, dict):

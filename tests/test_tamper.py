@@ -698,16 +698,16 @@ _DEMO: Path | None = None
 def _build_demo(path: Path, work: Path) -> None:
     """The demo's roster, tier 验收 import, look-back (rebounds, tier changes, rectification items),
     rectification work and negative list; the documents those steps write are left out (not tested here)."""
-    from djctl.services import demo, lookback, negative, rectify, tiers
+    from djctl.services import demo, demo_lookback, negative, rectify, tiers
     from djctl.store.engine import open_store
 
     st = open_store(str(path))
     ctx = demo.DemoContext(dir=work)
     try:
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(lookback, "write_report", lambda *a, **k: [])
+            mp.setattr(demo_lookback, "write_report", lambda *a, **k: [])
             mp.setattr(rectify, "write_forms", lambda *a, **k: [])
-            for step in (demo.step_setup, tiers.demo_step, lookback.demo_step, rectify.demo_step):
+            for step in (demo.step_setup, tiers.demo_step, demo_lookback.demo_step, rectify.demo_step):
                 step(st, ctx)
         negative.build(st, ctx.year)
     finally:

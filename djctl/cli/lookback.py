@@ -161,7 +161,7 @@ def lookback_verify(
     if (draw_id is None) == (record is None):
         raise typer.BadParameter("请给出抽签编号或 --record 文件（二者之一）", param_hint="DRAW_ID / --record")
     from djctl.errors import ActionNeeded
-    from djctl.services.draws import verify_draw, verify_record_file
+    from djctl.services.draw_verify import verify_draw, verify_record_file
 
     st = settings(ctx)
     out = Output(json_, st.quiet)

@@ -20,7 +20,7 @@ DrawIdArg = Annotated[Optional[int], typer.Argument(help="抽签编号（见 djc
 
 def _present(out: Output, d) -> None:
     """The 公示文本 and the table of selected units (shared by the draw and `show`)."""
-    from djctl.services.draws import publication_lines
+    from djctl.services.draw_text import publication_lines
 
     for line in publication_lines(d):
         out.line(line)
@@ -32,7 +32,7 @@ def _present(out: Output, d) -> None:
 
 def publication_text(d) -> str:
     """The 公示 as plain text: the publication lines, then one line per selected unit with its full key."""
-    from djctl.services.draws import publication_lines
+    from djctl.services.draw_text import publication_lines
 
     lines = list(publication_lines(d))
     lines.append("")
@@ -160,7 +160,7 @@ def sample_verify(
     if (draw_id is None) == (record is None):
         raise typer.BadParameter("请给出抽签编号或 --record 文件（二者之一）", param_hint="DRAW_ID / --record")
     from djctl.errors import ActionNeeded
-    from djctl.services.draws import verify_draw, verify_record_file
+    from djctl.services.draw_verify import verify_draw, verify_record_file
 
     st = settings(ctx)
     out = Output(json_, st.quiet)

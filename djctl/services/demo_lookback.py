@@ -71,7 +71,7 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
     rectification and negative-list steps.
     """
     from djctl.io.lookback_form import fill_lookback_form
-    from djctl.services.draws import write_record_file
+    from djctl.services.draw_verify import write_record_file
 
     year = ctx.year
     draw_day = date(year, *DEMO_DRAW_DAY)

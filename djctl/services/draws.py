@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from json.encoder import encode_basestring
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, update
@@ -30,9 +29,8 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.sql import Executable
 from sqlmodel import select
 
-from djctl.domain.sampling import DrawRecord, draw_label, verify_record
-from djctl.errors import DjctlError, InputError
-from djctl.io.outfile import write_text
+from djctl.domain.sampling import DrawRecord, draw_label
+from djctl.errors import DjctlError
 from djctl.store.audit import AUDIT, canonical
 from djctl.store.bulk import insert_rows
 from djctl.store.compiled import exec_cached
@@ -49,13 +47,10 @@ STRATA_CN = {"sample": "分组", "lookback": "支部等次"}
 POPULATION_CN = {"sample": "在册考核单位", "lookback": "达标及以上党支部"}
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(DrawRecord))
 ENTRY = DrawEntry.__table__
-MAX_ENTRY_DIFFS = 20
 
 __all__ = [
-    "DrawVerification",
     "StoredDraw",
     "active_draw",
-    "audit_payload",
     "draw_history",
     "draw_series",
     "exec_cached",
@@ -68,16 +63,11 @@ __all__ = [
     "load_draw",
     "matter_codes",
     "next_seq",
-    "publication_lines",
-    "read_record_file",
     "record_sha256",
     "save_draw",
     "selected_codes",
     "series_label",
     "store_draw",
-    "verify_draw",
-    "verify_record_file",
-    "write_record_file",
 ]
 
 
@@ -117,7 +107,7 @@ def _base_ok(kind: str, period: str, base: str) -> bool:
     return kind in SERIES_KINDS and base.startswith(plain + "-") and len(base) > len(plain) + 1
 
 
-def _expected_label(kind: str, period: str, seq: int, label: str, earlier: list[Draw]) -> str | None:
+def expected_label(kind: str, period: str, seq: int, label: str, earlier: list[Draw]) -> str | None:
     """The label a draw must carry: `kind:period` numbered by seq, or (series kinds) its series numbered by
     its position among the earlier draws of the same series in that period; None when the base is not allowed."""
     if kind not in SERIES_KINDS:
@@ -261,7 +251,7 @@ _STR = {str}
 # --------------------------------------------------------------------------- inside a unit of work
 
 
-def _rows(uow: UnitOfWork, kind: str, period: str) -> list[Draw]:
+def series_rows(uow: UnitOfWork, kind: str, period: str) -> list[Draw]:
     return list(uow.session.exec(select(Draw).where(Draw.kind == kind, Draw.period == period).order_by(Draw.seq)))
 
 
@@ -284,13 +274,13 @@ def find_draw(uow: UnitOfWork, draw_id: int, kind: str | None = None) -> StoredD
 
 def find_active(uow: UnitOfWork, kind: str, period: str) -> StoredDraw | None:
     """The draw that counts for a period: the active one (the latest redraw), or None."""
-    rows = [r for r in _rows(uow, kind, period) if r.active]
+    rows = [r for r in series_rows(uow, kind, period) if r.active]
     return _stored(rows[-1], _names(uow.session, kind)) if rows else None
 
 
 def find_history(uow: UnitOfWork, kind: str, period: str) -> list[StoredDraw]:
     """Every draw of a period, first draw first, redraws after (inactive ones included)."""
-    rows = _rows(uow, kind, period)
+    rows = series_rows(uow, kind, period)
     names = _names(uow.session, kind) if rows else {}
     return [_stored(r, names) for r in rows]
 
@@ -417,9 +407,9 @@ def _save(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, seq: i
           seed_generated: bool, unannounced: bool, audit_extra: dict[str, Any] | None) -> _Saved:
     _check_kind(kind)
     rows = draw_series(uow, kind, period)
-    expected_label = _expected_label(kind, period, seq, record.label, rows)
-    if record.label != expected_label:
-        raise ValueError(f"draw label {record.label!r} != {expected_label!r}")
+    want = expected_label(kind, period, seq, record.label, rows)
+    if record.label != want:
+        raise ValueError(f"draw label {record.label!r} != {want!r}")
     record_doc = record.to_json()
     text = canonical(record_doc)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -480,6 +470,20 @@ def store_draw(uow: UnitOfWork, record: DrawRecord, *, kind: str, period: str, s
                         dict(names) if names is not None else _names(uow.session, kind))
 
 
+def audit_payload(uow: UnitOfWork, kind: str, draw_id: int) -> dict[str, Any] | None:
+    """The payload of the audit event written when the draw was made (None when there is none)."""
+    q = sa_select(AUDIT.c.payload).where(AUDIT.c.action == f"{kind}.draw",
+                                      AUDIT.c.payload.like(f'%"draw_id":{int(draw_id)},%'))
+    for (payload,) in uow.conn.execute(q):
+        try:
+            doc = json.loads(payload)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and doc.get("draw_id") == draw_id:
+            return doc
+    return None
+
+
 # --------------------------------------------------------------------------- store-level reads
 
 
@@ -530,252 +534,3 @@ def list_draws(store: Store, kind: str, year: int | None = None) -> list[dict[st
 
 
 # --------------------------------------------------------------------------- the published text
-
-
-def _org(d: StoredDraw, code: str) -> str:
-    name = d.names.get(code, "")
-    return f"{code} {name}" if name else code
-
-
-def _by_reason(d: StoredDraw, reasons: dict[str, str]) -> str:
-    """Codes grouped by their reason: 「2024-02 已抽中」U003 某单位、U016 某单位；… (codes in code order)."""
-    groups: dict[str, list[str]] = {}
-    for code in sorted(reasons):
-        groups.setdefault(reasons[code], []).append(_org(d, code))
-    return "；".join((f"（{why}）" if why else "") + "、".join(orgs) for why, orgs in groups.items())
-
-
-def publication_lines(d: StoredDraw) -> list[str]:
-    """The 公示文本 a committee publishes: seed, population, rule, exclusions, mandatory, selection."""
-    r = d.record
-    n = len(r.population)
-    if d.kind == "sample":
-        from djctl.domain.periods import parse_month
-
-        title = f"{parse_month(d.period).label}党建工作抽查抽签结果公示"
-    else:
-        name = d.series[len(f"{d.kind}:{d.period}-"):] if d.series != f"{d.kind}:{d.period}" else ""
-        title = f"{d.period}年度“回头看”{f'（{name}）' if name else ''}抽签结果公示"
-    lines = [title, f"抽签编号：#{d.id}　标签：{r.label}　算法：{r.algorithm}"]
-    if d.unannounced:
-        lines.append("方式：暗访（不提前通知被抽中的支部）")
-    if d.seed_generated:
-        lines.append(f"种子：「{r.seed}」（系统随机生成，抽签前未公布）")
-    else:
-        lines.append(f"种子：「{r.seed}」")
-    lines.append(f"总体：{POPULATION_CN.get(d.kind, '')} {n} 个，总体哈希（SHA-256）：{r.population_hash}")
-    if r.count is not None:
-        lines.append(f"规则：指定抽取 {r.count} 个（不超过总体数），应抽 k = {r.k} 个")
-    else:
-        lines.append(f"规则：抽取比例 {r.rate}，应抽 ceil({r.rate} × {n}) 个（不少于 {r.min_count} 个、不超过总体数），"
-                     f"即 k = {r.k} 个")
-    if r.excluded_waived:
-        lines.append(f"排除：{_by_reason(d, r.excluded_requested)}。{r.excluded_waived_reason}")
-    elif r.excluded:
-        lines.append(f"排除（不参加本次抽取）：{_by_reason(d, r.excluded)}")
-    else:
-        lines.append("排除：无")
-    lines.append(f"必抽：{_by_reason(d, r.mandatory)}" if r.mandatory else "必抽：无")
-    if r.strata_rates:
-        counts: dict[str, int] = {}
-        for c in r.population:
-            counts[(r.strata or {}).get(c, "")] = counts.get((r.strata or {}).get(c, ""), 0) + 1
-        lines.append("风险分层：" + "，".join(f"{g} 比例 {rate}（{counts.get(g, 0)} 个）" for g, rate in r.strata_rates.items())
-                     + f"；k = ceil(Σ 比例 × 层内单位数) = {r.k}")
-        lines += [f"  {_org(d, c)}：{(r.strata or {}).get(c, '')}（{why}）"
-                  for c, why in sorted((r.strata_reasons or {}).items()) if why != "无风险因素"]
-    if r.quotas is not None:
-        lines.append(f"分层：按{'风险' if r.strata_rates else STRATA_CN.get(d.kind, '分组')}分层抽取，名额（最大余数法）："
-                     + "，".join(f"{g} {q} 个" for g, q in r.quotas.items()))
-    lines.append(f"抽中（按抽取顺序，共 {len(r.selected)} 个）：")
-    for i, c in enumerate(r.selected, start=1):
-        group = f"，{d.group(c)}" if r.strata is not None else ""
-        lines.append(f"  {i}. {_org(d, c)}（{d.how(c)}{group}）")
-    ins = r.inspection
-    if ins:
-        lines.append(f"检查人员：人员库 {len(ins['pool'])} 人（哈希 {ins['pool_hash']}），标签「{ins['label']}」，"
-                     f"每单位 {ins['per_unit']} 人，回避后按已分配单位数、键升序选取：")
-        for c in r.selected:
-            avoided = (ins.get("conflicts") or {}).get(c) or {}
-            lines.append(f"  {_org(d, c)}：" + "、".join(ins["assignments"].get(c, []))
-                         + (f"（回避 {len(avoided)} 人：" + "；".join(f"{p} {why}" for p, why in avoided.items()) + "）"
-                            if avoided else ""))
-    if d.seq > 1:
-        lines.append(f"重抽：本次为该期第 {d.seq} 次抽签，原因：{d.reason or '（未记录）'}；此前的抽签记录保留可查。")
-    lines.append("核验：每个编码的键 = SHA-256(种子 + \\x1f + 标签 + \\x1f + 编码)，必抽之外按键升序抽取；"
-                 f"任何人可据此复算，或运行 djctl {d.kind} verify {d.id}。")
-    return lines
-
-
-# --------------------------------------------------------------------------- verification
-
-
-@dataclass
-class DrawVerification:
-    """The result of recomputing a draw: `differences` empty means identical."""
-
-    draw_id: int | None
-    label: str
-    source: str  # "store" or the record file's path
-    differences: list[str]
-    selected: list[str]
-    record_sha256: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.draw_id, "label": self.label, "source": self.source, "ok": self.ok,
-                "differences": list(self.differences), "selected": list(self.selected),
-                "record_sha256": self.record_sha256}
-
-
-def audit_payload(uow: UnitOfWork, kind: str, draw_id: int) -> dict[str, Any] | None:
-    """The payload of the audit event written when the draw was made (None when there is none)."""
-    q = sa_select(AUDIT.c.payload).where(AUDIT.c.action == f"{kind}.draw",
-                                      AUDIT.c.payload.like(f'%"draw_id":{int(draw_id)},%'))
-    for (payload,) in uow.conn.execute(q):
-        try:
-            doc = json.loads(payload)
-        except ValueError:
-            continue
-        if isinstance(doc, dict) and doc.get("draw_id") == draw_id:
-            return doc
-    return None
-
-
-def _audit_digest(uow: UnitOfWork, kind: str, draw_id: int) -> str | None:
-    doc = audit_payload(uow, kind, draw_id)
-    return None if doc is None else doc.get("record_sha256")
-
-
-def _entry_differences(doc: dict[str, Any], rows: list[Any]) -> list[str]:
-    """Compare draw_entry rows with the record; every difference named by code.
-
-    A draw keeps a row for each member that matters (selected, mandatory or excluded) and none for the
-    others (their keys are in the record): a missing row, a row of a member that does not matter and a row
-    that says otherwise than the record are all named."""
-    population = [str(c) for c in doc.get("population") or []]
-    keys = doc.get("keys") or {}
-    selected = [str(c) for c in doc.get("selected") or []]
-    order = {c: i for i, c in enumerate(selected, start=1)}
-    mandatory = doc.get("mandatory") or {}
-    excluded = doc.get("excluded") or {}
-    matter = matter_codes(doc)
-    diffs: list[str] = []
-    seen: dict[str, Any] = {}
-    for r in rows:
-        if r.code in seen:
-            diffs.append(f"抽签明细中编码「{r.code}」重复")
-        seen[r.code] = r
-    pop_set = set(population)
-    for c in population:
-        r = seen.get(c)
-        if r is None:
-            if c in matter:
-                diffs.append(f"抽签明细缺少编码「{c}」（{'抽中' if c in order else '必抽或排除'}）")
-            continue
-        if c not in matter:
-            diffs.append(f"抽签明细多出编码「{c}」：它未被抽中，也不是必抽或排除，不应有明细行")
-            continue
-        if r.key != keys.get(c):
-            diffs.append(f"抽签明细中编码「{c}」的键值与记录不一致：明细为 {r.key}，记录为 {keys.get(c)}")
-        if bool(r.selected) != (c in order):
-            diffs.append(f"抽签明细中编码「{c}」{'标为抽中' if r.selected else '未标为抽中'}，"
-                         f"记录中{'抽中' if c in order else '未抽中'}")
-        elif r.order_no != order.get(c):
-            diffs.append(f"抽签明细中编码「{c}」的抽取顺序为 {r.order_no}，记录为 {order.get(c)}")
-        if (r.mandatory_reason or "") != str(mandatory.get(c, "")):
-            diffs.append(f"抽签明细中编码「{c}」的必抽原因「{r.mandatory_reason}」与记录「{mandatory.get(c, '')}」不一致")
-        if (r.excluded_reason or "") != str(excluded.get(c, "")):
-            diffs.append(f"抽签明细中编码「{c}」的排除原因「{r.excluded_reason}」与记录「{excluded.get(c, '')}」不一致")
-    diffs += [f"抽签明细多出不在总体中的编码「{c}」" for c in seen if c not in pop_set]
-    if len(diffs) > MAX_ENTRY_DIFFS:
-        diffs = diffs[:MAX_ENTRY_DIFFS] + [f"抽签明细另有 {len(diffs) - MAX_ENTRY_DIFFS} 处不一致（未逐条列出）"]
-    return diffs
-
-
-def verify_draw(store: Store, draw_id: int, kind: str | None = None) -> DrawVerification:
-    """Recompute a stored draw from its record and check the audit digest, the columns and draw_entry."""
-    with store.read() as uow:
-        row = uow.session.get(Draw, draw_id)
-        if row is None or (kind is not None and row.kind != kind):
-            find_draw(uow, draw_id, kind)  # raises the clear error
-        entries = list(uow.conn.execute(
-            sa_select(ENTRY.c.code, ENTRY.c.key, ENTRY.c.selected, ENTRY.c.order_no, ENTRY.c.mandatory_reason,
-                   ENTRY.c.excluded_reason).where(ENTRY.c.draw_id == draw_id).order_by(ENTRY.c.id)))
-        audited = _audit_digest(uow, row.kind, draw_id)
-        earlier = [r for r in _rows(uow, row.kind, row.period) if r.seq < row.seq]
-    diffs: list[str] = []
-    digest = hashlib.sha256(row.record.encode("utf-8")).hexdigest()
-    if audited is None:
-        diffs.append("审计日志中找不到这次抽签的事件，无法确认记录未被改动")
-    elif audited != digest:
-        diffs.append(f"抽签记录的摘要与抽签时写入审计日志的不一致（记录被改动）：审计为 {audited}，现为 {digest}")
-    try:
-        doc = json.loads(row.record)
-        if not isinstance(doc, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        diffs.append("抽签记录不是有效的 JSON 对象，无法复算")
-        return DrawVerification(draw_id, row.label, "store", diffs, [], digest)
-    diffs += [f"记录：{d}" for d in verify_record(doc)]
-    columns = [("label", row.label, "标签"), ("seed", row.seed, "种子"), ("rate", row.rate, "抽取比例"),
-               ("k", row.k, "抽取数量 k"), ("population_hash", row.population_hash, "总体哈希"),
-               ("algorithm", row.algorithm, "算法")]
-    for key, value, cn in columns:
-        if doc.get(key) != value:
-            diffs.append(f"抽签表的{cn}「{value}」与记录「{doc.get(key)}」不一致")
-    expected_label = _expected_label(row.kind, row.period, row.seq, row.label, earlier)
-    if row.label != expected_label:
-        diffs.append(f"抽签标签「{row.label}」与类别、期间和序号应有的标签「{expected_label}」不一致")
-    diffs += _entry_differences(doc, entries)
-    selected = [str(c) for c in doc.get("selected") or []]
-    return DrawVerification(draw_id, row.label, "store", diffs, selected, digest)
-
-
-def read_record_file(path: Path) -> dict[str, Any]:
-    """A draw record file (`djctl sample show ID --json > FILE`), read without any store."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("抽签记录文件不存在", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"无法读取抽签记录文件：{exc}", path=str(path)) from None
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"抽签记录文件不是有效的 JSON：{exc}", path=str(path)) from None
-    if not isinstance(doc, dict):
-        raise InputError("抽签记录文件应为一个 JSON 对象（djctl sample show 编号 --json 的输出）", path=str(path))
-    missing = [k for k in ("algorithm", "label", "seed", "population", "population_hash", "k", "selected") if k not in doc]
-    if missing:
-        raise InputError("抽签记录缺少键：" + "、".join(missing), path=str(path),
-                         hint="应为 djctl sample show 编号 --json 的输出")
-    shapes = {"population": list, "selected": list, "keys": dict, "mandatory": dict, "excluded": dict,
-              "excluded_requested": dict, "strata": dict, "quotas": dict}
-    bad = [k for k, t in shapes.items() if doc.get(k) is not None and not isinstance(doc[k], t)]
-    if bad:
-        raise InputError("抽签记录中这些键的类型不对：" + "、".join(bad), path=str(path))
-    return doc
-
-
-def verify_record_file(path: Path) -> DrawVerification:
-    """Recompute an exported record on its own (no store is opened)."""
-    doc = read_record_file(path)
-    diffs = list(verify_record(doc))
-    digest = record_sha256(doc)
-    if doc.get("record_sha256") is not None and doc["record_sha256"] != digest:
-        diffs.append(f"记录摘要不一致：文件中为 {doc['record_sha256']}，按内容计算为 {digest}（文件被改动）")
-    draw_id = doc.get("id") if isinstance(doc.get("id"), int) else None
-    return DrawVerification(draw_id, str(doc.get("label")), str(path), diffs,
-                            [str(c) for c in doc.get("selected") or []], digest)
-
-
-def write_record_file(d: StoredDraw, path: Path) -> Path:
-    """Write the record as `show --json` prints it (the file `verify --record` reads)."""
-    write_text(path, json.dumps(d.to_json(), ensure_ascii=False, indent=2) + "\n")
-    return path
-
-

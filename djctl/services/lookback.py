@@ -39,8 +39,8 @@ from djctl.domain.points import fmt, round2
 from djctl.domain.sampling import SEP, run_draw
 from djctl.domain.tiers import normalize_tier, tier_level
 from djctl.errors import ActionNeeded, DjctlError
-from djctl.services.draws import (StoredDraw, audit_payload, find_draw, find_history, next_seq, publication_lines,
-                                  save_draw, series_label)
+from djctl.services.draw_text import publication_lines
+from djctl.services.draws import StoredDraw, audit_payload, find_draw, find_history, next_seq, save_draw, series_label
 from djctl.services.setup import load_scheme
 from djctl.store.audit import rows_digest
 from djctl.store.engine import Store, UnitOfWork

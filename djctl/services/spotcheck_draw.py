@@ -26,11 +26,13 @@ from djctl.domain.sampling import SEP, draw_label, run_draw
 from djctl.domain.scheme import Scheme, parse_scheme
 from djctl.errors import ActionNeeded, DjctlError
 from djctl.io.outfile import write_text
-from djctl.services.draws import StoredDraw, draw_series, exec_cached, publication_lines, selected_codes, store_draw
+from djctl.services.draw_text import publication_lines
+from djctl.services.draws import StoredDraw, draw_series, exec_cached, selected_codes, store_draw
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store, UnitOfWork
-from djctl.store.tables import NegativeEntry, Unit
+from djctl.store.tables import NegativeEntry
 from djctl.store.tables import Scheme as SchemeRow
+from djctl.store.tables import Unit
 
 KIND = "sample"
 NO_GROUP = "未分组"
@@ -258,7 +260,7 @@ def demo_step(store: Store, ctx) -> list[str]:
 
     June shows a redraw: first drawn with a mistyped seed, then redrawn with a reason (both kept).
     """
-    from djctl.services.draws import write_record_file
+    from djctl.services.draw_verify import write_record_file
 
     out_dir = Path(ctx.dir) / "抽签"
     out_dir.mkdir(parents=True, exist_ok=True)
