@@ -12,9 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from djctl.domain.problems import normalize_target
-from djctl.errors import InputError, ProblemList
-from djctl.io.cells import RowReader, refuse_merged
-from djctl.io.xlsx import META_SHEET, Column, Workbook, find_table, read_meta
+from djctl.io.cells import RowReader, open_list
+from djctl.io.xlsx import Column
 
 ACTIONS_SHEET = "问责措施"
 ACTION_COLUMNS = (
@@ -48,18 +47,7 @@ class ActionRow:
 
 def read_actions(path: Path) -> tuple[str, list[ActionRow]]:
     """Read and check an accountability workbook: (sheet name, rows); raise InputError listing every problem."""
-    problems = ProblemList(str(path))
-    with Workbook(path) as wb:
-        meta = read_meta(wb)
-        names = [n for n in wb.sheetnames if n != META_SHEET]
-        sheet = ACTIONS_SHEET if wb.has_sheet(ACTIONS_SHEET) else (names[0] if names else ACTIONS_SHEET)
-        data = wb.sheet(sheet)
-        table = find_table(str(path), data, ACTION_COLUMNS)
-    kind = meta.get("kind", "")
-    if kind and kind != "actions":
-        raise InputError(f"这不是问责措施表（表内标记为「{kind}」）", path=str(path),
-                         hint="用 djctl action template 生成问责措施表")
-    refuse_merged(problems, data, table.header_row, table.columns)
+    sheet, _data, table, problems = open_list(path, ACTIONS_SHEET, ACTION_COLUMNS, "actions", "问责措施表", "用 djctl action template 生成问责措施表")
     rows: list[ActionRow] = []
     for rownum, cells in table.rows:
         r = RowReader(problems, sheet, rownum, table, cells)

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from djctl.errors import InputError, ProblemList
-from djctl.io.cells import RowReader, refuse_merged
+from djctl.io.cells import RowReader, open_list
 from djctl.io.outfile import save_workbook
-from djctl.io.xlsx import META_SHEET, Column, Workbook, find_table, read_meta
+from djctl.io.xlsx import Column
 
 ADJUST_SHEET = "加减分项"
 KINDS_CN = {"bonus": "加分", "deduction": "减分"}
@@ -52,18 +51,7 @@ def normalize_kind(value: str) -> str:
 
 def read_adjustments(path: Path) -> tuple[str, list[AdjustRow]]:
     """Read and check an adjustments workbook: (sheet name, rows); raise InputError listing every problem."""
-    problems = ProblemList(str(path))
-    with Workbook(path) as wb:
-        meta = read_meta(wb)
-        names = [n for n in wb.sheetnames if n != META_SHEET]
-        sheet = ADJUST_SHEET if wb.has_sheet(ADJUST_SHEET) else (names[0] if names else ADJUST_SHEET)
-        data = wb.sheet(sheet)
-        table = find_table(str(path), data, ADJUST_COLUMNS)
-    kind = meta.get("kind", "")
-    if kind and kind != "adjust":
-        raise InputError(f"这不是加减分项表（表内标记为「{kind}」）", path=str(path),
-                         hint="用 djctl adjust template 生成加减分项表")
-    refuse_merged(problems, data, table.header_row, table.columns)
+    sheet, _data, table, problems = open_list(path, ADJUST_SHEET, ADJUST_COLUMNS, "adjust", "加减分项表", "用 djctl adjust template 生成加减分项表")
     rows: list[AdjustRow] = []
     for rownum, cells in table.rows:
         r = RowReader(problems, sheet, rownum, table, cells)

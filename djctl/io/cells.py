@@ -177,3 +177,25 @@ def refuse_merged(problems: ProblemList, data: Any, header_row: int, columns: di
         if r > header_row and c in names:
             problems.add("有合并单元格，请取消合并后每行分别填写", data.title, r, names[c])
             return
+
+
+def open_list(path: Any, sheet_name: str, columns: Any, kind: str, what: str,
+              hint: str) -> tuple[str, Any, Any, ProblemList]:
+    """A one-sheet list workbook (加减分项表, 问责措施表, …): its sheet (by name, else the first visible one), its
+    table found by header names, a refusal when the hidden mark says it is another kind of workbook, and
+    merged cells in its columns already listed. Returns (sheet name, sheet data, table, problems)."""
+    from djctl.errors import InputError
+    from djctl.io.xlsx import META_SHEET, Workbook, find_table, form_kind_cn, read_meta
+
+    problems = ProblemList(str(path))
+    with Workbook(path) as wb:
+        meta = read_meta(wb)
+        names = [n for n in wb.sheetnames if n != META_SHEET]
+        sheet = sheet_name if wb.has_sheet(sheet_name) else (names[0] if names else sheet_name)
+        data = wb.sheet(sheet)
+        table = find_table(str(path), data, columns)
+    marked = meta.get("kind", "")
+    if marked and marked != kind:
+        raise InputError(f"这不是{what}（这是一份{form_kind_cn(marked)}）", path=str(path), hint=hint)
+    refuse_merged(problems, data, table.header_row, table.columns)
+    return sheet, data, table, problems

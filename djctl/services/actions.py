@@ -20,8 +20,7 @@ from sqlmodel import select
 from djctl.domain.points import to_x100
 from djctl.domain.problems import TARGETS, choose, counts_by_kind, normalize_target
 from djctl.errors import DjctlError, InputError, Problem
-from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256, find_import
-from djctl.store.audit import actor
+from djctl.services.importing import FileResult, WorkbookImport, import_workbook
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Action, Adjustment, Branch, ImportFile, Rectification, Unit
@@ -154,67 +153,43 @@ def _json(a: Action, names: dict[str, str], as_of: date | None = None) -> dict[s
 # ------------------------------------------------------------------ import
 
 
-class _Stop(Exception):
-    """Roll back (dry run or refusal); the result is already filled in."""
+def _check_rows(uow: Any, sheet: str, rows: list) -> list[Problem]:
+    """What the store refuses in an accountability workbook, row by row, and duplicates within the file."""
+    problems: list[Problem] = []
+    seen: dict[tuple, int] = {}
+    for r in rows:
+        try:
+            found = _problems(uow.session, _new(r))
+        except DjctlError as exc:  # no scheme for the measure's year
+            found = [("日期", exc.message + (f"（{exc.hint}）" if exc.hint else ""))]
+        problems.extend(Problem(m, sheet, r.row, c) for c, m in found)
+        key = (r.code, r.kind, r.target, r.on_date, r.reason.strip())
+        if key in seen:
+            problems.append(Problem(f"与第 {seen[key]} 行重复（同一单位、措施、对象、日期和事由）", sheet, r.row, "事由"))
+        seen.setdefault(key, r.row)
+    return problems
+
+
+def _new(r: Any) -> NewAction:
+    return NewAction(r.code, r.kind, r.target, r.person, r.on_date, r.reason, r.basis, r.taken_by, r.items)
+
+
+def _write_rows(uow: Any, imp: ImportFile, rows: list, result: FileResult) -> None:
+    made = [_row(uow.session, _new(r), imp.id, imp.created_at) for r in rows]
+    uow.session.add_all(made)
+    uow.session.flush()
+    ids = [int(m.id) for m in made]
+    result.extra["ids"] = ids
+    uow.audit("action.import", {"file": Path(imp.path).name, "sha256": imp.sha256, "import_id": imp.id,
+                                "rows": len(ids), "ids": ids, "row_digests": row_digests(uow, action=ids)})
 
 
 def import_actions(store: Store, path: Path, *, dry_run: bool = False) -> FileResult:
     """Import an accountability workbook, all or nothing; the same file again changes nothing."""
     from djctl.io.actions_xlsx import read_actions
 
-    result = FileResult(str(path))
-    try:
-        result.sha256 = file_sha256(path) if path.is_file() else ""
-        sheet, rows = read_actions(path)
-    except DjctlError as exc:
-        return result.refuse(exc)
-    except OSError as exc:
-        return result.refuse(InputError(f"无法读取文件：{exc.strerror or exc}", path=str(path)))
-    result.rows = len(rows)
-    try:
-        with store.write() as uow:
-            s = uow.session
-            same = find_import(s, KIND, result.sha256)
-            if same is not None:
-                result.status = UNCHANGED
-                result.extra["import_id"] = same.id
-                return result
-            problems: list[Problem] = []
-            seen: dict[tuple, int] = {}
-            new: list[NewAction] = []
-            for r in rows:
-                a = NewAction(r.code, r.kind, r.target, r.person, r.on_date, r.reason, r.basis, r.taken_by, r.items)
-                try:
-                    found = _problems(s, a)
-                except DjctlError as exc:  # no scheme for the measure's year
-                    found = [("日期", exc.message + (f"（{exc.hint}）" if exc.hint else ""))]
-                problems.extend(Problem(m, sheet, r.row, c) for c, m in found)
-                key = (r.code, r.kind, r.target, r.on_date, r.reason.strip())
-                if key in seen:
-                    problems.append(Problem(f"与第 {seen[key]} 行重复（同一单位、措施、对象、日期和事由）", sheet, r.row, "事由"))
-                seen.setdefault(key, r.row)
-                new.append(a)
-            if problems:
-                result.refuse(InputError("问责措施表有错误，未导入任何数据", path=str(path), problems=problems))
-                raise _Stop
-            if dry_run:
-                result.status = VALID
-                raise _Stop
-            t = now()
-            imp = ImportFile(kind=KIND, path=str(path), sha256=result.sha256, rows=len(rows), actor=actor(), created_at=t)
-            s.add(imp)
-            s.flush()
-            made = [_row(s, a, imp.id, t) for a in new]
-            s.add_all(made)
-            s.flush()
-            ids = [int(m.id) for m in made]
-            result.status = IMPORTED
-            result.extra.update(import_id=imp.id, ids=ids)
-            uow.audit("action.import", {"file": path.name, "sha256": result.sha256, "import_id": imp.id,
-                                        "rows": len(ids), "ids": ids, "row_digests": row_digests(uow, action=ids)})
-    except _Stop:
-        pass
-    return result
+    spec = WorkbookImport(KIND, read_actions, _check_rows, _write_rows, "问责措施表有错误，未导入任何数据")
+    return import_workbook(store, path, spec, dry_run=dry_run)
 
 
 # ------------------------------------------------------------------ revoke and reads

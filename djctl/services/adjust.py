@@ -19,9 +19,8 @@ from sqlmodel import select
 from djctl.domain.points import fmt, from_x100, to_float, to_x100
 from djctl.domain.textclean import clean_long_text
 from djctl.errors import DjctlError, InputError, Problem, no_scheme
-from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileResult, file_sha256, find_import
+from djctl.services.importing import REFUSED, FileResult, WorkbookImport, import_workbook
 from djctl.services.votes import active_units, unit_problem
-from djctl.store.audit import actor
 from djctl.store.engine import Store, now
 from djctl.store.tables import Adjustment, ImportFile, Scheme, Unit
 
@@ -121,79 +120,55 @@ def add_adjustment(store: Store, unit: str, *, year: int, kind: str, points: Dec
 # ------------------------------------------------------------------ import
 
 
-class _Stop(Exception):
-    """Roll back (dry run or refusal); the result is already filled in."""
+def _check_rows(uow: Any, sheet: str, rows: list) -> list[Problem]:
+    """What the store refuses in an adjustments workbook: years without a scheme, units not in register,
+    items the rules refuse, duplicates within the file or of items that still count."""
+    s = uow.session
+    years = _scheme_years(s)
+    units_by_year = {y: active_units(s, y) for y in {r.year for r in rows}}
+    problems: list[Problem] = []
+    seen: dict[tuple, int] = {}
+    for r in rows:
+        if r.year not in years:
+            problems.append(Problem(f"数据库中没有 {r.year} 年度的考核方案", sheet, r.row, "年度"))
+        msg = unit_problem(s, units_by_year[r.year], r.code, r.year)
+        if msg:
+            problems.append(Problem(msg, sheet, r.row, "单位编码"))
+        msg = item_problem(r.kind, r.points, r.veto)
+        if msg:
+            problems.append(Problem(msg, sheet, r.row, "一票否决" if msg.startswith("一票否决") else "分值"))
+            continue
+        key = (r.year, r.code, r.kind, to_x100(r.points), r.reason)
+        if key in seen:
+            problems.append(Problem(f"与第 {seen[key]} 行重复（同一单位、类型、分值和事由）", sheet, r.row, "事由"))
+            continue
+        seen[key] = r.row
+        dup = _same_item(s, *key)
+        if dup is not None:
+            problems.append(Problem(f"数据库中已有相同的{KIND_CN[r.kind]}项（编号 {dup.id}）", sheet, r.row, "事由"))
+    return problems
+
+
+def _write_rows(uow: Any, imp: ImportFile, rows: list, result: FileResult) -> None:
+    items = [Adjustment(year=r.year, unit_code=r.code, kind=r.kind, points_x100=to_x100(r.points),
+                        reason=r.reason, basis=r.basis, veto=r.veto, import_id=imp.id, created_at=imp.created_at,
+                        decided_on=date(r.year, 12, 31))
+             for r in rows]
+    uow.session.add_all(items)
+    uow.session.flush()
+    result.extra["ids"] = [a.id for a in items]
+    uow.audit("adjust.import", {
+        "file": Path(imp.path).name, "sha256": imp.sha256, "import_id": imp.id,
+        "rows": [[a.id, a.year, a.unit_code, a.kind, a.points_x100, a.reason, a.basis, a.veto] for a in items]})
 
 
 def import_adjustments(store: Store, path: Path, *, dry_run: bool = False) -> FileResult:
     """Import an adjustments workbook, all or nothing; the same file again changes nothing."""
     from djctl.io.adjust_xlsx import read_adjustments
 
-    result = FileResult(str(path))
-    try:
-        result.sha256 = file_sha256(path) if path.is_file() else ""
-        sheet, rows = read_adjustments(path)
-    except DjctlError as exc:
-        return result.refuse(exc)
-    result.rows = len(rows)
-    try:
-        with store.write() as uow:
-            s = uow.session
-            same = find_import(s, KIND, result.sha256)
-            if same is not None:
-                result.status = UNCHANGED
-                result.extra["import_id"] = same.id
-                return result
-            years = _scheme_years(s)
-            units_by_year = {y: active_units(s, y) for y in {r.year for r in rows}}
-            problems: list[Problem] = []
-            seen: dict[tuple, int] = {}
-            for r in rows:
-                if r.year not in years:
-                    problems.append(Problem(f"数据库中没有 {r.year} 年度的考核方案", sheet, r.row, "年度"))
-                msg = unit_problem(s, units_by_year[r.year], r.code, r.year)
-                if msg:
-                    problems.append(Problem(msg, sheet, r.row, "单位编码"))
-                msg = item_problem(r.kind, r.points, r.veto)
-                if msg:
-                    problems.append(Problem(msg, sheet, r.row, "一票否决" if msg.startswith("一票否决") else "分值"))
-                    continue
-                key = (r.year, r.code, r.kind, to_x100(r.points), r.reason)
-                if key in seen:
-                    problems.append(Problem(f"与第 {seen[key]} 行重复（同一单位、类型、分值和事由）", sheet, r.row, "事由"))
-                    continue
-                seen[key] = r.row
-                dup = _same_item(s, *key)
-                if dup is not None:
-                    problems.append(Problem(f"数据库中已有相同的{KIND_CN[r.kind]}项（编号 {dup.id}）", sheet, r.row, "事由"))
-            if problems:
-                result.refuse(InputError("加减分项表有错误，未导入任何数据", path=str(path), problems=problems))
-                raise _Stop
-            if dry_run:
-                result.status = VALID
-                raise _Stop
-            t = now()
-            period = str(rows[0].year) if len({r.year for r in rows}) == 1 else ""
-            result.period = period
-            imp = ImportFile(kind=KIND, path=str(path), sha256=result.sha256, period=period, rows=len(rows),
-                             actor=actor(), created_at=t)
-            s.add(imp)
-            s.flush()
-            items = [Adjustment(year=r.year, unit_code=r.code, kind=r.kind, points_x100=to_x100(r.points),
-                                reason=r.reason, basis=r.basis, veto=r.veto, import_id=imp.id, created_at=t,
-                                decided_on=date(r.year, 12, 31))
-                     for r in rows]
-            s.add_all(items)
-            s.flush()
-            result.status = IMPORTED
-            result.extra["import_id"] = imp.id
-            result.extra["ids"] = [a.id for a in items]
-            uow.audit("adjust.import", {
-                "file": path.name, "sha256": result.sha256, "import_id": imp.id,
-                "rows": [[a.id, a.year, a.unit_code, a.kind, a.points_x100, a.reason, a.basis, a.veto] for a in items]})
-    except _Stop:
-        pass
-    return result
+    spec = WorkbookImport(KIND, read_adjustments, _check_rows, _write_rows, "加减分项表有错误，未导入任何数据",
+                          period=lambda rows: str(rows[0].year) if len({r.year for r in rows}) == 1 else "")
+    return import_workbook(store, path, spec, dry_run=dry_run)
 
 
 # ------------------------------------------------------------------ revoke

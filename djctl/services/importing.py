@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,66 @@ def name_committed(exc: DjctlError, results: list[FileResult]) -> DjctlError:
         shown = "、".join(Path(r.path).name for r in done[:20]) + (f" 等 {len(done)} 个" if len(done) > 20 else "")
         exc.message += f"。此前的批次已经提交，以下 {len(done)} 个文件已导入（重新导入时会显示为已导入过）：{shown}；其余文件未导入"
     return exc
+
+
+# ------------------------------------------------------------------ one workbook, one transaction
+
+
+@dataclass(frozen=True)
+class WorkbookImport:
+    """One kind of single-workbook import (adjustments, accountability measures, …): how its rows are read,
+    checked against the store and written. `import_workbook` does the rest the same way for every kind."""
+
+    kind: str  # import_file.kind
+    read: Callable[[Path], tuple[str, list[Any]]]  # (sheet, rows); raises InputError listing the cell problems
+    check: Callable[[Any, str, list[Any]], list[Problem]]  # (unit of work, sheet, rows) -> problems with the store
+    write: Callable[[Any, ImportFile, list[Any], FileResult], None]  # the rows and their audit event
+    refused: str  # the headline of a refusal, e.g. 加减分项表有错误，未导入任何数据
+    period: Callable[[list[Any]], str] = lambda rows: ""
+
+
+class _Rollback(Exception):
+    """Leave the write transaction without committing (a refusal or a dry run); the result is filled in."""
+
+
+def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bool = False) -> FileResult:
+    """Read outside the transaction; then in ONE write transaction: a file whose SHA-256 is stored is
+    unchanged, a row the store refuses refuses the whole file (nothing written), a dry run stops before
+    writing; otherwise the import_file row, the rows and their audit event are written together."""
+    from djctl.store.audit import actor
+    from djctl.store.engine import now
+
+    result = FileResult(str(path))
+    try:
+        result.sha256 = file_sha256(path) if path.is_file() else ""
+        sheet, rows = spec.read(path)
+    except DjctlError as exc:
+        return result.refuse(exc)
+    except OSError as exc:
+        return result.refuse(InputError(f"无法读取文件：{exc.strerror or exc}", path=str(path)))
+    result.rows = len(rows)
+    try:
+        with store.write() as uow:
+            same = find_import(uow.session, spec.kind, result.sha256)
+            if same is not None:
+                result.status = UNCHANGED
+                result.extra["import_id"] = same.id
+                return result
+            problems = spec.check(uow, sheet, rows)
+            if problems:
+                result.refuse(InputError(spec.refused, path=str(path), problems=problems))
+                raise _Rollback
+            if dry_run:
+                result.status = VALID
+                raise _Rollback
+            result.period = spec.period(rows)
+            imp = ImportFile(kind=spec.kind, path=str(path), sha256=result.sha256, period=result.period,
+                             rows=len(rows), actor=actor(), created_at=now())
+            uow.session.add(imp)
+            uow.session.flush()
+            result.extra["import_id"] = imp.id
+            spec.write(uow, imp, rows, result)
+            result.status = IMPORTED
+    except _Rollback:
+        pass
+    return result
