@@ -35,3 +35,15 @@ def parse_period_opt(value: str, kinds: tuple[str, ...], option: str):
         return parse_period(value, kinds)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def parse_date_opt(value: str | None, option: str = "--date"):
+    """An ISO date option (2024-06-30) as a date (None stays None); a bad one is a usage error (exit 2)."""
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"「{value}」不是有效日期（示例：2024-06-30）", param_hint=option) from None

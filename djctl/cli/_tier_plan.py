@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Optional
 
 import typer
 
 from djctl.cli._app import make_app
 from djctl.cli._options import JsonOpt
+from djctl.cli._options import parse_date_opt as _date
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 
 app = make_app(help="未达标支部的整改提升计划：制定计划、报告进展、查看各计划截至某日的状态。")
 
 
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise typer.BadParameter(f"「{value}」不是有效日期（示例：2024-06-30）", param_hint=option) from None
 
 
 def _line(p: dict) -> str:

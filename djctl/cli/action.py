@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,6 +10,7 @@ import typer
 from djctl.cli._app import make_app
 from djctl.cli._imports import present_import
 from djctl.cli._options import DryRunOpt, JsonOpt, YearOpt
+from djctl.cli._options import parse_date_opt as _date
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 
@@ -19,11 +19,6 @@ app = make_app(help="问责措施：提醒谈话、约谈、通报批评、责�
 DateReq = Annotated[str, typer.Option("--date", help="措施实施日期（业务日期），如 2024-05-20")]
 
 
-def _date(value: str, option: str = "--date") -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"「{value}」不是有效日期（示例：2024-05-20）", param_hint=option) from None
 
 
 @app.command("add")

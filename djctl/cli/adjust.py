@@ -57,7 +57,7 @@ def adjust_add(
         raise typer.BadParameter(problem, param_hint="--veto" if problem.startswith("一票否决") else opt)
     if not reason.strip() or not basis.strip():
         raise typer.BadParameter("事由和依据都不能为空", param_hint="--reason / --basis")
-    from djctl.cli.rectify import parse_date_opt
+    from djctl.cli._options import parse_date_opt
 
     day = parse_date_opt(on_date, "--date") if on_date else None
     if day is not None and day.year != year:

@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import JsonOpt, check_year
+from djctl.cli._options import JsonOpt, check_year, parse_date_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
-from djctl.cli.bulletin import DateOpt, FormatOpt, TemplatesOpt, parse_date_opt, parse_formats_opt
+from djctl.cli.bulletin import DateOpt, FormatOpt, TemplatesOpt, parse_formats_opt
 
 app = make_app()
 YearReq = Annotated[int, typer.Option("--year", "-y", help="年度，如 2024", callback=check_year)]

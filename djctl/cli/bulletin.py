@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import JsonOpt, parse_period_opt
+from djctl.cli._options import JsonOpt, parse_date_opt, parse_period_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 
@@ -41,13 +40,6 @@ def parse_formats_opt(value: str) -> list[str]:
         raise typer.BadParameter(str(exc), param_hint="--format") from None
 
 
-def parse_date_opt(value: str | None, option: str = "--date") -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"「{value}」不是有效日期（示例：2024-04-10）", param_hint=option) from None
 
 
 @app.command("bulletin")

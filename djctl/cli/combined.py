@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import JsonOpt, XlsxOpt, YearOpt
+from djctl.cli._options import JsonOpt, XlsxOpt, YearOpt, parse_date_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
-from djctl.cli.bulletin import DateOpt, TemplatesOpt, parse_date_opt, parse_formats_opt
+from djctl.cli.bulletin import DateOpt, TemplatesOpt, parse_formats_opt
 
 app = make_app()
 

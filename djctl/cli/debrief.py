@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import DryRunOpt, JsonOpt, YearOpt
+from djctl.cli._options import DryRunOpt, JsonOpt, YearOpt, parse_date_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
-from djctl.cli.bulletin import DateOpt, FormatOpt, TemplatesOpt, parse_date_opt, parse_formats_opt
+from djctl.cli.bulletin import DateOpt, FormatOpt, TemplatesOpt, parse_formats_opt
 from djctl.errors import InputError
 
 app = make_app(help="书记抓党建述职评议：生成评议汇总表、导入述职日期与评议票、查看评议结果、生成结果通报。")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,6 +11,7 @@ import typer
 from djctl.cli._app import make_app
 from djctl.cli._imports import present_import
 from djctl.cli._options import DryRunOpt, FilesArg, JsonOpt, SeedOpt
+from djctl.cli._options import parse_date_opt as _date
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 
@@ -25,13 +25,6 @@ LabelOpt = Annotated[Optional[str], typer.Option("--label", help="专项回头�
 DateOpt = Annotated[Optional[str], typer.Option("--date", help="日期，如 2024-11-05")]
 
 
-def _date(value: str | None, option: str = "--date") -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise typer.BadParameter(f"「{value}」不是有效日期（示例：2024-11-05）", param_hint=option) from None
 
 
 def _year(value: int | None, option: str = "--year") -> None:

@@ -38,7 +38,7 @@ def negative_list(
         fmts = parse_formats(formats)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--format") from None
-    from djctl.cli.rectify import parse_date_opt
+    from djctl.cli._options import parse_date_opt
 
     day = parse_date_opt(on_date, "--date") if on_date else None
     as_of_day = parse_date_opt(as_of, "--as-of") if as_of else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import JsonOpt, OutDirOpt, YearOpt
+from djctl.cli._options import JsonOpt, OutDirOpt, YearOpt, parse_date_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
-from djctl.cli.bulletin import DateOpt, parse_date_opt
+from djctl.cli.bulletin import DateOpt
 
 app = make_app()
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import JsonOpt, OutDirOpt, YearOpt
+from djctl.cli._options import JsonOpt, OutDirOpt, YearOpt, parse_date_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 from djctl.errors import ActionNeeded
@@ -22,14 +22,6 @@ AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="截至日期：
 DateOpt = Annotated[Optional[str], typer.Option("--date", help="变动生效的日期（业务日期，默认今天），如 2024-09-20")]
 
 
-def parse_date_opt(value: str, option: str):
-    """An ISO date option (2024-06-30); a bad one is a usage error (exit 2)."""
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise typer.BadParameter(f"「{value}」不是有效日期（示例：2024-06-30）", param_hint=option) from None
 
 
 def _choice(value: str | None, choices: dict[str, str], option: str) -> str | None:

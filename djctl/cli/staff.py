@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import DryRunOpt, JsonOpt, MonthOpt, parse_period_opt
+from djctl.cli._options import DryRunOpt, JsonOpt, MonthOpt, parse_date_opt, parse_period_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
-from djctl.cli.bulletin import DateOpt, FormatOpt, TemplatesOpt, parse_date_opt, parse_formats_opt
+from djctl.cli.bulletin import DateOpt, FormatOpt, TemplatesOpt, parse_formats_opt
 from djctl.errors import InputError
 
 app = make_app(help="工委干部月度考评：名册、月度考评表下发与导入、月度与年度得分和排名、月度考评通报。")

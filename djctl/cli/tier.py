@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import DryRunOpt, JsonOpt, XlsxOpt, YearOpt
+from djctl.cli._options import DryRunOpt, JsonOpt, XlsxOpt, YearOpt, parse_date_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 from djctl.errors import InputError
@@ -28,14 +28,6 @@ SET_BASES = ("验收", "回头看", "申报")  # the same as djctl.services.tier
 DIR_CN = {"up": "升级", "down": "降级", "same": "未变", "new": "首次定级"}
 
 
-def parse_date_opt(value: str, option: str):
-    """An ISO date option (2024-06-30); a bad one is a usage error (exit 2)."""
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise typer.BadParameter(f"「{value}」不是有效日期（示例：2024-06-30）", param_hint=option) from None
 
 
 @app.command("set")
@@ -150,7 +142,6 @@ def tier_stats(
     """
     if by_unit and by_group:
         raise typer.BadParameter("--by-unit 与 --by-group 只能选一个", param_hint="--by-unit")
-    from djctl.cli.rectify import parse_date_opt
 
     day = parse_date_opt(as_of, "--as-of") if as_of else None
     if day is not None and day.year != year:
