@@ -18,6 +18,18 @@ def round2(value: Decimal) -> Decimal:
     return Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
+def share(num: int, den: int) -> Decimal | None:
+    """A share num ÷ den rounded half-up to 4 decimals (0.9550 is 95.50 %); None when den is 0."""
+    if den == 0:
+        return None
+    return (Decimal(num) / Decimal(den)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def percent_text(d: Decimal | None) -> str:
+    """A share as percent text with two decimals (0.955 -> 95.50%); — when there is none."""
+    return "—" if d is None else f"{round2(d * HUNDRED)}%"
+
+
 def from_x100(value: int) -> Decimal:
     """Integer hundredths -> Decimal points."""
     return (Decimal(int(value)) / HUNDRED).quantize(TWO_PLACES)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from djctl.domain.points import percent_text, share
+
 #: 问题类别 after seed 004 (800 problems sorted into these 方面); a scheme may replace the list.
 DEFAULT_CATEGORIES: tuple[str, ...] = ("责任落实", "组织设置", "队伍建设", "制度执行", "组织生活", "党费管理", "作用发挥",
                                        "基础保障")
@@ -94,3 +96,28 @@ def plan_state(target_date: date, done_on: date | None, as_of: date) -> str:
     if done_on is not None and done_on <= as_of:
         return "done"
     return "overdue" if target_date < as_of else "active"
+
+
+@dataclass(frozen=True)
+class ItemAsOf:
+    """A rectification item as it stood on a report's as-of date D (what the rates count)."""
+
+    due_by: bool  # its deadline in force on D is on or before D
+    closed: bool  # closed by D
+    late: bool  # some close came after the deadline then in force
+    overdue: bool  # open on D with its deadline before D
+
+
+def rectification_tally(items: Iterable[ItemAsOf]) -> dict[str, Any]:
+    """Counts and rates of a set of items (DESIGN §3): 整改率 = due by D and closed by D ÷ due by D;
+    按期整改率 = due by D and closed without ever being closed after its deadline ÷ due by D."""
+    items = list(items)
+    due = [i for i in items if i.due_by]
+    closed = sum(1 for i in due if i.closed)
+    on_time = sum(1 for i in due if i.closed and not i.late)
+    rate, rate_on_time = share(closed, len(due)), share(on_time, len(due))
+    return {"items": len(items), "open": sum(1 for i in items if not i.closed),
+            "overdue": sum(1 for i in items if i.overdue), "due": len(due), "closed_due": closed,
+            "closed_on_time": on_time, "rate": None if rate is None else float(rate), "rate_text": percent_text(rate),
+            "rate_on_time": None if rate_on_time is None else float(rate_on_time),
+            "rate_on_time_text": percent_text(rate_on_time)}

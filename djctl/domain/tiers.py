@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from djctl.domain.points import share
 
 __all__ = [
     "DIMENSIONS",
@@ -20,7 +22,6 @@ __all__ = [
 TIERS: tuple[str, ...] = ("未达标", "达标", "过硬", "示范")
 DIMENSIONS: tuple[str, ...] = ("政治统领", "班子履职", "队伍建设", "内部管理", "制度落实", "基础保障", "功能发挥")
 
-_SHARE = Decimal("0.0001")
 
 
 def normalize_tier(name: str) -> str:
@@ -50,12 +51,6 @@ def steps_up(from_tier: str, to_tier: str) -> int:
     return tier_level(to_tier) - tier_level(from_tier)
 
 
-def _share(num: int, den: int) -> Decimal | None:
-    if den == 0:
-        return None
-    return (Decimal(num) / Decimal(den)).quantize(_SHARE, rounding=ROUND_HALF_UP)
-
-
 def tier_counts(tiers: Iterable[str]) -> dict[str, int]:
     """Count branches per tier, all four tiers present, highest first (示范, 过硬, 达标, 未达标)."""
     counts = {t: 0 for t in reversed(TIERS)}
@@ -77,7 +72,7 @@ def tier_rates(counts: Mapping[str, int]) -> tuple[Decimal | None, Decimal | Non
         c[normalize_tier(name)] += int(n)
     standard = c["达标"] + c["过硬"] + c["示范"]
     strong = c["过硬"] + c["示范"]
-    return _share(standard, sum(c.values())), _share(strong, standard)
+    return share(standard, sum(c.values())), share(strong, standard)
 
 
 def movements(pairs: Iterable[tuple[str | None, str | None]]) -> dict:
@@ -125,4 +120,4 @@ def organisation_standard_rate(branch_tiers: Mapping[str, list[str]], unit_kinds
             tiers = branch_tiers.get(code, [])
             total += 1
             met += 1 if tiers and all(tier_level(t) >= 1 for t in tiers) else 0
-    return _share(met, total), met, total
+    return share(met, total), met, total

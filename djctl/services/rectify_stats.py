@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlmodel import select
 
-from djctl.domain.problems import choose
+from djctl.domain.problems import ItemAsOf, choose, rectification_tally
 from djctl.domain.rectify import closed_late, state_at
 from djctl.errors import DjctlError, InputError
 from djctl.store.content import row_digests
@@ -92,23 +91,8 @@ def tags_at(session: Any, as_of: date) -> dict[int, tuple[str, str]]:
     return out
 
 
-def _share(num: int, den: int) -> Decimal | None:
-    return None if den == 0 else (Decimal(num) / Decimal(den)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-
-
-def _pct(d: Decimal | None) -> str:
-    return "—" if d is None else f"{(d * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
-
-
 def _tally(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    due = [r for r in rows if r["due_by"]]
-    closed = sum(1 for r in due if r["closed"])
-    on_time = sum(1 for r in due if r["closed"] and not r["late"])
-    rate, rate_on_time = _share(closed, len(due)), _share(on_time, len(due))
-    return {"items": len(rows), "open": sum(1 for r in rows if not r["closed"]),
-            "overdue": sum(1 for r in rows if r["overdue"]), "due": len(due), "closed_due": closed,
-            "closed_on_time": on_time, "rate": None if rate is None else float(rate), "rate_text": _pct(rate),
-            "rate_on_time": None if rate_on_time is None else float(rate_on_time), "rate_on_time_text": _pct(rate_on_time)}
+    return rectification_tally(ItemAsOf(r["due_by"], r["closed"], r["late"], r["overdue"]) for r in rows)
 
 
 def _item_rows(session: Any, year: int, as_of: date) -> list[dict[str, Any]]:
