@@ -161,13 +161,13 @@ def eligibility(f: UnitFacts, rule: Eligibility) -> EligibilityResult:
         if name == "unranked" and not f.ranked:
             reasons.append((name, "本年度未参加考核排名"))
         elif name == "grade" and f.grade in rule.fail_grades:
-            reasons.append((name, f"年度考核等次为「{f.grade}」"))
+            reasons.append((name, f"年度考核等次为“{f.grade}”"))
         elif name == "veto" and f.veto_reasons:
             reasons.append((name, "有一票否决事项：" + "；".join(f.veto_reasons)))
         elif name == "negative_list" and f.negative:
             reasons.append((name, "列入本年度负面清单：" + "、".join(f.negative)))
         elif name == "debrief" and f.debrief_rating in rule.debrief_fail:
-            reasons.append((name, f"书记抓党建述职评议结果为「{f.debrief_rating}」"))
+            reasons.append((name, f"书记抓党建述职评议结果为“{f.debrief_rating}”"))
         elif name == "accountability" and f.accountability:
             reasons.append((name, "本年度受到问责措施：" + "；".join(f.accountability)))
     return EligibilityResult(f.code, not reasons, reasons)

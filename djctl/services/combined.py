@@ -252,8 +252,11 @@ def eligibility_context(res: EligibilityList, scheme, *, on_date: date) -> dict[
              *[f"需要说明的是：{w.split('（djctl')[0]}。" for w in res.warnings]]
     table = [[r.name, r.grade or "—", "是" if r.result.eligible else "否",
               "；".join(t for _, t in r.result.reasons) or "—"] for r in res.rows]
-    return {"kind": "eligibility", "title": f"{res.year}年度评先评优资格审核情况", "issuer": scheme.issuer,
-            "doc_number": None, "recipients": None, "date": cn_date(on_date),
+    from djctl.services.docs_common import official_header
+
+    return {"kind": "eligibility", "title": f"{res.year}年度评先评优资格审核情况",
+            **official_header(None, scheme, "eligibility", str(res.year), on_date), "recipients": None,
+            "date": cn_date(on_date),
             "sections": [{"heading": "一、审核依据和结果", "level": 1, "paragraphs": paras,
                           "tables": [{"caption": f"表1 {res.year}年度各单位评先评优资格", "columns":
                                       ["单位", "考核等次", "具备资格", "不具备资格的原因"], "rows": table}],

@@ -293,16 +293,18 @@ def debrief_context(session, year: int, scheme, *, on_date: date) -> dict[str, A
                        "、".join(i.name for i in items if i.reported_on is None) + "。")
     results.append(f"述职评议结果作为党支部分类定级（{d.checklist_item} 支部书记履职尽责，须为“{d.checklist_rating}”）"
                    "和评先评优的依据。")
-    # seven columns, so that names do not break per character on a portrait page
+    # seven columns on a landscape page: names never break per character, dates never wrap
     table = [[i.name, i.secretary, cn_date(i.reported_on), "/".join(str(i.votes[lv]) for lv in LEVELS), str(i.voters),
               num(i.score), i.rating] for i in done]
-    return {"kind": "debrief", "title": f"关于{year}年度书记抓党建工作述职评议结果的通报", "issuer": scheme.issuer,
-            "doc_number": None, "recipients": "各直属单位党组织：", "date": cn_date(on_date),
+    from djctl.services.docs_common import official_header
+
+    return {"kind": "debrief", "title": f"关于{year}年度书记抓党建工作述职评议结果的通报",
+            **official_header(session, scheme, "debrief", str(year), on_date), "date": cn_date(on_date),
             "sections": [
                 {"heading": "一、基本情况", "level": 1, "paragraphs": method, "tables": [], "figures": [], "subsections": []},
                 {"heading": "二、评议结果", "level": 1, "paragraphs": results, "tables": [], "figures": [],
                  "subsections": []}],
-            "attachments": [{"heading": "书记抓党建述职评议结果", "level": 1, "paragraphs": [],
+            "attachments": [{"heading": "书记抓党建述职评议结果", "level": 1, "paragraphs": [], "landscape": True,
                              "tables": [{"caption": f"{year}年度书记抓党建述职评议结果",
                                          "columns": ["组织", "书记", "述职日期", "好/较好/一般/差", "参评人数", "得分", "结果"],
                                          "rows": table, "note": "票数依次为好、较好、一般、差。"}],
