@@ -22,7 +22,10 @@ def test_year_end_numbers_each_document_once(cli, year, store, tmp_path):  # noq
     numbers = manifest["doc_numbers"]
     assert numbers == {"bulletin:2024Q1": "示工委〔2025〕1号", "bulletin:2024Q2": "示工委〔2025〕2号",
                        "bulletin:2024Q3": "示工委〔2025〕3号", "bulletin:2024Q4": "示工委〔2025〕4号",
-                       "ranking:2024": "示工委〔2025〕5号", "negative_list:2024": "示工委〔2025〕6号"}
+                       "ranking:2024": "示工委〔2025〕5号", "negative_list:2024": "示工委〔2025〕6号",
+                       "eligibility:2024": "示工委〔2025〕7号"}
+    elig = _paragraphs(tmp_path / "y1" / "2024_评先评优资格.docx")
+    assert elig[:2] == ["中共示范市直属机关工作委员会文件", "示工委〔2025〕7号"]  # the eligibility notice is numbered too
     q2 = _paragraphs(tmp_path / "y1" / "季度通报" / "2024Q2_季度考核通报.docx")
     assert q2[:2] == ["中共示范市直属机关工作委员会文件", "示工委〔2025〕2号"]      # 版头: mark, then 字号
     doc = Document(str(tmp_path / "y1" / "季度通报" / "2024Q2_季度考核通报.docx"))

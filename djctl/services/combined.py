@@ -236,7 +236,7 @@ def eligibility_with_scheme(store: Store, year: int) -> tuple[EligibilityList, A
     return EligibilityList(y.year, scheme.eligibility.honour, scheme.eligibility.rules, out, warnings), scheme
 
 
-def eligibility_context(res: EligibilityList, scheme, *, on_date: date) -> dict[str, Any]:
+def eligibility_context(res: EligibilityList, scheme, *, on_date: date, doc_number: str | None = None) -> dict[str, Any]:
     from djctl.services.docs_common import cn_date
 
     rule_cn = {"grade": "年度考核等次为“" + "、".join(scheme.eligibility.fail_grades) + "”",
@@ -255,7 +255,7 @@ def eligibility_context(res: EligibilityList, scheme, *, on_date: date) -> dict[
     from djctl.services.docs_common import official_header
 
     return {"kind": "eligibility", "title": f"{res.year}年度评先评优资格审核情况",
-            **official_header(None, scheme, "eligibility", str(res.year), on_date), "recipients": None,
+            **official_header(None, scheme, "eligibility", str(res.year), on_date, doc_number), "recipients": None,
             "date": cn_date(on_date),
             "sections": [{"heading": "一、审核依据和结果", "level": 1, "paragraphs": paras,
                           "tables": [{"caption": f"表1 {res.year}年度各单位评先评优资格", "columns":
@@ -268,6 +268,10 @@ def write_eligibility(store: Store, year: int, *, formats: list[str], out_dir: P
                       on_date: date | None) -> list[Path]:
     from djctl.services.docs_common import render
 
+    from djctl.services.docnumbers import stored_number
+
     res, scheme = eligibility_with_scheme(store, year)
-    return render(eligibility_context(res, scheme, on_date=on_date or _clock.today()), formats, out_dir,
-                  f"{year}_评先评优资格", templates)
+    with store.read() as uow:  # the 发文字号 year-end gave it (none when run on its own before year-end)
+        number = stored_number(uow.session, "eligibility", str(year))
+    return render(eligibility_context(res, scheme, on_date=on_date or _clock.today(), doc_number=number), formats,
+                  out_dir, f"{year}_评先评优资格", templates)

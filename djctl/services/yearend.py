@@ -164,6 +164,13 @@ def number_documents(store: Store, year: int, day: date) -> dict[str, str]:
     if has_draw(store, year):
         docs.append(DocRef(REPORT_KIND, str(year), f"关于{year}年度党支部分类定级“回头看”情况的通报"))
     docs.append(DocRef("negative_list", str(year), f"关于公布{year}年度负面清单的通知"))
+    from djctl.services.debrief import has_debriefs
+
+    with store.read() as uow:
+        debriefs = has_debriefs(uow.session, year)
+    if debriefs:
+        docs.append(DocRef("debrief", str(year), f"关于{year}年度书记抓党建工作述职评议结果的通报"))
+    docs.append(DocRef("eligibility", str(year), f"{year}年度评先评优资格审核情况"))
     with store.write() as uow:
         got = assign_numbers(uow, load_scheme(uow.session, year), docs, day)
     return {f"{kind}:{subject}": number for (kind, subject), number in got.items()}
