@@ -106,7 +106,7 @@ def add_action(store: Store, code: str, *, kind: str, on_date: date, reason: str
         s = uow.session
         problems = _problems(s, a)
         if problems:
-            raise InputError("问责措施有错误，未写入", problems=[Problem(m, column=c) for c, m in problems],
+            raise InputError("问责措施有错误，未写入", problems=[Problem(m) for _c, m in problems],
                              hint="用 djctl org list 查看单位编码，djctl scheme show 查看措施列表")
         row = _row(s, a, None, now())
         s.add(row)
