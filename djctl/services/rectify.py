@@ -179,14 +179,15 @@ def add(store: Store, org_code: str, problem: str, source: str, due: date, *, so
     run's date) unless `found_on`."""
     from djctl.services.rectify_stats import tag_item
 
-    found = found_on or _clock.today()
+    today = _clock.today()  # the run's one date
+    found = found_on or today
     with store.write() as uow:
         rid = add_rectification(uow, org_code, org_kind, problem, source, source_ref, due, found_on=found)
         if category or severity:
             if not category:
                 raise InputError("指定严重程度时也要指定问题类别（--category）")
             tag_item(uow, rid, category, severity, found)
-    return show(store, rid, as_of=max(found, _clock.today()))
+    return show(store, rid, as_of=max(found, today))
 
 
 def _get(session, item_id: int) -> Rectification:
