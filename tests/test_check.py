@@ -218,7 +218,7 @@ def test_empty_flag_is_decided_by_the_tolerance(cli, tmp_path, forms):
     assert (ex["T01"]["false"], ex["T01"]["final"], ex["T01"]["formula"]) == (True, 14.0, "15 − 2 × (15 − 14.5) = 14")
     assert (ex["T03"]["false"], ex["T03"]["final"], ex["T03"]["formula"]) == (False, 13.5, "核查得分 13.5")
     [item] = rectifications()
-    assert item[4] == "2024-03:T01" and "超过容差 0 分" in item[7]
+    assert item[4] == "2024-03:T01" and "超过容差0分" in item[7]
 
 
 def test_tolerance_from_the_scheme_spares_a_small_overclaim(cli, tmp_path, forms):

@@ -338,9 +338,9 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         if existing is not None:
             kept.append(int(existing.id))
             continue
-        how = "核查认定虚假" if flag else f"多报 {fmt(o.overclaim_x100)} 分，超过容差 {fmt(tol)} 分，按规则认定虚假"
+        how = "核查认定虚假" if flag else f"多报{fmt(o.overclaim_x100)}分，超过容差{fmt(tol)}分，按规则认定虚假"
         problem = (f"{int(month[:4])}年{int(month[5:7])}月抽查中，任务“{t.name}”自评{fmt(o.self_x100)}分，"
-                   f"核查{fmt(verified)}分，{how}；双倍扣分后计{fmt(o.final_x100)}分（{o.formula}）。请如实整改并反馈。")
+                   f"核查{fmt(verified)}分，{how}；双倍扣分后该项计{fmt(o.final_x100)}分。请如实整改并反馈。")
         created.append(add_rectification(uow, unit.code, "unit", problem, "spotcheck", ref, due, found_on=check_day,
                                          audit=False))
         if code in category_of:  # the worksheet's 问题类别 classifies the new item on the check date
