@@ -150,8 +150,8 @@ def csv_file(_: Path, d: Path) -> Path:
 
 CASES = [
     Case("above-points", {"T01": 15.5}, where=(SHEET, T01, SCORE), says="15.5 超过上限 15"),
-    Case("below-zero", {"T02": -1}, where=(SHEET, T02, SCORE), says="-1 小于 0"),
-    Case("below-zero-text", {"T02": "-0.5"}, where=(SHEET, T02, SCORE), says="小于 0"),
+    Case("below-zero", {"T02": -1}, where=(SHEET, T02, SCORE), says="「-1」不能为负数"),
+    Case("below-zero-text", {"T02": "-0.5"}, where=(SHEET, T02, SCORE), says="「-0.5」不能为负数"),
     Case("chinese-numeral", {"T01": "八"}, where=(SHEET, T01, SCORE), says="「八」不是有效数字"),
     Case("unit-suffix", {"T01": "8分"}, where=(SHEET, T01, SCORE), says="「8分」不是有效数字"),
     Case("comma-decimal", {"T01": "8,5"}, where=(SHEET, T01, SCORE), says="不要用逗号"),

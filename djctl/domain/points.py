@@ -119,7 +119,12 @@ def parse_count(raw: object) -> int:
     """Parse a non-negative whole number (member or vote counts); full-width digits are accepted."""
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         raise ValueError("为空")
-    value = parse_points(raw, max_decimals=0)
+    try:
+        value = parse_points(raw, max_decimals=0)
+    except ValueError as exc:
+        if "位小数" in str(exc):
+            raise ValueError(f"「{raw}」应为整数") from None
+        raise
     if value < 0:
-        raise ValueError("不能为负数")
+        raise ValueError(f"「{raw}」不能为负数")
     return int(value)

@@ -25,6 +25,13 @@ def plain_text(value: Any) -> str:
     return str(value).strip()
 
 
+def number_problem(raw: Any, exc: ValueError) -> str:
+    """The one wording of a number cell that does not parse (every importer): 「九」不是有效数字,
+    「-1」不能为负数, 「2.5」应为整数, 「8.55」最多保留 1 位小数 …; the cell's value is always quoted."""
+    text = str(exc)
+    return text if "「" in text else f"「{'' if raw is None else raw}」{text}"
+
+
 class RowReader:
     """Reads the cells of one row; every problem is added to `problems` with its position."""
 
@@ -32,7 +39,8 @@ class RowReader:
         self.problems, self.sheet, self.row, self.table, self.cells = problems, sheet, row, table, cells
         self.ok = True
 
-    def _err(self, column: str, message: str) -> None:
+    def error(self, column: str, message: str) -> None:
+        """Refuse this row's `column` with a Chinese `message` (the file, sheet and row are added)."""
         self.ok = False
         self.problems.add(message, self.sheet, self.row, column)
 
@@ -42,7 +50,7 @@ class RowReader:
     def _no_formula(self, column: str) -> Cell | None:
         cell = self.raw(column)
         if cell.formula:
-            self._err(column, f"是公式（{cell.value}），没有计算结果：请填写数值或文本，不要用公式")
+            self.error(column, f"是公式（{cell.value}），没有计算结果：请填写数值或文本，不要用公式")
             return None
         if cell.from_formula is not None:
             self.problems.note(f"工作表「{self.sheet}」第 {self.row} 行「{column}」列是公式（{cell.from_formula}），"
@@ -58,9 +66,9 @@ class RowReader:
         raw = plain_text(cell.value)
         value = clean_long_text(raw) if max_len > 200 else clean_name(raw)
         if required and not value:
-            self._err(column, "不能为空")
+            self.error(column, "不能为空")
         if len(value) > max_len:
-            self._err(column, f"过长（{len(value)} 字，上限 {max_len}）")
+            self.error(column, f"过长（{len(value)} 字，上限 {max_len}）")
         return value
 
     def code(self, column: str, *, required: bool = True) -> str:
@@ -71,28 +79,28 @@ class RowReader:
         value = unicodedata.normalize("NFKC", plain_text(cell.value)).strip()
         if not value:
             if required:
-                self._err(column, "不能为空")
+                self.error(column, "不能为空")
             return ""
         if re.search(r"\s", value):
-            self._err(column, f"编码「{printable(value)}」中含有空白字符")
+            self.error(column, f"编码「{printable(value)}」中含有空白字符")
             return value
         why = code_problem(value)
         if why:
-            self._err(column, f"编码「{printable(value)}」无效：{why}")
+            self.error(column, f"编码「{printable(value)}」无效：{why}")
         return value
 
-    def count(self, column: str, *, required: bool = True) -> int | None:
+    def count(self, column: str, *, required: bool = True, empty: str = "不能为空") -> int | None:
         cell = self._no_formula(column)
         if cell is None:
             return None
         if cell.value is None or norm_text(cell.value) == "":
             if required:
-                self._err(column, "不能为空")
+                self.error(column, empty)
             return None
         try:
             return parse_count(cell.value)
         except ValueError as exc:
-            self._err(column, f"「{cell.value}」无效：{exc}" if "「" not in str(exc) else str(exc))
+            self.error(column, number_problem(cell.value, exc))
             return None
 
     def points(self, column: str, *, lo: Decimal = Decimal(0), hi: Decimal | None = None,
@@ -101,18 +109,18 @@ class RowReader:
         if cell is None:
             return None
         if cell.value is None or norm_text(cell.value) == "":
-            self._err(column, "不能为空（每项都要填写，0 分也要填 0）")
+            self.error(column, "不能为空（每项都要填写，0 分也要填 0）")
             return None
         try:
             value = parse_points(cell.value, max_decimals=max_decimals)
         except ValueError as exc:
-            self._err(column, str(exc) if "「" in str(exc) else f"「{'' if cell.value is None else cell.value}」{exc}")
+            self.error(column, number_problem(cell.value, exc))
             return None
         if value < lo:
-            self._err(column, f"{value} 小于 {lo}")
+            self.error(column, f"「{cell.value}」不能为负数" if lo == 0 else f"{value} 小于 {lo}")
             return None
         if hi is not None and value > hi:
-            self._err(column, f"{value} 超过上限 {hi}")
+            self.error(column, f"{value} 超过上限 {hi}")
             return None
         return value
 
@@ -123,7 +131,7 @@ class RowReader:
         v = cell.value
         if v is None or norm_text(v) == "":
             if required:
-                self._err(column, "不能为空")
+                self.error(column, "不能为空")
             return None
         if isinstance(v, datetime):
             return v.date()
@@ -135,7 +143,7 @@ class RowReader:
                 return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
                 pass
-        self._err(column, f"「{v}」不是有效日期（示例：2024-01-15）")
+        self.error(column, f"「{v}」不是有效日期（示例：2024-01-15）")
         return None
 
     def choice(self, column: str, choices: tuple[str, ...], *, required: bool = True,
@@ -150,7 +158,7 @@ class RowReader:
                 pass
         elif value in choices:
             return value
-        self._err(column, f"「{value}」无效，应为 {' / '.join(choices)} 之一")
+        self.error(column, f"「{value}」无效，应为 {' / '.join(choices)} 之一")
         return ""
 
     def yes_no(self, column: str) -> bool | None:
@@ -162,7 +170,7 @@ class RowReader:
             return True
         if value in ("否", "N", "n", "no", "No", "false", "False", "FALSE", "×", "0"):
             return False
-        self._err(column, f"「{value}」无效，应填「是」或「否」")
+        self.error(column, f"「{value}」无效，应填「是」或「否」")
         return None
 
 

@@ -163,7 +163,7 @@ def _flag(r: RowReader) -> bool | None:
         return True
     if value == NO:
         return False
-    r._err("是否虚假", f"「{value}」无效，应填「{YES}」或「{NO}」（或留空，按容差规则认定）")
+    r.error("是否虚假", f"「{value}」无效，应填「{YES}」或「{NO}」（或留空，按容差规则认定）")
     return None
 
 

@@ -152,7 +152,7 @@ def _passed(r: RowReader) -> bool | None:
         return True
     if value == NO:
         return False
-    r._err("是否达到", "不能为空，请选择「是」或「否」" if not value else f"「{value}」无效，应填「{YES}」或「{NO}」")
+    r.error("是否达到", "不能为空，请选择「是」或「否」" if not value else f"「{value}」无效，应填「{YES}」或「{NO}」")
     return None
 
 

@@ -138,7 +138,7 @@ def read_debrief(path: Path, year: int) -> Parsed:
         secretary = r.text("书记", max_len=40)
         day = r.date("述职日期", required=True)
         if day is not None and not date(year, 1, 1) <= day <= date(year + 1, 6, 30):
-            r._err("述职日期", f"{day.isoformat()} 不在 {year} 年度述职评议的时间内（{year}年1月1日至{year + 1}年6月30日）")
+            r.error("述职日期", f"{day.isoformat()} 不在 {year} 年度述职评议的时间内（{year}年1月1日至{year + 1}年6月30日）")
         votes = {lv: r.count(lv) for lv in LEVELS}
         voters = r.count("参评人数")
         note = r.text("备注", required=False, max_len=500)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from djctl.domain.points import parse_count
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
 from djctl.io.outfile import save_workbook
@@ -55,21 +54,7 @@ class VoteFile:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-def _count(r: RowReader, column: str) -> int | None:
-    """A vote count: a whole number ≥ 0; formulas, text, negatives and decimals refused."""
-    cell = r.raw(column)
-    if cell.formula:
-        r.problems.add(f"是公式（{cell.value}），请直接填写票数", r.sheet, r.row, column)
-        return None
-    if cell.value is None or norm_text(cell.value) == "":
-        r.problems.add("不能为空（没有票请填 0）", r.sheet, r.row, column)
-        return None
-    try:
-        return parse_count(cell.value)
-    except ValueError as exc:
-        reason = "不能为负数" if "负" in str(exc) else "不是整数" if "小数" in str(exc) else "不是数字"
-        r.problems.add(f"「{cell.value}」{reason}：票数应为不小于 0 的整数", r.sheet, r.row, column)
-        return None
+EMPTY_COUNT = "不能为空（没有票请填 0）"
 
 
 def _blank(cell: Any) -> bool:
@@ -105,10 +90,10 @@ def read_votes(path: Path, year: int) -> VoteFile:
             if code:
                 out.skipped.append((rownum, code))
             continue
-        counts = {lv: _count(r, lv) for lv in LEVELS}
+        counts = {lv: r.count(lv, empty=EMPTY_COUNT) for lv in LEVELS}
         voters = None
         if not _blank(r.raw(VOTERS)) or r.raw(VOTERS).formula:
-            voters = _count(r, VOTERS)
+            voters = r.count(VOTERS, empty=EMPTY_COUNT)
         if any(v is None for v in counts.values()):
             continue
         total = sum(v for v in counts.values() if v is not None)
