@@ -18,7 +18,7 @@ from pathlib import Path
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
 from djctl.io.outfile import safe_part, save_workbook
-from djctl.io.xlsx import Column, Workbook, find_table, form_kind_cn, norm_text, read_meta, wo_cell, write_meta
+from djctl.io.xlsx import META_SHEET, Column, Workbook, find_table, form_kind_cn, norm_text, read_meta
 
 SHEET = "整改回头看复查表"
 FORM_KIND = "recheck"
@@ -62,34 +62,55 @@ def write_recheck_form(path: Path, *, year: int, draw_id: int, draw_label: str, 
     from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    wb = OWorkbook(write_only=True)
-    ws = wb.create_sheet(SHEET)
+    from djctl.io.xlsx import put
+
+    wb = OWorkbook()
+    ws = wb.active
+    ws.title = SHEET
     unlocked = Protection(locked=False)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCD", (14, 14, 16, 60)):
+    for letter, width in zip("ABCD", (14, 26, 16, 44)):
         ws.column_dimensions[letter].width = width
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     values = (f"R{item.item_id}", item.org, item.unit, item.category, item.source, item.problem, item.feedback,
               item.closed_on.isoformat(), f"#{draw_id}（{draw_label}，抽签日期 {as_of.isoformat()}）")
-    ws.append([wo_cell(ws, f"{year}年度整改“回头看”复查表", font=Font(bold=True, size=14))])
-    for label, value in zip(HEADER_LABELS, values):
-        ws.append([wo_cell(ws, label, font=bold), wo_cell(ws, value or "—", alignment=wrap)])
-    ws.append([wo_cell(ws, INSTRUCTIONS, alignment=wrap)])
-    ws.append([])
-    header_row = 1 + len(HEADER_LABELS) + 3
-    ws.append([wo_cell(ws, c.name, font=bold) for c in COLUMNS])
-    ws.append([wo_cell(ws, None, protection=unlocked, number_format="yyyy-mm-dd"),
-               wo_cell(ws, None, protection=unlocked), wo_cell(ws, None, protection=unlocked),
-               wo_cell(ws, None, protection=unlocked, alignment=wrap)])
+    put(ws, 1, 1, f"{year}年度整改“回头看”复查表", font=Font(bold=True, size=14))
+    ws.merge_cells("A1:D1")
+    for i, (label, value) in enumerate(zip(HEADER_LABELS, values), 2):
+        put(ws, i, 1, label, font=bold, alignment=wrap)
+        put(ws, i, 2, value or "—", alignment=wrap)
+        ws.merge_cells(f"B{i}:D{i}")  # above the table: never read as data (refuse_merged looks below it)
+        ws.row_dimensions[i].height = 15 * max(1, -(-len(value or "—") // 40))
+    note = 2 + len(HEADER_LABELS)
+    put(ws, note, 1, INSTRUCTIONS, alignment=wrap)
+    ws.merge_cells(f"A{note}:D{note}")
+    ws.row_dimensions[note].height = 15 * 4
+    header_row = note + 2
+    for c, col in enumerate(COLUMNS, 1):
+        put(ws, header_row, c, col.name, font=bold)
+        cell = ws.cell(header_row + 1, c)
+        cell.protection = unlocked
+        cell.alignment = wrap
+    ws.cell(header_row + 1, 1).number_format = "yyyy-mm-dd"
+    ws.row_dimensions[header_row + 1].height = 15 * 4
     dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=False, showErrorMessage=True,
                         errorTitle="是否整改到位", error="请选择「是」或「否」")
     dv.add(f"C{header_row + 1}")
-    ws.data_validations.append(dv)
-    write_meta(wb, {"kind": FORM_KIND, "draw_id": str(draw_id), "item": str(item.item_id), "year": str(year),
-                    "closed_on": item.closed_on.isoformat(), "label": draw_label})
+    ws.add_data_validation(dv)
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "veryHidden"
+    for r, (key, value) in enumerate({"kind": FORM_KIND, "draw_id": str(draw_id), "item": str(item.item_id),
+                                      "year": str(year), "closed_on": item.closed_on.isoformat(),
+                                      "label": draw_label}.items(), 1):
+        put(meta, r, 1, key)
+        put(meta, r, 2, value)
     save_workbook(wb, path)
     return path
 
