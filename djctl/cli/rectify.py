@@ -14,6 +14,15 @@ from djctl.errors import ActionNeeded
 
 app = make_app(help="问题整改：登记整改事项、跟踪状态与反馈、销号、逾期提醒、生成问题整改反馈单。")
 
+
+def _add_recheck_group() -> None:
+    from djctl.cli._rectify_recheck import app as recheck_app
+
+    app.add_typer(recheck_app, name="recheck")
+
+
+_add_recheck_group()
+
 # kept here (not imported from the service) so that --help stays cheap
 SOURCES = {"spotcheck": "月度抽查", "lookback": "回头看", "inspection": "督导检查"}
 STATUSES = {"open": "未整改", "in_progress": "整改中", "closed": "已销号"}

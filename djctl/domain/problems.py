@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from djctl.domain.points import percent_text, share
@@ -30,6 +31,12 @@ PLAN_STATES: dict[str, str] = {"active": "推进中", "done": "已完成", "over
 class RectifyRules:
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     severities: tuple[str, ...] = DEFAULT_SEVERITIES
+    #: 整改回头看: the share of the year's closed items drawn for a re-check (`rectify recheck` without --rate)
+    recheck_rate: Decimal = Decimal("0.2")
+    #: draw the re-check stratified by 问题类别 (quotas by largest remainder)
+    recheck_by_category: bool = False
+    #: an item found not really fixed on re-check is reopened with this many days to rectify
+    recheck_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -40,10 +47,15 @@ class Accountability:
 
 
 def parse_rectify(r: Any, raw: Any) -> RectifyRules:
-    """`[rectify]`: categories (non-empty, distinct), severities (non-empty, distinct)."""
-    t = r.table(raw, "rectify", {"categories", "severities"})
+    """`[rectify]`: categories (non-empty, distinct), severities (non-empty, distinct); the re-check's
+    recheck_rate (0 < rate ≤ 1), recheck_by_category (bool) and recheck_days (1–366)."""
+    t = r.table(raw, "rectify", {"categories", "severities", "recheck_rate", "recheck_by_category", "recheck_days"})
     return RectifyRules(categories=_vocabulary(r, t, "rectify", "categories", DEFAULT_CATEGORIES),
-                        severities=_vocabulary(r, t, "rectify", "severities", DEFAULT_SEVERITIES))
+                        severities=_vocabulary(r, t, "rectify", "severities", DEFAULT_SEVERITIES),
+                        recheck_rate=r.decimal(t, "rectify", "recheck_rate", RectifyRules.recheck_rate, Decimal(0),
+                                               Decimal(1), lo_open=True),
+                        recheck_by_category=r.boolean(t, "rectify", "recheck_by_category", False),
+                        recheck_days=r.integer(t, "rectify", "recheck_days", 30, 1, 366))
 
 
 def parse_accountability(r: Any, raw: Any) -> Accountability:

@@ -16,9 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-ACTIONS: tuple[str, ...] = ("found", "progress", "close", "reopen", "extend")
-ACTION_CN = {"found": "发现问题", "progress": "整改中", "close": "销号", "reopen": "重新打开", "extend": "延长期限"}
-STATUS_AFTER = {"found": "open", "progress": "in_progress", "close": "closed", "reopen": "open"}
+ACTIONS: tuple[str, ...] = ("found", "progress", "close", "reopen", "extend", "recheck")
+ACTION_CN = {"found": "发现问题", "progress": "整改中", "close": "销号", "reopen": "重新打开", "extend": "延长期限",
+             "recheck": "回头看复查"}
+STATUS_AFTER = {"found": "open", "progress": "in_progress", "close": "closed", "reopen": "open", "recheck": "closed"}
+#: changes that keep a closed item closed without closing it again: its closing day stays the close's
+KEEP_CLOSE_DAY: tuple[str, ...] = ("extend", "recheck")
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def state_at(changes: Iterable[Change], day: date) -> StateAt:
         return StateAt(day, False, None, None, None, False)
     last = seen[-1]
     closed_on = last.on_date if last.status == "closed" else None
-    if last.action == "extend" and last.status == "closed":  # an extension never reopens; keep the close's day
+    if last.action in KEEP_CLOSE_DAY and last.status == "closed":  # neither reopens: keep the close's day
         closed_on = next((c.on_date for c in reversed(seen) if c.action == "close"), None)
     return StateAt(day, True, last.status, last.due, closed_on, any(c.action == "reopen" for c in seen))
 

@@ -557,6 +557,9 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
         ("checklists", "，".join(f"{t} {len(v)} 项" for t, v in s.checklists.items()) or "无"),
         ("rectify.categories", "、".join(s.rectify.categories)),
         ("rectify.severities", "、".join(s.rectify.severities)),
+        ("rectify.recheck", f"整改回头看抽取比例 {s.rectify.recheck_rate}"
+                            + ("（按问题类别分层）" if s.rectify.recheck_by_category else "")
+                            + f"，复查不到位的重新整改期限 {s.rectify.recheck_days} 天"),
         ("accountability.kinds", "、".join(s.accountability.kinds)),
         *people_summary(s),
         ("documents.number_pattern", s.documents.number_pattern or "（无：文书不编发文字号）"),

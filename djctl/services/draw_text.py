@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from djctl.services.draws import POPULATION_CN, STRATA_CN, StoredDraw
+from djctl.services.draws import COMMAND, POPULATION_CN, STRATA_CN, StoredDraw
 
 
 def _org(d: StoredDraw, code: str) -> str:
@@ -26,6 +26,8 @@ def publication_lines(d: StoredDraw) -> list[str]:
         from djctl.domain.periods import parse_month
 
         title = f"{parse_month(d.period).label}党建工作抽查抽签结果公示"
+    elif d.kind == "recheck":
+        title = f"{d.period}年度整改“回头看”复查抽签结果公示"
     else:
         name = d.series[len(f"{d.kind}:{d.period}-"):] if d.series != f"{d.kind}:{d.period}" else ""
         title = f"{d.period}年度“回头看”{f'（{name}）' if name else ''}抽签结果公示"
@@ -76,5 +78,5 @@ def publication_lines(d: StoredDraw) -> list[str]:
     if d.seq > 1:
         lines.append(f"重抽：本次为该期第 {d.seq} 次抽签，原因：{d.reason or '（未记录）'}；此前的抽签记录保留可查。")
     lines.append("核验：每个编码的键 = SHA-256(种子 + \\x1f + 标签 + \\x1f + 编码)，必抽之外按键升序抽取；"
-                 f"任何人可据此复算，或运行 djctl {d.kind} verify {d.id}。")
+                 f"任何人可据此复算，或运行 djctl {COMMAND.get(d.kind, d.kind)} verify {d.id}。")
     return lines

@@ -39,12 +39,14 @@ from djctl.store.tables import Branch, Draw, DrawEntry, Unit
 
 DRAW = Draw.__table__
 
-KINDS = ("sample", "lookback")
+KINDS = ("sample", "lookback", "recheck")
 #: Kinds whose draws of one period may form several series: `lookback:2024` and an ad-hoc `lookback:2024-专项`.
 SERIES_KINDS = ("lookback",)
-KIND_CN = {"sample": "月度抽查", "lookback": "回头看"}
-STRATA_CN = {"sample": "分组", "lookback": "支部等次"}
-POPULATION_CN = {"sample": "在册考核单位", "lookback": "达标及以上党支部"}
+KIND_CN = {"sample": "月度抽查", "lookback": "回头看", "recheck": "整改回头看"}
+STRATA_CN = {"sample": "分组", "lookback": "支部等次", "recheck": "问题类别"}
+POPULATION_CN = {"sample": "在册考核单位", "lookback": "达标及以上党支部", "recheck": "本年度已销号整改事项"}
+#: The command a kind's draws are shown and verified with (`djctl rectify recheck verify 12`).
+COMMAND = {"sample": "sample", "lookback": "lookback", "recheck": "rectify recheck"}
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(DrawRecord))
 ENTRY = DrawEntry.__table__
 
@@ -194,6 +196,10 @@ def _names(session, kind: str) -> dict[str, str]:
     units = dict(conn.execute(sa_select(u.c.code, u.c.name)).all())
     if kind == "sample":
         return units
+    if kind == "recheck":  # members are rectification items (R12): named by their organization
+        from djctl.services.rectify_recheck import item_names
+
+        return item_names(session)
     branches = dict(conn.execute(sa_select(b.c.code, b.c.name)).all())
     return {**units, **branches}
 
@@ -265,10 +271,10 @@ def find_draw(uow: UnitOfWork, draw_id: int, kind: str | None = None) -> StoredD
     """The draw with this id (of this kind, when given); a clear error when there is none."""
     row = uow.session.get(Draw, draw_id)
     if row is None:
-        raise DjctlError(f"没有编号为 {draw_id} 的抽签", hint=f"用 djctl {kind or 'sample'} list 查看全部抽签")
+        raise DjctlError(f"没有编号为 {draw_id} 的抽签", hint=f"用 djctl {COMMAND.get(kind or 'sample')} list 查看全部抽签")
     if kind is not None and row.kind != kind:
         raise DjctlError(f"抽签 #{draw_id} 是{KIND_CN.get(row.kind, row.kind)}抽签，不是{KIND_CN[kind]}抽签",
-                         hint=f"用 djctl {row.kind} show {draw_id} 查看")
+                         hint=f"用 djctl {COMMAND.get(row.kind, row.kind)} show {draw_id} 查看")
     return _stored(row, _names(uow.session, row.kind))
 
 

@@ -25,7 +25,6 @@ Decisions (DESIGN §3 "Look-back", "Verifiable draw"):
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,9 +35,10 @@ from sqlmodel import select
 
 from djctl import clock as _clock
 from djctl.domain.points import fmt, round2
-from djctl.domain.sampling import SEP, run_draw
+from djctl.domain.sampling import run_draw
 from djctl.domain.tiers import normalize_tier, tier_level
 from djctl.errors import ActionNeeded, DjctlError
+from djctl.services.draw_request import draw_request
 from djctl.services.draw_text import publication_lines
 from djctl.services.draws import StoredDraw, audit_payload, find_draw, find_history, next_seq, save_draw, series_label
 from djctl.services.setup import load_scheme
@@ -154,28 +154,14 @@ def draw_lookback(store: Store, year: int, *, rate: Decimal | str | None = None,
                   reason: str = "", on_date: date | None = None, today: date | None = None) -> LookbackDraw:
     """Draw the year's look-back branches and store the draw (one transaction, one audit event)."""
     from djctl.services.negative import negative_codes
-    from djctl.services.spotcheck_draw import parse_rate
 
     year = check_year(year)
     name = parse_series_name(name, year)
-    reason = (reason or "").strip()
-    if redraw and not reason:
-        raise DjctlError("重抽必须说明原因", hint="加 --reason 原因")
-    if reason and not redraw:
-        raise DjctlError("--reason 只用于重抽", hint="重抽请同时加 --redraw")
-    if rate is not None and count is not None:
-        raise DjctlError("抽取比例与抽取数量只能给出一个")
-    if rate is not None:
-        rate = parse_rate(rate)
-    if count is not None and (isinstance(count, bool) or int(count) != count or count < 1):
-        raise DjctlError(f"抽取数量「{count}」应为正整数")
+    req = draw_request(rate=rate, count=count, seed=seed, redraw=redraw, reason=reason)
+    rate, count, seed, generated, reason = req.rate, req.count, req.seed, req.seed_generated, req.reason
     as_of = on_date or default_as_of(year, today or _clock.today())
     if as_of.year != year:
         raise DjctlError(f"等次截至日期 {as_of.isoformat()} 不在 {year} 年度内")
-    generated = seed is None
-    seed = secrets.token_hex(16) if seed is None else seed
-    if not seed.strip() or SEP in seed:
-        raise DjctlError("种子不能为空，也不能含有分隔符 \\x1f")
     period = str(year)
     with store.write() as uow:
         s = uow.session

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from djctl import __version__
+from djctl.services.draws import COMMAND
 
 KIND_CN = {"sample": "月度抽查", "lookback": "回头看", "recheck": "整改回头看"}
-POPULATION_CN = {"sample": "在册考核单位", "lookback": "达标及以上党支部", "recheck": "已销号整改事项"}
-STRATA_CN = {"sample": "分组", "lookback": "支部等次", "recheck": "分组"}
+POPULATION_CN = {"sample": "在册考核单位", "lookback": "达标及以上党支部", "recheck": "本年度已销号整改事项"}
+STRATA_CN = {"sample": "分组", "lookback": "支部等次", "recheck": "问题类别"}
 PUBLISH_DIR = "publish"
 TEMPLATES = ("base.html.j2", "index.html.j2", "draw.html.j2", "quarter.html.j2", "ranking.html.j2",
              "negative.html.j2")
@@ -184,6 +185,7 @@ def draw_page(d: dict[str, Any], data: dict[str, Any], siblings: list[dict[str, 
     series = [s for s in siblings if s["series"] == d["series"]]
     return {
         "title": _title(d), "kind": d["kind"], "kind_cn": KIND_CN.get(d["kind"], d["kind"]), "period": d["period"],
+        "command": COMMAND.get(d["kind"], d["kind"]),
         "id": d["id"], "seq": d["seq"], "label": doc.get("label", d["label"]), "series": d["series"],
         "n_in_series": n_in_series, "active": d["active"], "reason": d["reason"], "unannounced": d["unannounced"],
         "algorithm": doc.get("algorithm"), "seed": doc.get("seed"), "seed_generated": d["seed_generated"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,10 +21,11 @@ from sqlalchemy.sql import Executable
 from sqlmodel import select
 
 from djctl.domain.periods import Period, month_bounds, parse_month
-from djctl.domain.sampling import SEP, draw_label, run_draw
+from djctl.domain.sampling import draw_label, run_draw
 from djctl.domain.scheme import Scheme, parse_scheme
 from djctl.errors import ActionNeeded, DjctlError
 from djctl.io.outfile import write_text
+from djctl.services.draw_request import draw_request, parse_rate  # noqa: F401  (parse_rate: re-exported)
 from djctl.services.draw_text import publication_lines
 from djctl.services.draws import StoredDraw, draw_series, exec_cached, selected_codes, store_draw
 from djctl.services.setup import load_scheme
@@ -43,19 +43,6 @@ class SampleResult:
     draw: StoredDraw
     seed_generated: bool
     notes: list[str] = field(default_factory=list)  # things worth saying (e.g. a listed unit not active)
-
-
-def parse_rate(value: Decimal | str) -> Decimal:
-    """A sampling rate as a decimal in (0, 1]; a ValueError-free DjctlError otherwise."""
-    from decimal import InvalidOperation
-
-    try:
-        r = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise DjctlError(f"抽取比例「{value}」不是有效数字（示例：0.2）") from None
-    if not r.is_finite() or not Decimal(0) < r <= Decimal(1):
-        raise DjctlError(f"抽取比例「{value}」应大于 0 且不超过 1（示例：0.2）")
-    return r
 
 
 def recent_exclusions(uow: UnitOfWork, month: Period, months: int) -> dict[str, str]:
@@ -142,21 +129,8 @@ def draw_sample(store: Store, month: str, *, rate: Decimal | str | None = None, 
         period = parse_month(month)
     except ValueError as exc:
         raise DjctlError(str(exc)) from None
-    reason = (reason or "").strip()
-    if redraw and not reason:
-        raise DjctlError("重抽必须说明原因", hint="加 --reason 原因")
-    if reason and not redraw:
-        raise DjctlError("--reason 只用于重抽", hint="重抽请同时加 --redraw")
-    if rate is not None and count is not None:
-        raise DjctlError("抽取比例与抽取数量只能给出一个")
-    if rate is not None:
-        rate = parse_rate(rate)
-    if count is not None and (isinstance(count, bool) or int(count) != count or count < 1):
-        raise DjctlError(f"抽取数量「{count}」应为正整数")
-    generated = seed is None
-    seed = secrets.token_hex(16) if seed is None else seed
-    if not seed.strip() or SEP in seed:
-        raise DjctlError("种子不能为空，也不能含有分隔符 \\x1f")
+    req = draw_request(rate=rate, count=count, seed=seed, redraw=redraw, reason=reason)
+    rate, count, seed, generated, reason = req.rate, req.count, req.seed, req.seed_generated, req.reason
     m = str(period)
     with store.write() as uow:
         scheme = _load_scheme(uow, period.year)

@@ -284,7 +284,7 @@ class _Checker(SmallTableChecks):
         self.bulk(CHECK_SCORE, "report_id", CHECK_SCORE_COLUMNS, reports, present, "核查记录", "rows_sha256", "rows")
 
     def draws(self) -> None:
-        events = self.events("sample.draw", "lookback.draw")
+        events = self.events("sample.draw", "lookback.draw", "recheck.draw")
         draws = self.by_id(events, "draw_id", "draw")
         superseded: dict[int, Event] = {}
         for ev in events:

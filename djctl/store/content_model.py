@@ -15,7 +15,7 @@ RECOMPUTED = "recompute"
 #: Action families djctl itself writes. Events of any other family make "rows no event covers" unverified.
 KNOWN_FAMILIES = frozenset({"scheme", "org", "tasks", "selfeval", "check", "sample", "lookback", "votes", "adjust",
                             "tier", "rectify", "negative", "store", "action", "tierplan", "inspector", "debrief",
-                            "staff", "docs"})
+                            "staff", "docs", "recheck"})
 MAX_PROBLEMS = 1000
 
 
@@ -105,12 +105,12 @@ ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "chec
                "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates", "action.add",
                "action.import", "action.revoke", "tierplan.add", "tierplan.update", "rectify.classify",
                "inspector.import", "debrief.import", "staff.roster", "staff.import",
-               "docs.number")
+               "docs.number", "rectify.recheck")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",
                 "adjust.import": "adjust", "action.import": "actions", "debrief.import": "debrief",
-                "staff.roster": "staff_roster", "staff.import": "staff"}
+                "staff.roster": "staff_roster", "staff.import": "staff", "rectify.recheck": "recheck"}
 ROSTER_BASIS = "名册导入"
 
 
