@@ -185,11 +185,11 @@ def read_recheck_form(path: Path) -> tuple[str, list[RecheckRow]]:
         fixed_text = unicodedata.normalize("NFKC", r.text("是否整改到位", required=False, max_len=20)).strip()
         fixed = {YES: True, NO: False}.get(fixed_text)
         if fixed is None:
-            r._err("是否整改到位", "不能为空，请选择「是」或「否」" if not fixed_text
+            r.error("是否整改到位", "不能为空，请选择「是」或「否」" if not fixed_text
                    else f"「{fixed_text}」无效，应填「{YES}」或「{NO}」")
         finding = r.text("复查情况", required=False, max_len=2000)
         if fixed is False and not finding:
-            r._err("复查情况", "整改不到位的须写明复查发现的问题（将作为重新整改的要求）")
+            r.error("复查情况", "整改不到位的须写明复查发现的问题（将作为重新整改的要求）")
         if r.ok and on_date is not None and fixed is not None:
             rows.append(RecheckRow(draw_id, item_id, year, closed_on, item_row, rownum, on_date, checker, fixed,
                                    finding))
