@@ -328,7 +328,7 @@ SCORE, FLAG, SELF_COL = "核查得分", "是否虚假", "自评得分"
 CASES = [
     # (id, verified, false, edit, (row, column) or None, message)
     ("above-points", {"T01": 15.5}, None, None, (ROW["T01"], SCORE), "15.5 超过上限 15"),
-    ("below-zero", {"T02": -1}, None, None, (ROW["T02"], SCORE), "-1 小于 0"),
+    ("below-zero", {"T02": -1}, None, None, (ROW["T02"], SCORE), "「-1」不能为负数"),
     ("text", {"T01": "八"}, None, None, (ROW["T01"], SCORE), "「八」不是有效数字"),
     ("comma", {"T01": "8,5"}, None, None, (ROW["T01"], SCORE), "不要用逗号"),
     ("two-decimals", {"T01": 8.25}, None, None, (ROW["T01"], SCORE), "最多保留 1 位小数"),
@@ -528,3 +528,23 @@ def test_an_older_worksheet_without_the_category_column_still_imports(cli, tmp_p
     code, doc = import_check(cli, tmp_path / "收回")
     assert code == 0, doc
     assert len(rectifications()) == 1 and query("SELECT count(*) FROM rectification_tag") == [(0,)]
+
+
+def test_the_same_findings_resaved_by_another_program_are_unchanged(cli, tmp_path, forms):
+    """Re-saved (other bytes, same cells): unchanged, nothing written; a changed category is a different file."""
+    first = fill_check(forms["U001"], tmp_path / "a" / "1.xlsx", {"T02": 6}, {"T02": "是"},
+                       edit=set_cells((ROW["T02"], 11, "组织生活")))
+    assert import_check(cli, first)[0] == 0
+    resaved = fill_check(forms["U001"], tmp_path / "b" / "1.xlsx", {"T02": 6.0}, {"T02": "是"},
+                         edit=both(set_cells((ROW["T02"], 11, "组织生活")), lambda wb: wb.create_sheet("Sheet2")))
+    assert resaved.read_bytes() != first.read_bytes()
+    before, events = counts(), len(audit_actions())
+    for extra in ((), ("--dry-run",)):
+        code, doc = import_check(cli, *extra, resaved)
+        assert code == 0 and doc["files"][0]["status"] == "unchanged", doc
+        assert "内容与已导入的核查表相同" in doc["files"][0]["message"]
+    assert counts() == before and len(audit_actions()) == events
+    recategorised = fill_check(forms["U001"], tmp_path / "c" / "1.xlsx", {"T02": 6}, {"T02": "是"},
+                               edit=set_cells((ROW["T02"], 11, "党费管理")))
+    code, doc = import_check(cli, recategorised)
+    assert code == 2 and "已经导入过另一份核查表" in doc["files"][0]["message"]

@@ -302,3 +302,22 @@ def test_demo_steps(tmp_path, store):
             assert votes.votes_for_year(uow.session, 2024) == got
     finally:
         other.dispose()
+
+
+def test_the_same_votes_resaved_by_another_program_are_unchanged(cli, setup, tmp_path, store):
+    from djctl.store.tables import Vote
+
+    first = votes_file(tmp_path / "a.xlsx", GOOD_ROWS)
+    assert cli("votes", "import", first, "--year", "2024").exit_code == 0
+    # the same counts typed differently (numbers instead of full-width text) in another file
+    rows = [r[:] for r in GOOD_ROWS]
+    rows[3] = ["U004", "测试单位4", 30, 10, 0, 0, 40]
+    resaved = votes_file(tmp_path / "b.xlsx", rows)
+    before = len(db_rows(store, Vote))
+    r = cli("votes", "import", resaved, "--year", "2024", "--json")
+    doc = json.loads(r.stdout)["files"][0]
+    assert r.exit_code == 0 and doc["status"] == "unchanged" and "内容与已导入的民主测评表相同" in doc["message"]
+    assert len(db_rows(store, Vote)) == before
+    rows[3] = ["U004", "测试单位4", 29, 11, 0, 0, 40]
+    r = cli("votes", "import", votes_file(tmp_path / "c.xlsx", rows), "--year", "2024")
+    assert r.exit_code == 2 and "--replace" in r.output

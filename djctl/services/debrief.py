@@ -113,7 +113,16 @@ def import_debrief(store: Store, path: Path, *, year: int, dry_run: bool = False
         uow.conn.execute(update(DebriefRow).where(DebriefRow.year == year, DebriefRow.active == True)  # noqa: E712
                          .values(active=False))
 
-    sheet = PeriodSheet(str(year), f"{year} 年度", "述职评议表", active_rows, retire, replace)
+    def same(stored: list[Any], rows: list[Any]) -> bool:
+        def key(code, secretary, day, votes, voters, note):
+            return (code, secretary, day, *votes, voters or 0, note or "")
+
+        return (sorted(key(x.org_code, x.secretary, x.reported_on, [getattr(x, LEVEL_FIELDS[lv]) for lv in LEVELS],
+                           x.voters, x.note) for x in stored)
+                == sorted(key(r.code, r.secretary, r.reported_on, [r.votes[lv] for lv in LEVELS], r.voters, r.note)
+                          for r in rows))
+
+    sheet = PeriodSheet(str(year), f"{year} 年度", "述职评议表", active_rows, retire, replace, same)
     spec = WorkbookImport(KIND, read, check, write, "述职评议表有错误，未导入任何数据", period=lambda rows: str(year),
                           sheet=sheet)
     result = import_workbook(store, path, spec, dry_run=dry_run)

@@ -139,6 +139,12 @@ class PeriodSheet:
     active_rows: Callable[[Any], list[Any]]  # (unit of work) -> the period's active rows (with `import_id`)
     retire: Callable[[Any], None]  # (unit of work) -> mark them inactive
     replace: bool = False
+    # (stored active rows, rows read) -> whether they say the same: a file another program re-saved or converted
+    # with the same content is unchanged, not "another file"
+    same: Callable[[list[Any], list[Any]], bool] | None = None
+
+
+RESAVED = "内容与已导入的{what}相同（文件由其他程序另存或转换），未改动"
 
 
 class _Rollback(Exception):
@@ -180,6 +186,10 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
                 result.retired = ps.active_rows(uow)
                 old_ids = sorted({r.import_id for r in result.retired})
                 old = [f for f in (uow.session.get(ImportFile, i) for i in old_ids) if f is not None]
+                if old and ps.same is not None and ps.same(result.retired, rows):
+                    result.status, result.message = UNCHANGED, RESAVED.format(what=ps.what)
+                    result.extra["import_id"] = old[-1].id
+                    return result
                 if old and not ps.replace:
                     result.refuse(InputError(f"{ps.label}已导入过另一份{ps.what}（{'、'.join(Path(o.path).name for o in old)}），"
                                              "本文件内容不同", path=str(path),

@@ -167,7 +167,7 @@ def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool
                     result.message = "这份核查表以前导入过，但已被另一份核查表替换，未改动"
                 return result
             _store_form(uow, path, result, form, replace, on_date)
-            if dry_run:
+            if dry_run and result.status != UNCHANGED:
                 raise _DryRun
     except _DryRun:
         result.status = VALID
@@ -283,6 +283,12 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
 
     old = s.exec(select(CheckReport).where(CheckReport.unit_code == unit.code, CheckReport.month == month,
                                            CheckReport.active == True)).first()  # noqa: E712
+    if old is not None and old.draw_id == d.id and old.self_report_id == rep.id and old.checked_on == check_day \
+            and _same_check(s, old.id, unit.code, month, form.rows):
+        # the same findings in another file (re-saved by WPS or LibreOffice, converted to .xls/.ods): nothing to write
+        result.status = UNCHANGED
+        result.message = "内容与已导入的核查表相同（文件由其他程序另存或转换），未改动"
+        return
     if old is not None and not replace:
         old_file = s.get(ImportFile, old.import_id)
         raise InputError(f"{unit.code} {month} 已经导入过另一份核查表"
@@ -380,6 +386,23 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         result.extra["rectifications_stale"] = stale
     result.message = "；".join(notes)
     result.status = IMPORTED
+
+
+def _same_check(s, report_id: int, unit: str, month: str, rows: list) -> bool:
+    """Whether the stored check report holds exactly these findings (scores, flags, notes, checkers, and the
+    categories given for the items it made): normalised cells, not file bytes."""
+    from djctl.store.tables import RectificationTag
+
+    stored = s.exec(select(CheckScore.task_code, CheckScore.verified_x100, CheckScore.false_flag, CheckScore.note,
+                           CheckScore.checker).where(CheckScore.report_id == report_id)).all()
+    new = {r.code: (to_x100(r.verified), r.false_flag, r.note or "", r.checker or "") for r in rows}
+    if {c: (v, None if f is None else bool(f), n or "", w or "") for c, v, f, n, w in stored} != new:
+        return False
+    items = {ref.split(":", 1)[1]: int(i) for i, ref in s.exec(select(Rectification.id, Rectification.source_ref).where(
+        Rectification.org_code == unit, Rectification.source == "spotcheck", Rectification.source_ref.like(f"{month}:%")))}
+    tags = {t.item_id: t.category for t in s.exec(select(RectificationTag).where(
+        RectificationTag.item_id.in_(list(items.values()) or [-1]), RectificationTag.note == "核查表"))}
+    return all(tags.get(items[r.code], "") == (r.category or "") for r in rows if r.code in items)
 
 
 # --------------------------------------------------------------------------- status

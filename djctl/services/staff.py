@@ -186,7 +186,11 @@ def import_scores(store: Store, path: Path, *, month: str, dry_run: bool = False
         uow.conn.execute(update(StaffScore).where(StaffScore.month == m, StaffScore.active == True)  # noqa: E712
                          .values(active=False))
 
-    sheet = PeriodSheet(m, f"{m} ", "考评表", active_rows, retire, replace)
+    def same(stored: list[Any], rows: list[Any]) -> bool:
+        return (sorted((x.staff_code, *[getattr(x, FIELDS[d]) for d in STAFF_DIMENSIONS], x.note or "") for x in stored)
+                == sorted((r.code, *[to_x100(r.scores[d]) for d in STAFF_DIMENSIONS], r.note or "") for r in rows))
+
+    sheet = PeriodSheet(m, f"{m} ", "考评表", active_rows, retire, replace, same)
     spec = WorkbookImport(SCORE_KIND, read, check, write, "工委干部月度考评表有错误，未导入任何数据",
                           period=lambda rows: m, sheet=sheet)
     result = import_workbook(store, path, spec, dry_run=dry_run)

@@ -106,7 +106,11 @@ def import_votes(store: Store, path: Path, *, year: int, dry_run: bool = False, 
     def retire(uow: Any) -> None:
         uow.conn.execute(update(Vote).where(Vote.year == year, Vote.active == True).values(active=False))  # noqa: E712
 
-    sheet = PeriodSheet(str(year), f"{year} 年度", "民主测评表", active_rows, retire, replace)
+    def same(stored: list[Any], rows: list[Any]) -> bool:
+        return (sorted((v.unit_code, v.good, v.fairly_good, v.average, v.poor, v.voters) for v in stored)
+                == sorted((v.code, v.good, v.fairly_good, v.average, v.poor, v.voters) for v in rows))
+
+    sheet = PeriodSheet(str(year), f"{year} 年度", "民主测评表", active_rows, retire, replace, same)
     spec = WorkbookImport(KIND, read, check, write, "民主测评表有错误，未导入任何数据", period=lambda rows: str(year),
                           sheet=sheet)
     result = import_workbook(store, path, spec, dry_run=dry_run)
