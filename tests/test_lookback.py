@@ -420,3 +420,21 @@ def test_the_worksheet_category_classifies_the_items_it_creates(cli, city, tmp_p
     assert r.exit_code == 2
     [err] = [e for e in json.loads(r.stdout)["files"][0]["errors"] if e["column"] == "问题类别"]
     assert err["row"] == 10 and "不在考核方案的列表中" in err["message"]
+
+
+@pytest.mark.sqlite_only
+def test_the_same_answers_resaved_by_another_program_are_unchanged(cli, city, tmp_path):
+    d, files = forms(cli, tmp_path)
+    bad = next(c for c in d["selected"] if d["strata"][c] == "过硬")
+    first = fill(files[bad], tmp_path / "a" / files[bad].name, FAILS)
+    assert json_out(cli("lookback", "import", first, "--date", "2024-11-05", "--json"))["files"][0]["status"] == "imported"
+    resaved = fill(files[bad], tmp_path / "b" / files[bad].name, FAILS, edit=lambda wb, ws: wb.create_sheet("Sheet2"))
+    assert resaved.read_bytes() != first.read_bytes()
+    before = sql(tmp_path, "SELECT count(*) FROM audit_event")[0][0]
+    for extra in ((), ("--dry-run",)):
+        doc = json_out(cli("lookback", "import", resaved, *extra, "--date", "2024-11-05", "--json"))["files"][0]
+        assert doc["status"] == "unchanged" and "内容与已导入的回头看核查表相同" in doc["message"]
+    assert sql(tmp_path, "SELECT count(*) FROM audit_event")[0][0] == before
+    # another check date is another finding: a different file
+    r = cli("lookback", "import", resaved, "--date", "2024-11-06")
+    assert r.exit_code == 2 and "--replace" in r.output

@@ -135,7 +135,7 @@ def import_one(store: Store, path: Path, *, replace: bool = False, dry_run: bool
                 result.status = UNCHANGED
                 return result
             _store_form(uow, path, result, form, replace, on_date)
-            if dry_run:
+            if dry_run and result.status != UNCHANGED:
                 raise _DryRun
     except _DryRun:
         result.status = VALID
@@ -166,6 +166,23 @@ def _rectification_text(year: int, d: StoredDraw, tier: str, item, problem: str)
     std = f"（标准：{item.standard}）" if item.standard else ""
     return (f"{year}年度“回头看”中，{tier}支部检查项目“{item.item}”未达到{std}。"
             f"发现问题：{problem}")
+
+
+def _same_results(s, old: list, rows: list) -> bool:
+    """Whether the stored results hold exactly these answers (passed, problem, checker per item, and the
+    categories given for the items they made): normalised cells, not file bytes."""
+    from djctl.store.tables import Rectification, RectificationTag
+
+    if {r.item_code: (bool(r.passed), r.problem or "", r.checker or "") for r in old} != \
+            {r.code: (bool(r.passed), r.problem or "", r.checker or "") for r in rows}:
+        return False
+    refs = {f"{KIND}#{old[0].draw_id}:{r.code}": r.category or "" for r in rows if not r.passed}
+    items = {int(i): ref for i, ref in s.exec(select(Rectification.id, Rectification.source_ref).where(
+        Rectification.org_code == old[0].branch_code, Rectification.source == "lookback",
+        Rectification.source_ref.in_(list(refs) or [""])))}
+    tags = {t.item_id: t.category for t in s.exec(select(RectificationTag).where(
+        RectificationTag.item_id.in_(list(items) or [-1]), RectificationTag.note == "回头看核查表"))}
+    return all(tags.get(i, "") == refs[ref] for i, ref in items.items())
 
 
 def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: bool, on_date: date | None) -> None:
@@ -245,6 +262,11 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         raise InputError(f"支部「{code}」不在名册中", path=fname)
     old = list(s.exec(select(LookbackResult).where(LookbackResult.draw_id == d.id, LookbackResult.branch_code == code,
                                                    LookbackResult.active == True)))  # noqa: E712
+    if old and all(r.checked_on == on_date for r in old) and _same_results(s, old, form.rows):
+        # the same findings in another file (re-saved by WPS or LibreOffice, converted): nothing to write
+        result.status = UNCHANGED
+        result.message = "内容与已导入的回头看核查表相同（文件由其他程序另存或转换），未改动"
+        return
     if old and not replace:
         old_file = s.get(ImportFile, old[0].import_id)
         raise InputError(f"{code} 在抽签 #{d.id}（{d.label}）中的回头看结果已经导入过"
