@@ -19,6 +19,11 @@ documents are dated by it (or by the date of the run that writes them, e.g. `yea
 Building stores the list in `negative_entry`; rebuilding marks the year's older entries inactive and
 inserts the new ones (history kept), and a rebuild that finds the same list changes nothing. Next year's
 draws read the active entries of Y (`negative_codes`).
+
+The committee may also put a unit or branch on the list by decision (经研究列入, `services.negative_manual`):
+those entries are not rebuilt; the list shows, next to the computed reasons, every such entry that stands on
+its date (`--as-of`, the decision date of a build, or now), marked 经研究列入 with its basis and consequences,
+and next year's draws take those that stand on the draw's date and carry 下年度必抽 / 下年度必查.
 """
 
 from __future__ import annotations
@@ -294,21 +299,23 @@ def _entries_as_of(session, year: int, as_of: date) -> list[NegativeEntry]:
     return [e for e in rows if e.decided_on == last.decided_on and e.created_at == last.created_at]
 
 
-def stored(store: Store, year: int, as_of: date | None = None) -> dict[str, Any]:
+def stored(store: Store, year: int, as_of: date | None = None, *, standing_on: date | None = None) -> dict[str, Any]:
     """The stored list of `year` (the active one, or the one that stood on `as_of`) with the entries put on it by
-    decision that stand then; ActionNeeded when it was never built and has no such entry."""
+    decision that stand then (or on `standing_on`: the date of a document that quotes the active list);
+    ActionNeeded when it was never built and has no such entry."""
     from djctl.services.negative_manual import standing
 
+    standing_on = as_of or standing_on
     with store.read() as uow:
         s = uow.session
         entries = _active_entries(s, year) if as_of is None else _entries_as_of(s, year, as_of)
-        manual = bool(standing(s, year, as_of))
+        manual = bool(standing(s, year, standing_on))
         if as_of is not None and not entries and not manual and not _built_by(s, year, as_of):
             raise ActionNeeded(f"截至 {as_of.isoformat()}，{year} 年度负面清单尚未生成",
                                hint=f"用 djctl negative-list --year {year} --build --date 决定日期 生成")
         if not entries and not manual and not _built(s, year):
             raise ActionNeeded(f"{year} 年度负面清单尚未生成", hint=f"用 djctl negative-list --year {year} --build 生成")
-        return _doc(s, year, entries, "stored", as_of)
+        return _doc(s, year, entries, "stored", standing_on)
 
 
 def negative_codes(session, year: int, org_kind: str, as_of: date | None = None,
