@@ -236,6 +236,9 @@ def test_the_quarterly_bulletin_counts_measures_and_the_schedule_states_plans(cl
                  "--reason", "组织生活会走过场", "--basis", "谈话记录〔2024〕5号", "--json"))
     json_out(cli("tier", "plan", "add", "U002-B01", "--date", "2024-04-01", "--responsible", "支部书记",
                  "--measures", "补齐支委", "--target-date", "2024-06-15", "--json"))
+    i = _add(cli, "U001", "2024-04-01", "2024-05-31", "党费管理")
+    _add(cli, "U002", "2024-04-10", "2024-06-10", "组织生活")
+    json_out(cli("rectify", "close", str(i), "--feedback", "已整改", "--date", "2024-05-20", "--json"))
     out = orgs / "文书"
 
     def md(command, quarter):
@@ -248,6 +251,11 @@ def test_the_quarterly_bulletin_counts_measures_and_the_schedule_states_plans(cl
     q2 = md("bulletin", "2024Q2")
     assert "本季度对 2 个单位采取问责措施 2 次：提醒谈话 1 次，约谈 1 次。" in q2
     assert "测试单位2机关党委" in q2 and "约谈（书记）" in q2
+    # the year's problem list as of the quarter's end, in the bulletin and the schedule
+    rates = ("2024年以来共发现需要整改的问题 2 项，其中“党费管理”方面 1 项、“组织生活”方面 1 项；截至2024年6月30日应完成整改 "
+             "2 项，已整改销号 1 项，整改率 50.00%，按期整改率 50.00%；逾期未整改 1 项。")
+    assert rates in q2
+    assert "2024年以来未发现需要整改的问题。" in md("bulletin", "2024Q1")
     assert "本季度未对考核单位采取问责措施。" in md("bulletin", "2024Q1")
     # the plan passed its target date (06-15) without a done report: 已超过目标日期 at the quarter's end
     r = cli("ranking", "--year", "2024", "--format", "md", "--out", out / "ranking", "--date", "2025-01-10")
@@ -256,4 +264,5 @@ def test_the_quarterly_bulletin_counts_measures_and_the_schedule_states_plans(cl
     text = annual.read_text(encoding="utf-8")
     assert "问责情况" in text and "全年对 2 个单位采取问责措施 2 次：提醒谈话 1 次，约谈 1 次。" in text
     sched = md("schedule", "2024Q2")
+    assert rates in sched
     assert "未达标支部 2 个，已制定整改提升计划 1 个（推进中 0 个，已完成 0 个，已超过目标日期 1 个），尚未制定计划 1 个" in sched

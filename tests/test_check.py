@@ -218,7 +218,7 @@ def test_empty_flag_is_decided_by_the_tolerance(cli, tmp_path, forms):
     assert (ex["T01"]["false"], ex["T01"]["final"], ex["T01"]["formula"]) == (True, 14.0, "15 − 2 × (15 − 14.5) = 14")
     assert (ex["T03"]["false"], ex["T03"]["final"], ex["T03"]["formula"]) == (False, 13.5, "核查得分 13.5")
     [item] = rectifications()
-    assert item[4] == "2024-03:T01" and "超过容差 0 分" in item[7]
+    assert item[4] == "2024-03:T01" and "超过容差0分" in item[7]
 
 
 def test_tolerance_from_the_scheme_spares_a_small_overclaim(cli, tmp_path, forms):
@@ -485,3 +485,46 @@ def test_a_bad_check_date_is_refused_with_its_cell(cli, tmp_path, forms, value, 
     [err] = [e for e in doc["files"][0]["errors"] if needle in e["message"]]
     assert err["sheet"] == SHEET and err["column"] == "核查日期"
     assert rectifications() == []
+
+
+def test_the_worksheet_category_classifies_the_new_item(cli, tmp_path, forms):
+    """问题类别 on the worksheet: the item the false task creates is classified on the check date; the column
+    carries the scheme's list as a drop-down."""
+    wb = openpyxl.load_workbook(forms["U001"])
+    ws = wb[SHEET]
+    assert ws.cell(FIRST - 1, 11).value == "问题类别"
+    lists = [dv.formula1 for dv in ws.data_validations.dataValidation if "K" in str(dv.sqref)]
+    assert lists and "组织生活" in lists[0] and "党费管理" in lists[0]
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, {"T02": 6}, {"T02": "是"},
+               edit=set_cells((ROW["T02"], 11, "组织生活"), (ROW["T03"], 11, "党费管理")))
+    code, doc = import_check(cli, tmp_path / "收回")
+    assert code == 0, doc
+    [(rid, *_rest)] = rectifications()
+    # only the false task makes an item; its tag is dated by the worksheet's 核查日期 and named in the audit event
+    assert query("SELECT item_id, category, severity, on_date FROM rectification_tag") == [
+        (rid, "组织生活", "", "2024-03-31")]
+    st = json_out(cli("rectify", "stats", "--year", "2024", "--json"))
+    assert [(c["category"], c["items"]) for c in st["by_category"] if c["items"]] == [("组织生活", 1)]
+    payload = json.loads(query("SELECT payload FROM audit_event WHERE action = 'check.import'")[0][0])
+    assert "rectification_tag" in payload["row_digests"]
+    assert cli("audit", "verify").exit_code == 0
+
+
+def test_a_category_outside_the_scheme_is_refused_with_its_cell(cli, tmp_path, forms):
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, {"T02": 6}, {"T02": "是"},
+               edit=set_cells((ROW["T02"], 11, "作风建设")))
+    code, doc = import_check(cli, tmp_path / "收回")
+    assert code == 2
+    [err] = [e for e in doc["files"][0]["errors"] if e["column"] == "问题类别"]
+    assert err["row"] == ROW["T02"] and "不在考核方案的列表中" in err["message"] and "组织生活" in err["message"]
+    assert rectifications() == []
+
+
+def test_an_older_worksheet_without_the_category_column_still_imports(cli, tmp_path, forms):
+    def drop(wb):
+        wb[SHEET].delete_cols(11)
+
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, {"T02": 6}, {"T02": "是"}, edit=drop)
+    code, doc = import_check(cli, tmp_path / "收回")
+    assert code == 0, doc
+    assert len(rectifications()) == 1 and query("SELECT count(*) FROM rectification_tag") == [(0,)]

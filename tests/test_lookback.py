@@ -196,7 +196,7 @@ def test_worksheet_lists_the_tier_checklist_with_header_meta_validation_and_lock
     assert header["所属单位"] == f"{code[:4]} 测试单位{int(code[1:4])}机关党委"
     assert header["等次"] == "过硬支部" and header["抽签"] == f"#{d['id']}（lookback:2024）"
     cols = [c.value for c in ws[8]]
-    assert cols == ["序号", "项目编码", "项目", "标准", "过硬维度", "是否达到", "问题描述", "核查人"]
+    assert cols == ["序号", "项目编码", "项目", "标准", "过硬维度", "是否达到", "问题描述", "核查人", "问题类别"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=9)]
     assert [r[1] for r in rows] == scheme_items("过硬") == ["D01", "D02", "D03", "D04", "D05", "G01", "G02", "G03",
                                                            "G04", "G05", "G06", "G07"]
@@ -207,10 +207,11 @@ def test_worksheet_lists_the_tier_checklist_with_header_meta_validation_and_lock
     assert (meta["kind"], meta["draw_id"], meta["branch"], meta["tier"], meta["year"]) == (
         "lookback", str(d["id"]), code, "过硬", "2024")
     assert ws.protection.sheet is True
-    unlocked = {ws.cell(8, c).value for c in range(1, 9) if not ws.cell(9, c).protection.locked}
-    assert unlocked == {"是否达到", "问题描述", "核查人"}
+    unlocked = {ws.cell(8, c).value for c in range(1, 10) if not ws.cell(9, c).protection.locked}
+    assert unlocked == {"是否达到", "问题描述", "核查人", "问题类别"}
     dv = [v for v in ws.data_validations.dataValidation if v.type == "list"]
-    assert len(dv) == 1 and dv[0].formula1 == '"是,否"' and str(dv[0].sqref) == f"F9:F{8 + len(rows)}"
+    assert len(dv) == 2 and dv[0].formula1 == '"是,否"' and str(dv[0].sqref) == f"F9:F{8 + len(rows)}"
+    assert "组织生活" in dv[1].formula1 and str(dv[1].sqref) == f"I9:I{8 + len(rows)}"
     d_code = next(c for c in d["selected"] if d["strata"][c] == "达标")
     assert [r[1].value for r in load_workbook(files[d_code])["回头看核查表"].iter_rows(min_row=9)] == scheme_items("达标")
 
@@ -392,3 +393,30 @@ def test_demo_step_draws_fills_imports_and_reports(tmp_path):
         store.dispose()
     assert "反弹" in lines[1]
     assert (tmp_path / "文书" / "2024_回头看报告.docx").exists()
+
+
+@pytest.mark.sqlite_only
+def test_the_worksheet_category_classifies_the_items_it_creates(cli, city, tmp_path):
+    d, files = forms(cli, tmp_path)
+    bad = next(c for c in d["selected"] if d["strata"][c] == "过硬")
+
+    def category(wb, ws):
+        for r in range(9, ws.max_row + 1):
+            if ws.cell(r, 2).value == "D02":
+                ws.cell(r, 9).value = "组织生活"
+            if ws.cell(r, 2).value == "D01":  # a passed item's category makes nothing
+                ws.cell(r, 9).value = "党费管理"
+
+    path = fill(files[bad], tmp_path / "back" / files[bad].name, FAILS, edit=category)
+    res = json_out(cli("lookback", "import", path, "--date", "2024-11-05", "--json"))
+    assert res["files"][0]["status"] == "imported"
+    tags = sql(tmp_path, "SELECT r.source_ref, t.category, t.on_date FROM rectification_tag t "
+                         "JOIN rectification r ON r.id = t.item_id ORDER BY r.source_ref")
+    assert [(ref.rsplit(":", 1)[1], cat, day) for ref, cat, day in tags] == [("D02", "组织生活", "2024-11-05")]
+
+    wrong = fill(files[bad], tmp_path / "wrong" / files[bad].name, FAILS,
+                 edit=lambda wb, ws: ws.cell(10, 9, "作风建设"))
+    r = cli("lookback", "import", wrong, "--replace", "--date", "2024-11-06", "--json")
+    assert r.exit_code == 2
+    [err] = [e for e in json.loads(r.stdout)["files"][0]["errors"] if e["column"] == "问题类别"]
+    assert err["row"] == 10 and "不在考核方案的列表中" in err["message"]

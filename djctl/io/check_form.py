@@ -36,13 +36,14 @@ COLUMNS = (
     Column("是否虚假", ("false", "虚假")),
     Column("核查说明", ("check_note",), required=False),
     Column("核查人", ("checker",), required=False),
+    Column("问题类别", ("category", "类别"), required=False),  # for the problem list; older worksheets lack it
 )
-LETTERS = "ABCDEFGHIJ"
+LETTERS = "ABCDEFGHIJK"
 COL = {c.name: LETTERS[i] for i, c in enumerate(COLUMNS)}
-FILL_COLUMNS = ("核查得分", "是否虚假", "核查说明", "核查人")
+FILL_COLUMNS = ("核查得分", "是否虚假", "核查说明", "核查人", "问题类别")
 INSTRUCTIONS = ("填表说明：请逐项填写「核查得分」（0 到分值之间，最多 1 位小数，每项都要填写）；自评得分高于核查得分且"
                 "属虚报的，在「是否虚假」填「是」（双倍扣分），不属虚报的填「否」，留空则按考核方案的容差规则认定；"
-                "在「核查说明」写明依据，在「核查人」署名。自评得分为单位报送的原值，请勿修改；请勿增删行、"
+                "在「核查说明」写明依据，在「核查人」署名；认定虚假的任务将生成整改事项，可在「问题类别」选择问题所属方面（问题清单按此分类统计）。自评得分为单位报送的原值，请勿修改；请勿增删行、"
                 "修改任务编码或分值、重命名工作表。「核查日期」填实际核查的日期（如 2024-04-08），默认为所核查月份的最后一天。")
 DATE_LABEL = "核查日期"
 META_KEYS = ("kind", "unit", "month", "draw_id", "self_report_id", "self_hash", "task_hash")
@@ -64,7 +65,8 @@ def check_filename(month: str, unit_code: str, unit_name: str) -> str:
 
 def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, draw_id: int,
                      draw_label: str, self_report_id: int, self_hash: str, task_hash: str,
-                     tasks: list[CheckFormTask], check_day: date | None = None, checkers: str = "") -> Path:
+                     tasks: list[CheckFormTask], check_day: date | None = None, checkers: str = "",
+                     categories: tuple[str, ...] = ()) -> Path:
     from openpyxl import Workbook as OWorkbook
     from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -74,7 +76,7 @@ def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, 
     unlocked = Protection(locked=False)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="center")
-    for letter, width in zip(LETTERS, (6, 10, 40, 8, 10, 28, 10, 10, 36, 12)):
+    for letter, width in zip(LETTERS, (6, 10, 40, 8, 10, 28, 10, 10, 36, 12, 12)):
         ws.column_dimensions[letter].width = width
     first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
     v, pts = COL["核查得分"], COL["分值"]
@@ -89,6 +91,12 @@ def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, 
     flag_dv.add(f"{f}{first}:{f}{last}")
     ws.data_validations.append(score_dv)
     ws.data_validations.append(flag_dv)
+    if categories and len(",".join(categories)) < 250:  # Excel caps an inline list at 255 characters
+        c = COL["问题类别"]
+        cat_dv = DataValidation(type="list", formula1='"' + ",".join(categories) + '"', allow_blank=True,
+                                showErrorMessage=True, errorTitle="问题类别", error="请从列表中选择，或留空")
+        cat_dv.add(f"{c}{first}:{c}{last}")
+        ws.data_validations.append(cat_dv)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
@@ -131,6 +139,7 @@ class CheckRow:
     false_flag: bool | None
     note: str
     checker: str
+    category: str = ""
 
 
 @dataclass
@@ -185,7 +194,8 @@ def read_check_form(path: Path) -> CheckForm:
         flag = _flag(r)
         note = r.text("核查说明", required=False, max_len=2000)
         checker = r.text("核查人", required=False, max_len=100)
-        rows.append(CheckRow(rownum, code, pts, self_score, verified, flag, note, checker))
+        category = r.text("问题类别", required=False, max_len=50) if "问题类别" in table.columns else ""
+        rows.append(CheckRow(rownum, code, pts, self_score, verified, flag, note, checker, category))
     unit_row, unit = header_cell(data, "单位编码")
     month_row, month = header_cell(data, "月份")
     return CheckForm({k: meta.get(k, "") for k in META_KEYS}, unit or "", month or "", rows, problems,

@@ -32,13 +32,14 @@ COLUMNS = (
     Column("是否达到", ("passed", "达到", "是否达标")),
     Column("问题描述", ("problem", "问题")),
     Column("核查人", ("checker",), required=False),
+    Column("问题类别", ("category", "类别"), required=False),  # for the problem list; older worksheets lack it
 )
-LETTERS = "ABCDEFGH"
+LETTERS = "ABCDEFGHI"
 COL = {c.name: LETTERS[i] for i, c in enumerate(COLUMNS)}
-FILL_COLUMNS = ("是否达到", "问题描述", "核查人")
+FILL_COLUMNS = ("是否达到", "问题描述", "核查人", "问题类别")
 HEADER_LABELS = ("支部编码", "支部名称", "所属单位", "等次", "抽签", "方式")
 INSTRUCTIONS = ("填表说明：请逐项核查，在「是否达到」选择「是」或「否」（每项都要填写）；未达到的项目须在「问题描述」"
-                "写明发现的问题（将作为整改事项下发），在「核查人」署名。任何一项未达到即认定该支部反弹，"
+                "写明发现的问题（将作为整改事项下发），可在「问题类别」选择问题所属方面（问题清单按此分类统计），在「核查人」署名。任何一项未达到即认定该支部反弹，"
                 "按考核方案下调等次。请勿增删行、修改项目编码、重命名工作表。")
 META_KEYS = ("kind", "draw_id", "branch", "tier", "year", "items_hash")
 
@@ -60,7 +61,7 @@ def lookback_filename(tag: str, branch_code: str, branch_name: str) -> str:
 
 def write_lookback_form(path: Path, *, branch_code: str, branch_name: str, unit_code: str, unit_name: str,
                         tier: str, year: int, draw_id: int, draw_label: str, unannounced: bool, items_hash: str,
-                        items: list[FormItem]) -> Path:
+                        items: list[FormItem], categories: tuple[str, ...] = ()) -> Path:
     from openpyxl import Workbook as OWorkbook
     from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -70,7 +71,7 @@ def write_lookback_form(path: Path, *, branch_code: str, branch_name: str, unit_
     unlocked = Protection(locked=False)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="center")
-    for letter, width in zip(LETTERS, (6, 10, 30, 44, 10, 10, 40, 12)):
+    for letter, width in zip(LETTERS, (6, 10, 30, 44, 10, 10, 40, 12, 12)):
         ws.column_dimensions[letter].width = width
     first, last = HEADER_ROW + 1, HEADER_ROW + max(1, len(items))
     f = COL["是否达到"]
@@ -78,6 +79,12 @@ def write_lookback_form(path: Path, *, branch_code: str, branch_name: str, unit_
                         errorTitle="是否达到", error="请选择「是」或「否」")
     dv.add(f"{f}{first}:{f}{last}")
     ws.data_validations.append(dv)
+    if categories and len(",".join(categories)) < 250:  # Excel caps an inline list at 255 characters
+        c = COL["问题类别"]
+        cat_dv = DataValidation(type="list", formula1='"' + ",".join(categories) + '"', allow_blank=True,
+                                showErrorMessage=True, errorTitle="问题类别", error="请从列表中选择，或留空")
+        cat_dv.add(f"{c}{first}:{c}{last}")
+        ws.data_validations.append(cat_dv)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
@@ -114,6 +121,7 @@ class ItemRow:
     passed: bool | None
     problem: str
     checker: str
+    category: str = ""
 
 
 @dataclass
@@ -173,14 +181,16 @@ def read_lookback_form(path: Path) -> LookbackForm:
         checker = r.text("核查人", required=False, max_len=100)
         if passed is False and not problem:
             problems.add("未达到的项目须填写问题描述（将作为整改事项下发）", SHEET, rownum, "问题描述")
-        rows.append(ItemRow(rownum, code, passed, problem, checker))
+        category = r.text("问题类别", required=False, max_len=50) if "问题类别" in table.columns else ""
+        rows.append(ItemRow(rownum, code, passed, problem, checker, category))
     return LookbackForm({k: meta.get(k, "") for k in META_KEYS}, header_block(data, table.header_row), rows, problems)
 
 
 # ---------------------------------------------------------------- filling (the demo plays the committee)
 
 
-def fill_lookback_form(src: Path, dst: Path, answers: dict[str, tuple[bool, str]], checker: str) -> Path:
+def fill_lookback_form(src: Path, dst: Path, answers: dict[str, tuple[bool, str]], checker: str,
+                       categories: dict[str, str] | None = None) -> Path:
     """Fill a worksheet as a checker would (是/否, 问题描述, 核查人 per item code) and save it as `dst`."""
     from openpyxl import load_workbook
 
@@ -204,5 +214,7 @@ def fill_lookback_form(src: Path, dst: Path, answers: dict[str, tuple[bool, str]
         put(ws, r, cols["是否达到"], YES if passed else NO)
         put(ws, r, cols["问题描述"], problem or None)
         put(ws, r, cols["核查人"], checker)
+        if categories and code in categories and "问题类别" in cols:
+            put(ws, r, cols["问题类别"], categories[code])
     save_workbook(wb, dst)
     return dst

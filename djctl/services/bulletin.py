@@ -191,6 +191,9 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
                                 if rect else []),
                      "figures": [], "subsections": []})
     from djctl.services.actions import quarter_summary
+    from djctl.services.rectify_stats import year_text
+
+    sections[-1]["paragraphs"].insert(0, year_text(session, q.year, q.last_day()))
 
     acc = quarter_summary(session, q.first_day(), q.last_day(), scheme.accountability.kinds, names,
                           scheme.accountability.name_units)
@@ -265,6 +268,8 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
                    key=lambda t: (-t[0], t[1].unit))[:10]
     rect = open_rectifications(session, q.last_day())
     overdue = [r for r, st in rect if st.overdue]
+    from djctl.services.rectify_stats import year_text
+
     sections = [
         {"heading": "一、自评报送情况", "level": 1, "paragraphs": missing_lines,
          "tables": [{"caption": "表1 各单位月度自评报送情况", "columns": ["单位", *[f"{int(m[5:])}月" for m in q.months]],
@@ -281,7 +286,7 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
          "figures": [], "subsections": []},
         {"heading": "四、整改事项", "level": 1,
          "paragraphs": [f"截至{cn_date(q.last_day())}，未完成整改事项 {len(rect)} 项，其中已逾期 {len(overdue)} 项。" if rect
-                        else f"截至{cn_date(q.last_day())}，没有未完成的整改事项。"],
+                        else f"截至{cn_date(q.last_day())}，没有未完成的整改事项。", year_text(session, q.year, q.last_day())],
          "tables": ([{"caption": "表4 未完成的整改事项", "columns": ["单位/支部", "问题", "来源", "期限", "状态"],
                       "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
                                 cn_date(st.due), "逾期" if st.overdue else "整改中"] for r, st in rect]}] if rect else []),

@@ -16,12 +16,11 @@ from sqlmodel import select
 
 from djctl import clock as _clock
 from djctl.domain.people import checklist_verdict, debrief_rating, num
-from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
+from djctl.errors import ActionNeeded, DjctlError, Problem
 from djctl.io.people_xlsx import DEBRIEF_COLUMNS, DEBRIEF_SHEET, LEVEL_FIELDS, LEVELS, read_debrief, write_form
-from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256
-from djctl.store.audit import actor
+from djctl.services.importing import FileResult, PeriodSheet, WorkbookImport, import_workbook
 from djctl.store.content import row_digests
-from djctl.store.engine import Store, now
+from djctl.store.engine import Store
 from djctl.store.tables import Branch
 from djctl.store.tables import Debrief as DebriefRow
 from djctl.store.tables import ImportFile
@@ -76,81 +75,50 @@ def write_template(store: Store, year: int, path: Path) -> tuple[Path, int]:
 # ------------------------------------------------------------------ import
 
 
-class _Stop(Exception):
-    """Roll back (dry run or refusal); the result is already filled in."""
-
-
 def import_debrief(store: Store, path: Path, *, year: int, dry_run: bool = False, replace: bool = False) -> FileResult:
-    """Import one 述职评议 workbook for `year`, all or nothing. The same file again changes nothing."""
-    result = FileResult(str(path), period=str(year))
-    result.extra = {"year": year, "replaced": [], "not_reported": []}
-    try:
-        result.sha256 = file_sha256(path) if path.is_file() else ""
-        data = read_debrief(path, year)
-    except DjctlError as exc:
-        return result.refuse(exc)
-    result.rows = len(data.rows)
-    result.extra["not_reported"] = [code for _, code in data.skipped]
-    try:
-        with store.write() as uow:
-            s = uow.session
-            same = s.exec(select(ImportFile).where(ImportFile.kind == KIND, ImportFile.sha256 == result.sha256,
-                                                   ImportFile.period == str(year), ImportFile.active == True)  # noqa: E712
-                          ).first()
-            if same is not None:
-                result.status = UNCHANGED
-                result.extra["import_id"] = same.id
-                return result
-            known = {x.code: x for x in secretaries(s, year)}
-            problems = []
-            for row, code in [(r.row, r.code) for r in data.rows] + data.skipped:
-                if code not in known:
-                    problems.append(Problem(f"组织编码「{code}」不是 {year} 年度在册的单位或支部", DEBRIEF_SHEET, row, "组织编码"))
-            if problems:
-                result.refuse(InputError("述职评议表有错误，未导入任何数据", path=str(path), problems=problems))
-                raise _Stop
-            old_rows = list(s.exec(select(DebriefRow).where(DebriefRow.year == year, DebriefRow.active == True)))  # noqa: E712
-            old_ids = sorted({r.import_id for r in old_rows})
-            old = [s.get(ImportFile, i) for i in old_ids]
-            if old and not replace:
-                names = "、".join(Path(o.path).name for o in old if o)
-                result.refuse(InputError(f"{year} 年度已导入过另一份述职评议表（{names}），本文件内容不同",
-                                         path=str(path), hint="确需以本文件替换，请加 --replace（旧数据保留为历史）"))
-                raise _Stop
-            result.extra["replaced"] = [{"import_id": o.id, "path": o.path, "sha256": o.sha256, "rows": o.rows}
-                                        for o in old if o]
-            if dry_run:
-                result.status = VALID
-                raise _Stop
-            t = now()
-            imp = ImportFile(kind=KIND, path=str(path), sha256=result.sha256, period=str(year), rows=result.rows,
-                             actor=actor(), created_at=t)
-            s.add(imp)
-            s.flush()
-            if old_ids:
-                uow.conn.execute(update(DebriefRow).where(DebriefRow.year == year, DebriefRow.active == True)  # noqa: E712
-                                 .values(active=False))
-                uow.conn.execute(update(ImportFile).where(ImportFile.id.in_(old_ids))
-                                 .values(active=False, replaced_by=imp.id))
-            new = []
-            for r in data.rows:
-                sec = known[r.code]
-                row = DebriefRow(year=year, org_code=r.code, org_kind=sec.org_kind, level=sec.level,
-                                 secretary=r.secretary, reported_on=r.reported_on, voters=r.voters, note=r.note,
-                                 import_id=imp.id, created_at=t, **{LEVEL_FIELDS[lv]: r.votes[lv] for lv in LEVELS})
-                s.add(row)
-                new.append(row)
-            s.flush()
-            result.status = IMPORTED
-            result.extra["import_id"] = imp.id
-            uow.audit("debrief.import", {
-                "file": path.name, "sha256": result.sha256, "import_id": imp.id, "year": year, "period": str(year),
-                "rows": [[r.code, r.secretary, r.reported_on.isoformat(), *[r.votes[lv] for lv in LEVELS], r.voters]
-                         for r in data.rows],
-                "not_reported": result.extra["not_reported"], "replaced": result.extra["replaced"],
-                "row_digests": row_digests(uow, debrief=[x.id for x in new] + [x.id for x in old_rows])})
-    except _Stop:
-        pass
+    """Import one 述职评议 workbook for `year`, all or nothing. The same file again changes nothing; a different
+    file for the year replaces the active one only with `replace` (the old rows kept as history)."""
+    skipped: list[tuple[int, str]] = []
+    known: dict[str, Any] = {}
+
+    def read(p: Path) -> tuple[str, list[Any]]:
+        data = read_debrief(p, year)
+        skipped[:] = data.skipped
+        return DEBRIEF_SHEET, data.rows
+
+    def check(uow: Any, sheet: str, rows: list[Any]) -> list[Problem]:
+        known.update({x.code: x for x in secretaries(uow.session, year)})
+        return [Problem(f"组织编码「{code}」不是 {year} 年度在册的单位或支部", sheet, row, "组织编码")
+                for row, code in [(r.row, r.code) for r in rows] + skipped if code not in known]
+
+    def write(uow: Any, imp: ImportFile, rows: list[Any], result: FileResult) -> None:
+        new = [DebriefRow(year=year, org_code=r.code, org_kind=known[r.code].org_kind, level=known[r.code].level,
+                          secretary=r.secretary, reported_on=r.reported_on, voters=r.voters, note=r.note,
+                          import_id=imp.id, created_at=imp.created_at, **{LEVEL_FIELDS[lv]: r.votes[lv] for lv in LEVELS})
+               for r in rows]
+        uow.session.add_all(new)
+        uow.session.flush()
+        uow.audit("debrief.import", {
+            "file": path.name, "sha256": imp.sha256, "import_id": imp.id, "year": year, "period": str(year),
+            "rows": [[r.code, r.secretary, r.reported_on.isoformat(), *[r.votes[lv] for lv in LEVELS], r.voters]
+                     for r in rows],
+            "not_reported": [c for _, c in skipped], "replaced": result.extra.get("replaced", []),
+            "row_digests": row_digests(uow, debrief=[x.id for x in new] + [x.id for x in result.retired])})
+
+    def active_rows(uow: Any) -> list[Any]:
+        return list(uow.session.exec(select(DebriefRow).where(DebriefRow.year == year,
+                                                              DebriefRow.active == True)))  # noqa: E712
+
+    def retire(uow: Any) -> None:
+        uow.conn.execute(update(DebriefRow).where(DebriefRow.year == year, DebriefRow.active == True)  # noqa: E712
+                         .values(active=False))
+
+    sheet = PeriodSheet(str(year), f"{year} 年度", "述职评议表", active_rows, retire, replace)
+    spec = WorkbookImport(KIND, read, check, write, "述职评议表有错误，未导入任何数据", period=lambda rows: str(year),
+                          sheet=sheet)
+    result = import_workbook(store, path, spec, dry_run=dry_run)
+    result.period = str(year)
+    result.extra = {"year": year, "replaced": [], "not_reported": [c for _, c in skipped], **result.extra}
     return result
 
 

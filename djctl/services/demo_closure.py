@@ -17,15 +17,24 @@ _KEYWORDS = (("党费", "党费管理"), ("三会一课", "组织生活"), ("主
              ("融合", "作用发挥"), ("服务", "作用发挥"))
 
 
+def category_of(text: str) -> str:
+    """The demo's category for a problem text (its keyword rule)."""
+    return next((c for k, c in _KEYWORDS if k in text), "制度执行")
+
+
 def classify_items(store: Store, year: int) -> list[str]:
     """Classify every item of the year by its wording; overdue ones at year end are 较重."""
     from djctl.services.rectify import list_items
-    from djctl.services.rectify_stats import classify, rectify_stats
+    from djctl.services.rectify_stats import classify, rectify_stats, tags_at
 
     items = list_items(store, as_of=date(year, 12, 31))["items"]
+    with store.read() as uow:
+        tagged = tags_at(uow.session, date(year, 12, 31))  # classified on the worksheet already
     groups: dict[tuple[str, str], list[int]] = {}
     for i in items:
-        cat = next((c for k, c in _KEYWORDS if k in i["problem"]), "制度执行")
+        if i["id"] in tagged:
+            continue
+        cat = category_of(i["problem"])
         groups.setdefault((cat, "较重" if i["overdue"] else "一般"), []).append(i["id"])
     for (cat, sev), ids in sorted(groups.items()):
         classify(store, ids, category=cat, severity=sev)

@@ -71,6 +71,7 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
     rectification and negative-list steps.
     """
     from djctl.io.lookback_form import fill_lookback_form
+    from djctl.services.demo_closure import category_of
     from djctl.services.draw_verify import write_record_file
 
     year = ctx.year
@@ -91,7 +92,8 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
     returned = []
     for path in forms.files:
         dst = base / "收回" / path.name
-        returned.append(fill_lookback_form(path, dst, answers[path], rng.choice(DEMO_CHECKERS)))
+        categories = {c: category_of(problem) for c, (ok, problem) in answers[path].items() if not ok}
+        returned.append(fill_lookback_form(path, dst, answers[path], rng.choice(DEMO_CHECKERS), categories))
     results = import_forms(store, returned, on_date=date(year, *DEMO_IMPORT_DAY))
     refused = [r for r in results if r.status not in (IMPORTED, UNCHANGED)]
     if refused:

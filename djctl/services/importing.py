@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import select
 
 from djctl.errors import DjctlError, InputError, Problem
@@ -29,6 +30,7 @@ class FileResult:
     subject: str = ""
     period: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    retired: list[Any] = field(default_factory=list, repr=False)  # rows a replacing import made history
 
     def to_json(self) -> dict[str, Any]:
         doc = {"path": self.path, "sha256": self.sha256, "status": self.status, "rows": self.rows,
@@ -121,6 +123,22 @@ class WorkbookImport:
     write: Callable[[Any, ImportFile, list[Any], FileResult], None]  # the rows and their audit event
     refused: str  # the headline of a refusal, e.g. 加减分项表有错误，未导入任何数据
     period: Callable[[list[Any]], str] = lambda rows: ""
+    sheet: PeriodSheet | None = None  # one file stands for the period (replaced only with --replace)
+
+
+@dataclass(frozen=True)
+class PeriodSheet:
+    """A kind whose rows stand for one period as a whole (the votes of a year, the 述职评议 of a year, the
+    staff scores of a month): a different file for a period already imported is refused unless `replace`;
+    with it, the period's active rows and files become history (inactive, the files `replaced_by` the new
+    one) in the same transaction. The same file again is unchanged only while it is the period's current one."""
+
+    period: str
+    label: str  # the refusal's wording: f"{label}已导入过另一份{what}"
+    what: str
+    active_rows: Callable[[Any], list[Any]]  # (unit of work) -> the period's active rows (with `import_id`)
+    retire: Callable[[Any], None]  # (unit of work) -> mark them inactive
+    replace: bool = False
 
 
 class _Rollback(Exception):
@@ -145,7 +163,10 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
     result.rows = len(rows)
     try:
         with store.write() as uow:
-            same = find_import(uow.session, spec.kind, result.sha256)
+            ps = spec.sheet
+            same = (find_import(uow.session, spec.kind, result.sha256) if ps is None else uow.session.exec(
+                select(ImportFile).where(ImportFile.kind == spec.kind, ImportFile.sha256 == result.sha256,
+                                         ImportFile.period == ps.period, ImportFile.active == True)).first())  # noqa: E712
             if same is not None:
                 result.status = UNCHANGED
                 result.extra["import_id"] = same.id
@@ -154,6 +175,18 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
             if problems:
                 result.refuse(InputError(spec.refused, path=str(path), problems=problems))
                 raise _Rollback
+            old_ids: list[int] = []
+            if ps is not None:
+                result.retired = ps.active_rows(uow)
+                old_ids = sorted({r.import_id for r in result.retired})
+                old = [f for f in (uow.session.get(ImportFile, i) for i in old_ids) if f is not None]
+                if old and not ps.replace:
+                    result.refuse(InputError(f"{ps.label}已导入过另一份{ps.what}（{'、'.join(Path(o.path).name for o in old)}），"
+                                             "本文件内容不同", path=str(path),
+                                             hint="确需以本文件替换，请加 --replace（旧数据保留为历史）"))
+                    raise _Rollback
+                result.extra["replaced"] = [{"import_id": o.id, "path": o.path, "sha256": o.sha256, "rows": o.rows}
+                                            for o in old]
             if dry_run:
                 result.status = VALID
                 raise _Rollback
@@ -162,6 +195,10 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
                              rows=len(rows), actor=actor(), created_at=now())
             uow.session.add(imp)
             uow.session.flush()
+            if old_ids:
+                ps.retire(uow)
+                uow.conn.execute(update(ImportFile).where(ImportFile.id.in_(old_ids))
+                                 .values(active=False, replaced_by=imp.id))
             result.extra["import_id"] = imp.id
             spec.write(uow, imp, rows, result)
             result.status = IMPORTED

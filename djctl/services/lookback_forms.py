@@ -53,6 +53,7 @@ def write_forms(store: Store, out_dir: Path, *, draw_id: int | None = None, year
                              hint=f"查看本年度的抽签：djctl lookback list --year {d.period}")
         y = int(d.period)
         scheme = load_scheme(s, y)
+        categories = tuple(scheme.rectify.categories)
         branches = {b.code: b for b in s.exec(select(Branch).where(Branch.code.in_(d.selected)))}
         units = {u.code: u.name for u in s.exec(select(Unit))}
         jobs = []
@@ -78,7 +79,7 @@ def write_forms(store: Store, out_dir: Path, *, draw_id: int | None = None, year
             write_lookback_form(
                 inside(stage.dir, fname), branch_code=code, branch_name=bname, unit_code=ucode, unit_name=uname,
                 tier=tier, year=y, draw_id=d.id, draw_label=d.label, unannounced=d.unannounced,
-                items_hash=items_hash(items),
+                items_hash=items_hash(items), categories=categories,
                 items=[FormItem(i.code, i.item, i.standard, i.dimension, *prefill.get(i.code, (None, ""))) for i in items])
     return result
 
@@ -169,7 +170,9 @@ def _rectification_text(year: int, d: StoredDraw, tier: str, item, problem: str)
 
 def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: bool, on_date: date | None) -> None:
     from djctl.io.lookback_form import SHEET
+    from djctl.domain.problems import choose
     from djctl.services.rectify import add_rectification, digest_ids
+    from djctl.services.rectify_stats import insert_tag
     from djctl.services.tiers import change_tier
 
     s = uow.session
@@ -229,6 +232,12 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
     missing = [c for c in by_code if c not in seen]
     if missing:
         problems.add(f"缺少检查项目：{'、'.join(missing)}（请勿删除项目行）", SHEET)
+    for r in form.rows:
+        if r.category:
+            try:
+                r.category = choose(r.category, scheme.rectify.categories, "问题类别")
+            except ValueError as exc:
+                problems.add(str(exc), SHEET, r.row, "问题类别")
     problems.raise_if_any("回头看核查表有错误，整份未导入")
 
     branch = s.exec(select(Branch).where(Branch.code == code)).first()
@@ -293,6 +302,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
 
     created: list[int] = []
     kept: list[int] = []
+    tags: list[int] = []
     due = on_date + timedelta(days=scheme.lookback.rectify_days)
     for r in failed:
         ref = f"{tier_ref}:{r.code}"
@@ -305,6 +315,8 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         text = _rectification_text(year, d, tier, by_code[r.code], r.problem)
         created.append(add_rectification(uow, code, "branch", text, "lookback", ref, due, found_on=on_date,
                                          audit=False))
+        if r.category:  # the worksheet's 问题类别 classifies the new item on the check date
+            tags.append(insert_tag(uow, created[-1], r.category, "", on_date, note="回头看核查表"))
     stale = []
     if old_failed:
         now_failed = {r.code for r in failed}
@@ -323,7 +335,7 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         "failed": [r.code for r in failed], "rebound": rebound, "date": on_date.isoformat(),
         "rectifications": created, "rectifications_kept": kept, "rectifications_stale": stale,
         "rectification_due": due.isoformat() if failed else None, "period": imp.period,
-        "row_digests": row_digests(uow, **digest_ids(s, created), **digests)})
+        "row_digests": row_digests(uow, **digest_ids(s, created), **digests, rectification_tag=tags)})
     result.status = IMPORTED
     result.extra.update({"branch": code, "tier": tier, "passed": not failed, "failed_items": [r.code for r in failed],
                          "rebound": rebound, "rectifications": created})

@@ -44,6 +44,16 @@ def _rules(session: Any, year: int):
 
 def tag_item(uow: UnitOfWork, item_id: int, category: str, severity: str, on_date: date, note: str = "") -> int:
     """Classify one item inside the caller's transaction and audit it (`rectify.classify`); the tag's id."""
+    tag_id = insert_tag(uow, item_id, category, severity, on_date, note)
+    tag = uow.session.get(RectificationTag, tag_id)
+    uow.audit("rectify.classify", {"id": item_id, "tag_id": tag_id, "category": tag.category, "severity": tag.severity,
+                                   "date": on_date.isoformat(), "row_digests": row_digests(uow, rectification_tag=[tag_id])})
+    return tag_id
+
+
+def insert_tag(uow: UnitOfWork, item_id: int, category: str, severity: str, on_date: date, note: str = "") -> int:
+    """Classify one item inside the caller's transaction, which audits it (an import names the tag in its own
+    event); the words are checked against the scheme of the year the item was found in."""
     s = uow.session
     item = s.get(Rectification, item_id)
     if item is None:
@@ -60,8 +70,6 @@ def tag_item(uow: UnitOfWork, item_id: int, category: str, severity: str, on_dat
                            created_at=now())
     s.add(tag)
     s.flush()
-    uow.audit("rectify.classify", {"id": item_id, "tag_id": tag.id, "category": category, "severity": severity,
-                                   "date": on_date.isoformat(), "row_digests": row_digests(uow, rectification_tag=[tag.id])})
     return int(tag.id)
 
 
@@ -118,6 +126,27 @@ def _item_rows(session: Any, year: int, as_of: date) -> list[dict[str, Any]]:
                      "due_by": st.due is not None and st.due <= as_of, "closed": closed,
                      "late": closed and closed_late(cs), "overdue": st.overdue, "reopened": st.reopened})
     return rows
+
+
+def year_text(session: Any, year: int, as_of: date) -> str:
+    """One official sentence on the year's problem list as of a day (the bulletins quote it): found, by
+    category (largest first), 整改率 and 按期整改率."""
+    from djctl.services.docs_common import cn_date
+
+    rows = _item_rows(session, year, as_of)
+    if not rows:
+        return f"{year}年以来未发现需要整改的问题。"
+    t = _tally(rows)
+    cats = Counter(r["category"] for r in rows if r["category"] != UNCLASSIFIED).most_common()
+    text = f"{year}年以来共发现需要整改的问题 {t['items']} 项"
+    if cats:
+        text += "，其中" + "、".join(f"“{c}”方面 {n} 项" for c, n in cats[:4]) + ("等" if len(cats) > 4 else "")
+    if t["due"]:
+        text += (f"；截至{cn_date(as_of)}应完成整改 {t['due']} 项，已整改销号 {t['closed_due']} 项，整改率 {t['rate_text']}，"
+                 f"按期整改率 {t['rate_on_time_text']}")
+    else:
+        text += f"，截至{cn_date(as_of)}均未到整改期限"
+    return text + (f"；逾期未整改 {t['overdue']} 项。" if t["overdue"] else "。")
 
 
 def rectify_stats(store: Store, year: int, as_of: date | None = None) -> dict[str, Any]:

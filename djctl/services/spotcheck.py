@@ -28,6 +28,7 @@ from djctl.io.check_form import SHEET, CheckFormTask, check_filename, read_check
 from djctl.io.outfile import inside, save_workbook, staged_dir
 from djctl.services.draws import StoredDraw, find_active
 from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, expand_paths, file_sha256, find_import
+from djctl.domain.problems import choose
 from djctl.services.setup import load_scheme
 from djctl.services.tasks import list_tasks
 from djctl.store.audit import actor, rows_digest
@@ -89,6 +90,7 @@ def write_forms(store: Store, month: str, out_dir: Path) -> FormsResult:
         s = uow.session
         d = _require_draw(uow, m)
         result = FormsResult(m, d.id, d.label)
+        categories = tuple(load_scheme(s, p.year).rectify.categories)
         for code in d.selected:
             name = d.names.get(code, "")
             rep = _active_report(s, code, m)
@@ -107,7 +109,7 @@ def write_forms(store: Store, month: str, out_dir: Path) -> FormsResult:
             write_check_form(inside(stage.dir, fname), unit_code=code, unit_name=name, month=m, month_label=p.label,
                              draw_id=d.id, draw_label=d.label, self_report_id=rep_id,
                              self_hash=digest, task_hash=task_hash, tasks=rows,
-                             check_day=p.last_day(), checkers=checkers)
+                             check_day=p.last_day(), checkers=checkers, categories=categories)
             result.files.append(inside(out_dir, fname))
     return result
 
@@ -265,6 +267,13 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
     missing = [c for c in by_code if c not in seen]
     if missing:
         problems.add(f"缺少任务：{'、'.join(missing)}（请勿删除任务行）", SHEET)
+    scheme = load_scheme(s, int(month[:4]))
+    for row in form.rows:
+        if row.category:
+            try:
+                row.category = choose(row.category, scheme.rectify.categories, "问题类别")
+            except ValueError as exc:
+                problems.add(str(exc), SHEET, row.row, "问题类别")
     # 核查日期: the worksheet's, else the caller's, else the last day of the month checked (never the import's clock)
     pm = parse_month(month)
     check_day = form.check_day or on_date or pm.last_day()
@@ -280,7 +289,6 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
                          f"（{Path(old_file.path).name if old_file else old.import_id}）", path=fname,
                          hint="确需以这份为准请加 --replace（原核查结果保留在历史中）")
 
-    scheme = load_scheme(s, int(month[:4]))
     tol = to_x100(scheme.spot_check.tolerance)
     t_now = now()
     imp = ImportFile(kind=KIND, path=str(path), sha256=result.sha256, subject=unit.code, period=month,
@@ -301,16 +309,18 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
     s.flush()
     ordered = sorted(form.rows, key=lambda r: by_code[r.code].seq)
     rows = [(r.code, to_x100(r.verified), r.false_flag, r.note, r.checker) for r in ordered]
+    category_of = {r.code: r.category for r in ordered if r.category}
     uow.conn.execute(CHECK_SCORE.insert(),
                      [{"report_id": report.id, "task_code": c, "verified_x100": v, "false_flag": f, "note": n,
                        "checker": who} for c, v, f, n, who in rows])
 
     # every task found false becomes a rectification item, found on the check date, due rectify_days later
     from djctl.services.rectify import add_rectification, digest_ids
+    from djctl.services.rectify_stats import insert_tag
     from djctl.store.content import row_digests
 
     due = check_day + timedelta(days=scheme.lookback.rectify_days)
-    created, kept, false_tasks = [], [], []
+    created, kept, false_tasks, tags = [], [], [], []
     deduction = 0
     for code, verified, flag, _note, _who in rows:
         t = by_code[code]
@@ -328,11 +338,13 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         if existing is not None:
             kept.append(int(existing.id))
             continue
-        how = "核查认定虚假" if flag else f"多报 {fmt(o.overclaim_x100)} 分，超过容差 {fmt(tol)} 分，按规则认定虚假"
+        how = "核查认定虚假" if flag else f"多报{fmt(o.overclaim_x100)}分，超过容差{fmt(tol)}分，按规则认定虚假"
         problem = (f"{int(month[:4])}年{int(month[5:7])}月抽查中，任务“{t.name}”自评{fmt(o.self_x100)}分，"
-                   f"核查{fmt(verified)}分，{how}；双倍扣分后计{fmt(o.final_x100)}分（{o.formula}）。请如实整改并反馈。")
+                   f"核查{fmt(verified)}分，{how}；双倍扣分后该项计{fmt(o.final_x100)}分。请如实整改并反馈。")
         created.append(add_rectification(uow, unit.code, "unit", problem, "spotcheck", ref, due, found_on=check_day,
                                          audit=False))
+        if code in category_of:  # the worksheet's 问题类别 classifies the new item on the check date
+            tags.append(insert_tag(uow, created[-1], category_of[code], "", check_day, note="核查表"))
     stale = []
     if old is not None:
         for item in s.exec(select(Rectification).where(
@@ -352,7 +364,8 @@ def _store_form(uow: UnitOfWork, path: Path, result: FileResult, form, replace: 
         "verified_total_x100": sum(v for _, v, _, _, _ in rows), "deduction_x100": deduction,
         "false_tasks": false_tasks, "rectifications": created, "rectifications_kept": kept,
         "rectification_due": due.isoformat(), "checked_on": check_day.isoformat(),
-        "row_digests": row_digests(uow, **digest_ids(s, created)), "self_result": result_json(results[rep.id])})
+        "row_digests": row_digests(uow, **digest_ids(s, created), rectification_tag=tags),
+        "self_result": result_json(results[rep.id])})
     result.extra.update({"false_tasks": false_tasks, "deduction": float(from_x100(deduction)),
                          "rectifications": created})
     notes = []
@@ -469,6 +482,8 @@ def fill_check_form(src: Path, dest: Path, rng, *, case: str = "", tolerance: De
             if case == "overclaim":
                 verified = max(Decimal(0), own - Decimal(rng.randint(20, 50)) / 10)
                 flag, note = "是", "台账缺少会议记录和签到表，实际完成情况与自评不符，属虚报"
+                if "问题类别" in col:
+                    ws.cell(r, col["问题类别"]).value = "制度执行"
             elif case == "tolerance":
                 step = tolerance if tolerance > 0 else Decimal("0.5")
                 verified = max(Decimal(0), own - min(step, Decimal("0.5")))

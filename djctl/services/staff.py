@@ -21,7 +21,16 @@ from djctl.domain.ranking import competition_ranks
 from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
 from djctl.io.people_xlsx import (ROSTER_COLUMNS, ROSTER_SHEET, STAFF_COLUMNS, STAFF_SHEET, read_staff_roster,
                                   read_staff_scores, write_form)
-from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256
+from djctl.services.importing import (
+    IMPORTED,
+    UNCHANGED,
+    VALID,
+    FileResult,
+    PeriodSheet,
+    WorkbookImport,
+    file_sha256,
+    import_workbook,
+)
 from djctl.store.audit import actor
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, now
@@ -139,69 +148,50 @@ def write_template(store: Store, month: str, path: Path) -> tuple[Path, int]:
 
 
 def import_scores(store: Store, path: Path, *, month: str, dry_run: bool = False, replace: bool = False) -> FileResult:
+    """Import one month's staff scores, all or nothing. The same file again changes nothing; a different file
+    for the month replaces the active one only with `replace` (the old rows kept as history)."""
     from djctl.services.setup import load_scheme
 
     m = _month(month)
-    result = FileResult(str(path), period=m)
-    result.extra = {"month": m, "replaced": [], "skipped": []}
-    try:
-        result.sha256 = file_sha256(path) if path.is_file() else ""
+    skipped: list[tuple[int, str]] = []
+
+    def read(p: Path) -> tuple[str, list[Any]]:
         with store.read() as uow:
             max_points = load_scheme(uow.session, int(m[:4])).staff.max_points
-        data = read_staff_scores(path, m, max_points)
-    except DjctlError as exc:
-        return result.refuse(exc)
-    result.rows = len(data.rows)
-    result.extra["skipped"] = [c for _, c in data.skipped]
-    try:
-        with store.write() as uow:
-            s = uow.session
-            same = s.exec(select(ImportFile).where(ImportFile.kind == SCORE_KIND, ImportFile.sha256 == result.sha256,
-                                                   ImportFile.period == m, ImportFile.active == True)).first()  # noqa: E712
-            if same is not None:
-                result.status = UNCHANGED
-                result.extra["import_id"] = same.id
-                return result
-            roster = _roster(s)
-            problems = [Problem(f"人员编码「{code}」不在工委干部名册中", STAFF_SHEET, row, "人员编码")
-                        for row, code in [(r.row, r.code) for r in data.rows] + data.skipped if code not in roster]
-            if problems:
-                result.refuse(InputError("工委干部月度考评表有错误，未导入任何数据", path=str(path), problems=problems))
-                raise _Stop
-            old_rows = list(s.exec(select(StaffScore).where(StaffScore.month == m, StaffScore.active == True)))  # noqa: E712
-            old_ids = sorted({r.import_id for r in old_rows})
-            old = [s.get(ImportFile, i) for i in old_ids]
-            if old and not replace:
-                result.refuse(InputError(f"{m} 已导入过另一份考评表（{'、'.join(Path(o.path).name for o in old if o)}），本文件内容不同",
-                                         path=str(path), hint="确需以本文件替换，请加 --replace（旧数据保留为历史）"))
-                raise _Stop
-            result.extra["replaced"] = [{"import_id": o.id, "path": o.path, "sha256": o.sha256, "rows": o.rows}
-                                        for o in old if o]
-            if dry_run:
-                result.status = VALID
-                raise _Stop
-            t = now()
-            imp = ImportFile(kind=SCORE_KIND, path=str(path), sha256=result.sha256, period=m, rows=result.rows,
-                             actor=actor(), created_at=t)
-            s.add(imp)
-            s.flush()
-            if old_ids:
-                uow.conn.execute(update(StaffScore).where(StaffScore.month == m, StaffScore.active == True)  # noqa: E712
-                                 .values(active=False))
-                uow.conn.execute(update(ImportFile).where(ImportFile.id.in_(old_ids)).values(active=False, replaced_by=imp.id))
-            fresh = [StaffScore(month=m, staff_code=r.code, note=r.note, import_id=imp.id, created_at=t,
-                                **{FIELDS[d]: to_x100(r.scores[d]) for d in STAFF_DIMENSIONS}) for r in data.rows]
-            s.add_all(fresh)
-            s.flush()
-            result.status = IMPORTED
-            result.extra["import_id"] = imp.id
-            uow.audit("staff.import", {
-                "file": path.name, "sha256": result.sha256, "import_id": imp.id, "month": m, "period": m,
-                "rows": [[r.code, *[str(r.scores[d]) for d in STAFF_DIMENSIONS]] for r in data.rows],
-                "skipped": result.extra["skipped"], "replaced": result.extra["replaced"],
-                "row_digests": row_digests(uow, staff_score=[x.id for x in fresh] + [x.id for x in old_rows])})
-    except _Stop:
-        pass
+        data = read_staff_scores(p, m, max_points)
+        skipped[:] = data.skipped
+        return STAFF_SHEET, data.rows
+
+    def check(uow: Any, sheet: str, rows: list[Any]) -> list[Problem]:
+        roster = _roster(uow.session)
+        return [Problem(f"人员编码「{code}」不在工委干部名册中", sheet, row, "人员编码")
+                for row, code in [(r.row, r.code) for r in rows] + skipped if code not in roster]
+
+    def write(uow: Any, imp: ImportFile, rows: list[Any], result: FileResult) -> None:
+        fresh = [StaffScore(month=m, staff_code=r.code, note=r.note, import_id=imp.id, created_at=imp.created_at,
+                            **{FIELDS[d]: to_x100(r.scores[d]) for d in STAFF_DIMENSIONS}) for r in rows]
+        uow.session.add_all(fresh)
+        uow.session.flush()
+        uow.audit("staff.import", {
+            "file": path.name, "sha256": imp.sha256, "import_id": imp.id, "month": m, "period": m,
+            "rows": [[r.code, *[str(r.scores[d]) for d in STAFF_DIMENSIONS]] for r in rows],
+            "skipped": [c for _, c in skipped], "replaced": result.extra.get("replaced", []),
+            "row_digests": row_digests(uow, staff_score=[x.id for x in fresh] + [x.id for x in result.retired])})
+
+    def active_rows(uow: Any) -> list[Any]:
+        return list(uow.session.exec(select(StaffScore).where(StaffScore.month == m,
+                                                              StaffScore.active == True)))  # noqa: E712
+
+    def retire(uow: Any) -> None:
+        uow.conn.execute(update(StaffScore).where(StaffScore.month == m, StaffScore.active == True)  # noqa: E712
+                         .values(active=False))
+
+    sheet = PeriodSheet(m, f"{m} ", "考评表", active_rows, retire, replace)
+    spec = WorkbookImport(SCORE_KIND, read, check, write, "工委干部月度考评表有错误，未导入任何数据",
+                          period=lambda rows: m, sheet=sheet)
+    result = import_workbook(store, path, spec, dry_run=dry_run)
+    result.period = m
+    result.extra = {"month": m, "replaced": [], "skipped": [c for _, c in skipped], **result.extra}
     return result
 
 

@@ -14,12 +14,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import select
 
-from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
+from djctl.errors import ActionNeeded, DjctlError, Problem
 from djctl.io.outfile import save_workbook
 from djctl.io.votes_xlsx import LEVEL_FIELDS, LEVELS, VOTE_SHEET, read_votes
-from djctl.services.importing import IMPORTED, REFUSED, UNCHANGED, VALID, FileResult, file_sha256
-from djctl.store.audit import actor
-from djctl.store.engine import Store, now
+from djctl.services.importing import REFUSED, FileResult, PeriodSheet, WorkbookImport, import_workbook
+from djctl.store.engine import Store
 from djctl.store.tables import ImportFile, Unit, Vote
 
 KIND = "votes"
@@ -76,72 +75,43 @@ def write_template(store: Store, year: int, path: Path) -> tuple[Path, int]:
 # ------------------------------------------------------------------ import
 
 
-class _Stop(Exception):
-    """Roll the transaction back (dry run or refusal); the result is already filled in."""
-
-
 def import_votes(store: Store, path: Path, *, year: int, dry_run: bool = False, replace: bool = False) -> FileResult:
-    """Import one votes workbook for `year`, all or nothing. The same file again changes nothing."""
-    result = FileResult(str(path), period=str(year))
-    result.extra = {"year": year, "replaced": [], "skipped": []}
-    try:
-        result.sha256 = file_sha256(path) if path.is_file() else ""
-        data = read_votes(path, year)
-    except DjctlError as exc:
-        return result.refuse(exc)
-    result.rows = len(data.rows)
-    result.extra["skipped"] = [code for _, code in data.skipped]
-    try:
-        with store.write() as uow:
-            s = uow.session
-            same = s.exec(select(ImportFile).where(ImportFile.kind == KIND, ImportFile.sha256 == result.sha256,
-                                                   ImportFile.period == str(year), ImportFile.active == True)  # noqa: E712
-                          ).first()
-            if same is not None:
-                result.status = UNCHANGED
-                result.extra["import_id"] = same.id
-                return result
-            units = active_units(s, year)
-            problems = [Problem(msg, VOTE_SHEET, row, "单位编码")
-                        for row, code in [(v.row, v.code) for v in data.rows] + data.skipped
-                        if (msg := unit_problem(s, units, code, year))]
-            if problems:
-                result.refuse(InputError("民主测评表有错误，未导入任何数据", path=str(path), problems=problems))
-                raise _Stop
-            old_ids = sorted({v.import_id for v in s.exec(select(Vote).where(Vote.year == year, Vote.active == True))})  # noqa: E712
-            old = [s.get(ImportFile, i) for i in old_ids]
-            if old and not replace:
-                names = "、".join(Path(o.path).name for o in old if o)
-                result.refuse(InputError(f"{year} 年度已导入过另一份民主测评表（{names}），本文件内容不同",
-                                         path=str(path), hint="确需以本文件替换，请加 --replace（旧数据保留为历史）"))
-                raise _Stop
-            result.extra["replaced"] = [{"import_id": o.id, "path": o.path, "sha256": o.sha256, "rows": o.rows}
-                                        for o in old if o]
-            if dry_run:
-                result.status = VALID
-                raise _Stop
-            t = now()
-            imp = ImportFile(kind=KIND, path=str(path), sha256=result.sha256, period=str(year), rows=result.rows,
-                             actor=actor(), created_at=t)
-            s.add(imp)
-            s.flush()
-            if old_ids:
-                uow.conn.execute(update(Vote).where(Vote.year == year, Vote.active == True)  # noqa: E712
-                                 .values(active=False))
-                uow.conn.execute(update(ImportFile).where(ImportFile.id.in_(old_ids))
-                                 .values(active=False, replaced_by=imp.id))
-            rows = [{"year": year, "unit_code": v.code, "good": v.good, "fairly_good": v.fairly_good,
-                     "average": v.average, "poor": v.poor, "voters": v.voters, "import_id": imp.id,
-                     "active": True, "created_at": t, "decided_on": date(year, 12, 31)} for v in data.rows]
-            uow.conn.execute(Vote.__table__.insert(), rows)
-            result.status = IMPORTED
-            result.extra["import_id"] = imp.id
-            uow.audit("votes.import", {
-                "file": path.name, "sha256": result.sha256, "import_id": imp.id, "year": year,
-                "rows": [[v.code, v.good, v.fairly_good, v.average, v.poor, v.voters] for v in data.rows],
-                "skipped": result.extra["skipped"], "replaced": result.extra["replaced"]})
-    except _Stop:
-        pass
+    """Import one votes workbook for `year`, all or nothing. The same file again changes nothing; a different
+    file for the year replaces the active one only with `replace` (the old rows kept as history)."""
+    skipped: list[tuple[int, str]] = []
+
+    def read(p: Path) -> tuple[str, list[Any]]:
+        data = read_votes(p, year)
+        skipped[:] = data.skipped
+        return VOTE_SHEET, data.rows
+
+    def check(uow: Any, sheet: str, rows: list[Any]) -> list[Problem]:
+        units = active_units(uow.session, year)
+        return [Problem(msg, sheet, row, "单位编码") for row, code in [(v.row, v.code) for v in rows] + skipped
+                if (msg := unit_problem(uow.session, units, code, year))]
+
+    def write(uow: Any, imp: ImportFile, rows: list[Any], result: FileResult) -> None:
+        uow.conn.execute(Vote.__table__.insert(), [
+            {"year": year, "unit_code": v.code, "good": v.good, "fairly_good": v.fairly_good, "average": v.average,
+             "poor": v.poor, "voters": v.voters, "import_id": imp.id, "active": True, "created_at": imp.created_at,
+             "decided_on": date(year, 12, 31)} for v in rows])
+        uow.audit("votes.import", {
+            "file": path.name, "sha256": imp.sha256, "import_id": imp.id, "year": year,
+            "rows": [[v.code, v.good, v.fairly_good, v.average, v.poor, v.voters] for v in rows],
+            "skipped": [c for _, c in skipped], "replaced": result.extra.get("replaced", [])})
+
+    def active_rows(uow: Any) -> list[Any]:
+        return list(uow.session.exec(select(Vote).where(Vote.year == year, Vote.active == True)))  # noqa: E712
+
+    def retire(uow: Any) -> None:
+        uow.conn.execute(update(Vote).where(Vote.year == year, Vote.active == True).values(active=False))  # noqa: E712
+
+    sheet = PeriodSheet(str(year), f"{year} 年度", "民主测评表", active_rows, retire, replace)
+    spec = WorkbookImport(KIND, read, check, write, "民主测评表有错误，未导入任何数据", period=lambda rows: str(year),
+                          sheet=sheet)
+    result = import_workbook(store, path, spec, dry_run=dry_run)
+    result.period = str(year)
+    result.extra = {"year": year, "replaced": [], "skipped": [c for _, c in skipped], **result.extra}
     return result
 
 
