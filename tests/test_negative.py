@@ -190,7 +190,8 @@ def test_documents(cli, crafted, tmp_path):
 
     ws = load_workbook(out / "2024年度负面清单.xlsx").active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("序号", "类别", "编码", "名称", "问题数", "列入原因")
+    assert rows[0] == ("序号", "类别", "编码", "名称", "问题数", "列入原因", "列入方式", "依据", "处理措施")
+    assert {r[6] for r in rows[1:]} == {"规则认定"}
     assert [r[2] for r in rows[1:]] == ["U001", "U003", "U005", "U001-B01", "U002-B01"]
     assert rows[2][4] == 2
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from djctl.domain.negative import NegativeRules, parse_negative
 from djctl.domain.problems import Accountability, RectifyRules, parse_accountability, parse_rectify
 from djctl.domain.people_scheme import Combined, Debrief, Eligibility, Staff, parse_people, people_summary
 from djctl.domain.textclean import code_problem, printable
@@ -150,6 +151,7 @@ class Scheme:
     checklists: dict[str, tuple[ChecklistItem, ...]] = field(default_factory=dict)
     rectify: RectifyRules = RectifyRules()
     accountability: Accountability = Accountability()
+    negative: NegativeRules = NegativeRules()
     inspection: Inspection = Inspection()
     risk: Risk = Risk()
     debrief: Debrief = Debrief()
@@ -172,7 +174,8 @@ class Scheme:
 # ------------------------------------------------------------------ parsing
 
 _SECTIONS = {"scheme", "sampling", "spot_check", "annual", "tiers", "lookback", "tasks", "checklists", "rectify",
-             "accountability", "inspection", "risk", "debrief", "combined", "eligibility", "staff", "documents"}
+             "accountability", "negative", "inspection", "risk", "debrief", "combined", "eligibility", "staff",
+             "documents"}
 
 
 class _Reader:
@@ -333,6 +336,7 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
     checklists = _checklists(r, raw.get("checklists", {}))
     rectify = parse_rectify(r, raw.get("rectify", {}))
     accountability = parse_accountability(r, raw.get("accountability", {}))
+    negative = parse_negative(r, raw.get("negative", {}))
     ins = r.table(raw.get("inspection", {}), "inspection",
                   {"per_unit", "avoid_own_unit", "avoid_same_group", "served_years", "repeat_months"})
     inspection = Inspection(
@@ -350,7 +354,7 @@ def scheme_from_dict(raw: dict[str, Any], *, year: int | None = None) -> Scheme:
     return Scheme(year=y, name=head.get("name", f"{y}年度考核方案"), issuer=head.get("issuer", Scheme.issuer),
                   sampling=sampling, spot_check=spot, annual=annual, tiers=tiers, lookback=lookback,
                   tasks=tuple(tasks), checklists=checklists, rectify=rectify, accountability=accountability,
-                  inspection=inspection, risk=risk, documents=documents, **people)
+                  negative=negative, inspection=inspection, risk=risk, documents=documents, **people)
 
 
 def _risk(r: _Reader, raw: Any) -> Risk:
@@ -561,6 +565,8 @@ def scheme_summary(s: Scheme) -> list[tuple[str, str]]:
                             + ("（按问题类别分层）" if s.rectify.recheck_by_category else "")
                             + f"，复查不到位的重新整改期限 {s.rectify.recheck_days} 天"),
         ("accountability.kinds", "、".join(s.accountability.kinds)),
+        ("negative.consequences", "、".join(s.negative.consequences) + f"（默认：考核单位 {'、'.join(s.negative.unit_default)}，"
+                                  f"党支部 {'、'.join(s.negative.branch_default)}）"),
         *people_summary(s),
         ("documents.number_pattern", s.documents.number_pattern or "（无：文书不编发文字号）"),
     ]

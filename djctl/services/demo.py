@@ -126,10 +126,12 @@ def step_draws(store: Store, ctx: DemoContext) -> list[str]:
 
 
 def step_rectify_negative(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.demo_negative import demo_step as manual_step
     from djctl.services.negative import demo_step as negative_step
     from djctl.services.rectify import demo_step as rectify_step
 
-    return rectify_step(store, ctx) + negative_step(store, ctx)
+    # the entry decided by the committee goes in before the list is built and written
+    return rectify_step(store, ctx) + manual_step(store, ctx) + negative_step(store, ctx)
 
 
 def step_votes(store: Store, ctx: DemoContext) -> list[str]:

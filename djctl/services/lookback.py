@@ -8,8 +8,8 @@ Decisions (DESIGN §3 "Look-back", "Verifiable draw"):
 - **Population**: active branches (``branch.active``, and their unit in the register on that day) whose
   tier as of that day (`services.tiers.tiers_at`, from the tier history) is 达标, 过硬 or 示范.
 - **Strata**: that tier, always (stratified draw, quotas by largest remainder).
-- **Mandatory**: branches on the previous year's negative list (active entries of kind ``branch``) when
-  ``lookback.include_negative_list``; a listed branch outside the population is named in a note. A UNIT on
+- **Mandatory**: branches on the previous year's negative list (active entries of kind ``branch``, and
+  entries put on it by decision with 下年度必查 standing on ``as_of``) when ``lookback.include_negative_list``; a listed branch outside the population is named in a note. A UNIT on
   the negative list does not pull its branches in (units are re-checked by the monthly spot check).
 - **Series**: the year's look-back is labelled ``lookback:2024``; ``--label 专项`` starts another series in
   the same year, ``lookback:2024-专项`` (period stays the year, ``seq`` numbers all draws of the year). A
@@ -153,6 +153,7 @@ def draw_lookback(store: Store, year: int, *, rate: Decimal | str | None = None,
                   seed: str | None = None, name: str | None = None, unannounced: bool = False, redraw: bool = False,
                   reason: str = "", on_date: date | None = None, today: date | None = None) -> LookbackDraw:
     """Draw the year's look-back branches and store the draw (one transaction, one audit event)."""
+    from djctl.domain.negative import MUST_CHECK
     from djctl.services.negative import negative_codes
 
     year = check_year(year)
@@ -185,7 +186,7 @@ def draw_lookback(store: Store, year: int, *, rate: Decimal | str | None = None,
         mandatory: dict[str, str] = {}
         notes: list[str] = []
         if lb.include_negative_list:
-            for code in sorted(negative_codes(s, year - 1, "branch")):
+            for code in sorted(negative_codes(s, year - 1, "branch", as_of, MUST_CHECK)):
                 if code in pop:
                     mandatory[code] = f"{year - 1} 年度负面清单"
                 else:

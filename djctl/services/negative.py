@@ -19,6 +19,11 @@ documents are dated by it (or by the date of the run that writes them, e.g. `yea
 Building stores the list in `negative_entry`; rebuilding marks the year's older entries inactive and
 inserts the new ones (history kept), and a rebuild that finds the same list changes nothing. Next year's
 draws read the active entries of Y (`negative_codes`).
+
+The committee may also put a unit or branch on the list by decision (经研究列入, `services.negative_manual`):
+those entries are not rebuilt; the list shows, next to the computed reasons, every such entry that stands on
+its date (`--as-of`, the decision date of a build, or now), marked 经研究列入 with its basis and consequences,
+and next year's draws take those that stand on the draw's date and carry 下年度必抽 / 下年度必查.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from djctl.store.tables import (
 FORMATS: tuple[str, ...] = ("docx", "xlsx", "md", "html")
 KIND_CN = {"unit": "考核单位", "branch": "党支部"}
 KIND_ORDER = {"unit": 0, "branch": 1}
+SOURCE_CN = {"computed": "规则认定", "manual": "经研究列入", "both": "规则认定、经研究列入"}
 BUILD_ACTION = "negative.build"
 
 
@@ -204,17 +210,35 @@ def _built(session, year: int) -> bool:
     return row is not None
 
 
-def _doc(session, year: int, entries: list[NegativeEntry], status: str) -> dict[str, Any]:
+def _doc(session, year: int, entries: list[NegativeEntry], status: str, as_of: date | None = None) -> dict[str, Any]:
+    """The list as JSON: one row per organization, its computed reasons, then the entries put on the list by
+    decision that stand on `as_of` (None: every one not revoked), each as a reason marked 经研究列入."""
+    from djctl.services.negative_manual import manual_entries
+
     names = _names(session)
-    items = sorted(entries, key=lambda e: (KIND_ORDER.get(e.org_kind, 9), e.org_code))
     rows = [{"org": e.org_code, "kind": e.org_kind, "kind_cn": KIND_CN.get(e.org_kind, e.org_kind),
-             "name": names.get((e.org_kind, e.org_code), ""), "reasons": json.loads(e.reasons), "id": e.id}
-            for e in items]
+             "name": names.get((e.org_kind, e.org_code), ""), "reasons": json.loads(e.reasons), "id": e.id,
+             "source": "computed", "manual": []}
+            for e in entries]
+    by_org = {(r["kind"], r["org"]): r for r in rows}
+    manual = manual_entries(session, year, as_of)
+    for m in manual:
+        r = by_org.get((m["kind"], m["org"]))
+        if r is None:
+            r = by_org[(m["kind"], m["org"])] = {"org": m["org"], "kind": m["kind"], "kind_cn": m["kind_cn"],
+                                                 "name": m["name"], "reasons": [], "id": None, "source": "manual",
+                                                 "manual": []}
+            rows.append(r)
+        elif r["source"] == "computed":
+            r["source"] = "both"
+        r["reasons"].append(m["sentence"])
+        r["manual"].append(m)
+    rows.sort(key=lambda r: (KIND_ORDER.get(r["kind"], 9), r["org"]))
     built_at = max((e.created_at for e in entries), default=None)
     decided = max((e.decided_on for e in entries if e.decided_on), default=None)
     return {"year": year, "status": status, "built_at": built_at.isoformat() if built_at else None,
             "decided_on": decided.isoformat() if decided else None,
-            "entries": rows,
+            "entries": rows, "manual": manual,
             "counts": {"unit": sum(1 for r in rows if r["kind"] == "unit"),
                        "branch": sum(1 for r in rows if r["kind"] == "branch"), "total": len(rows)},
             "files": []}
@@ -231,7 +255,7 @@ def build(store: Store, year: int, on_date: date | None = None) -> dict[str, Any
         old = _active_entries(s, year)
         old_set = sorted((e.org_kind, e.org_code, json.loads(e.reasons)) for e in old)
         if sorted(new) == old_set and (old or _built(s, year)):
-            return _doc(s, year, old, "unchanged")
+            return _doc(s, year, old, "unchanged", decided)
         t = now()
         for e in old:
             e.active = False
@@ -244,7 +268,7 @@ def build(store: Store, year: int, on_date: date | None = None) -> dict[str, Any
         s.flush()
         uow.audit(BUILD_ACTION, {"year": year, "date": decided.isoformat(), "entries": [[k, c, r] for k, c, r in new],
                                  "replaced": [e.id for e in old], "ids": [e.id for e in entries]})
-        return _doc(s, year, entries, "built")
+        return _doc(s, year, entries, "built", decided)
 
 
 def _built_by(session, year: int, as_of: date) -> bool:
@@ -275,26 +299,39 @@ def _entries_as_of(session, year: int, as_of: date) -> list[NegativeEntry]:
     return [e for e in rows if e.decided_on == last.decided_on and e.created_at == last.created_at]
 
 
-def stored(store: Store, year: int, as_of: date | None = None) -> dict[str, Any]:
-    """The stored list of `year` (the active one, or the one that stood on `as_of`); ActionNeeded when it was
-    never built."""
+def stored(store: Store, year: int, as_of: date | None = None, *, standing_on: date | None = None) -> dict[str, Any]:
+    """The stored list of `year` (the active one, or the one that stood on `as_of`) with the entries put on it by
+    decision that stand then (or on `standing_on`: the date of a document that quotes the active list);
+    ActionNeeded when it was never built and has no such entry."""
+    from djctl.services.negative_manual import standing
+
+    standing_on = as_of or standing_on
     with store.read() as uow:
         s = uow.session
         entries = _active_entries(s, year) if as_of is None else _entries_as_of(s, year, as_of)
-        if as_of is not None and not entries and not _built_by(s, year, as_of):
+        manual = bool(standing(s, year, standing_on))
+        if as_of is not None and not entries and not manual and not _built_by(s, year, as_of):
             raise ActionNeeded(f"截至 {as_of.isoformat()}，{year} 年度负面清单尚未生成",
                                hint=f"用 djctl negative-list --year {year} --build --date 决定日期 生成")
-        if not entries and not _built(s, year):
+        if not entries and not manual and not _built(s, year):
             raise ActionNeeded(f"{year} 年度负面清单尚未生成", hint=f"用 djctl negative-list --year {year} --build 生成")
-        return _doc(s, year, entries, "stored")
+        return _doc(s, year, entries, "stored", standing_on)
 
 
-def negative_codes(session, year: int, org_kind: str) -> dict[str, str]:
-    """code -> reasons (joined with "；") of the active entries of `year` of one kind (unit / branch)."""
+def negative_codes(session, year: int, org_kind: str, as_of: date | None = None,
+                   consequence: str | None = None) -> dict[str, str]:
+    """code -> reasons (joined with "；") of `year`'s list of one kind (unit / branch): the active computed entries
+    and the entries put on it by decision that stand on `as_of` (None: not revoked), only those carrying
+    `consequence` when it is given (e.g. 下年度必查 for next year's look-back)."""
+    from djctl.services.negative_manual import manual_codes
+
     rows = session.exec(select(NegativeEntry).where(NegativeEntry.year == year, NegativeEntry.org_kind == org_kind,
                                                     NegativeEntry.active == True)  # noqa: E712
                         .order_by(NegativeEntry.org_code)).all()
-    return {r.org_code: "；".join(json.loads(r.reasons)) for r in rows}
+    out = {r.org_code: "；".join(json.loads(r.reasons)) for r in rows}
+    for code, why in manual_codes(session, year, org_kind, as_of, consequence).items():
+        out[code] = f"{out[code]}；{why}" if code in out else why
+    return dict(sorted(out.items()))
 
 
 # ------------------------------------------------------------------ documents
@@ -328,9 +365,15 @@ def _context(store: Store, doc: dict[str, Any], on_date: date | None = None) -> 
         except DjctlError:
             scheme = Scheme(year=year)
     c = doc["counts"]
-    lead = (f"根据《{scheme.name or f'{year}年度考核方案'}》，经月度抽查核查、党支部“回头看”和问题整改跟踪，"
-            f"{year}年度共有 {c['unit']} 个考核单位、{c['branch']} 个党支部列入负面清单。"
-            f"列入负面清单的考核单位在{year + 1}年度月度抽查中必抽，党支部在{year + 1}年度“回头看”中必查。")
+    manual = doc.get("manual") or []
+    by_decision = len({(m["kind"], m["org"]) for m in manual})
+    lead = (f"根据《{scheme.name or f'{year}年度考核方案'}》，经月度抽查核查、党支部“回头看”和问题整改跟踪"
+            + ("，并经研究决定" if manual else "")
+            + f"，{year}年度共有 {c['unit']} 个考核单位、{c['branch']} 个党支部列入负面清单"
+            + (f"（其中经研究列入 {by_decision} 个）" if manual else "") + "。"
+            + (f"按规则认定列入负面清单的考核单位在{year + 1}年度月度抽查中必抽，党支部在{year + 1}年度“回头看”中必查；"
+               "经研究列入的，按所列处理措施执行。" if manual else
+               f"列入负面清单的考核单位在{year + 1}年度月度抽查中必抽，党支部在{year + 1}年度“回头看”中必查。"))
     # dated by the run that writes it (year-end --date), else the day the list was decided, else year end
     built = on_date or (date.fromisoformat(doc["decided_on"]) if doc.get("decided_on") else date(year, 12, 31))
     sections: list[dict[str, Any]] = [{"heading": "", "paragraphs": [lead]}]
@@ -344,6 +387,13 @@ def _context(store: Store, doc: dict[str, Any], on_date: date | None = None) -> 
         sections.append({"heading": heading, "tables": [{
             "caption": f"表{n} 列入负面清单的{KIND_CN[kind]}", "columns": ["序号", "名称", "列入原因"],
             "rows": rows}]})
+    topics = [m for m in manual if m.get("topic")]
+    if topics:
+        from djctl.services.docs_common import cn_ordinal
+
+        sections.append({"heading": f"三、{year + 1}年度专项督查", "paragraphs": [
+            f"经研究，将下列问题列为{year + 1}年度专项督查内容："] + [
+            f"（{cn_ordinal(i)}）{m['name']}：{_official(m['reason']).rstrip('。')}。" for i, m in enumerate(topics, 1)]})
     from djctl.services.docs_common import official_header
 
     return {"kind": "negative_list", "title": f"关于公布{year}年度负面清单的通知",
@@ -386,9 +436,12 @@ def write_documents(store: Store, doc: dict[str, Any], formats: list[str], out_d
     if "xlsx" in formats:
         path = out_dir / f"{base}.xlsx"
         rows = [[i, e["kind_cn"], e["org"], e["name"], len(e["reasons"]),
-                 "\n".join(f"{j}. {r}" for j, r in enumerate(e["reasons"], 1))]
+                 "\n".join(f"{j}. {r}" for j, r in enumerate(e["reasons"], 1)), SOURCE_CN[e.get("source", "computed")],
+                 "；".join(m["basis"] for m in e.get("manual") or []),
+                 "；".join("、".join(m["consequences"]) for m in e.get("manual") or [])]
                 for i, e in enumerate(doc["entries"], 1)]
-        write_table_workbook(path, [(base, ["序号", "类别", "编码", "名称", "问题数", "列入原因"], rows)])
+        write_table_workbook(path, [(base, ["序号", "类别", "编码", "名称", "问题数", "列入原因", "列入方式", "依据",
+                                            "处理措施"], rows)])
         paths.append(path)
     from djctl.services.docs_common import stamp
 

@@ -32,7 +32,7 @@ def risk_strata(uow: UnitOfWork, scheme, month: Period, codes: list[str]) -> tup
     order = {g: i for i, (g, _) in enumerate(risk.rates)}
     facts: dict[str, list[tuple[str, str]]] = {c: [] for c in codes}
     notes: list[str] = []
-    for code, why in negative_list_units(uow, month.year - 1).items():
+    for code, why in negative_list_units(uow, month.year - 1, month.last_day()).items():
         if code in facts:
             facts[code].append((risk.negative_list, why))
     months, p = [], month

@@ -2,7 +2,8 @@
 
 Population: the units active in the month (`month_active`). Excluded: units selected in the active draws of
 the previous `sampling.exclude_recent_months` month(s). Mandatory: units on the previous year's negative
-list when `sampling.include_negative_list`. Strata: the unit's group when asked or when the scheme says so.
+list when `sampling.include_negative_list` (entries put on it by decision: those with 下年度必抽 standing on the
+draw's date, the month's last day). Strata: the unit's group when asked or when the scheme says so.
 k: the rate (the scheme's by default) or a count, at least `sampling.min_count`. The draw itself is
 `djctl.domain.sampling.run_draw`; storing and verifying is `djctl.services.draws`.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,10 +66,17 @@ def _negative_query() -> Executable:
             .order_by(n.c.org_code))
 
 
-def negative_list_units(uow: UnitOfWork, year: int) -> dict[str, str]:
-    """Units on `year`'s negative list (active entries), with the reason a draw shows."""
+def negative_list_units(uow: UnitOfWork, year: int, as_of: date | None = None) -> dict[str, str]:
+    """Units on `year`'s negative list, with the reason a draw shows: the active computed entries, and the
+    entries put on it by decision with 下年度必抽 that stand on `as_of` (the draw's business date)."""
+    from djctl.domain.negative import MUST_DRAW
+    from djctl.services.negative_manual import manual_codes
+
     rows = exec_cached(uow.conn, "sample.negative", _negative_query, year=year)
-    return {code: f"{year} 年度负面清单" for (code,) in rows}
+    out = {code: f"{year} 年度负面清单" for (code,) in rows}
+    for code in manual_codes(uow.session, year, "unit", as_of, MUST_DRAW):
+        out.setdefault(code, f"{year} 年度负面清单（经研究列入）")
+    return dict(sorted(out.items()))
 
 
 UNIT = Unit.__table__
@@ -151,7 +160,7 @@ def draw_sample(store: Store, month: str, *, rate: Decimal | str | None = None, 
         notes: list[str] = []
         mandatory: dict[str, str] = {}
         if sampling.include_negative_list:
-            listed = negative_list_units(uow, period.year - 1)
+            listed = negative_list_units(uow, period.year - 1, period.last_day())  # the draw's as_of
             active = set(codes)
             mandatory = {c: r for c, r in listed.items() if c in active}
             notes += [f"{c} 在{r}上，但 {m} 不在册，未纳入抽签" for c, r in listed.items() if c not in active]

@@ -187,7 +187,8 @@ def _tier_and_lookback_documents(store: Store, year: int, out_dir: Path, templat
 def _negative_list_documents(store: Store, year: int, out_dir: Path, templates: Path | None, day: date) -> list[Path]:
     from djctl.services.negative import stored, write_documents
 
-    return write_documents(store, stored(store, year), FORMATS, out_dir, templates, on_date=day)
+    # entries put on the list by decision: those that stand on the documents' date
+    return write_documents(store, stored(store, year, standing_on=day), FORMATS, out_dir, templates, on_date=day)
 
 
 def require_no_gaps(result: YearEndResult) -> None:

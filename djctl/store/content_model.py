@@ -105,7 +105,7 @@ ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "chec
                "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates", "action.add",
                "action.import", "action.revoke", "tierplan.add", "tierplan.update", "rectify.classify",
                "inspector.import", "debrief.import", "staff.roster", "staff.import",
-               "docs.number", "rectify.recheck")
+               "docs.number", "rectify.recheck", "negative.add", "negative.revoke")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",

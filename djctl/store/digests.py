@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from djctl.store.audit import canonical, rows_digest
 from djctl.store.tables import (Action, Branch, CheckScore, Debrief, DocNumber, DrawEntry, Inspector, LookbackResult,
+                                NegativeManual,
                                 Rectification, RectificationEvent, RectificationTag, SelfScore, StaffMember, StaffScore,
                                 TierChange, TierPlan, TierPlanUpdate, Unit, Vote)
 
@@ -136,23 +137,25 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "staff_member": ("code", "name", "position", "department", "import_id", "active"),
     "staff_score": ("month", "staff_code", "work_x100", "conduct_x100", "overall_x100", "note", "import_id", "active"),
     "doc_number": ("year", "seq", "number", "kind", "subject", "title", "issued_on"),
+    "negative_manual": ("year", "org_kind", "org_code", "reason", "basis", "consequences", "adjustment_id",
+                        "added_on", "revoked_on", "revoke_reason"),
 }
 #: The column that names a row in the payload and in findings (its code, or its organization's code).
 ROW_LABEL = {"unit": "code", "branch": "code", "tier_change": "branch_code", "rectification": "org_code",
              "rectification_event": "item_id", "action": "unit_code", "tier_plan": "branch_code",
              "tier_plan_update": "plan_id", "rectification_tag": "item_id", "inspector": "code",
              "debrief": "org_code", "staff_member": "code", "staff_score": "staff_code",
-             "doc_number": "number"}
+             "doc_number": "number", "negative_manual": "org_code"}
 ROW_MODELS = {"unit": Unit, "branch": Branch, "tier_change": TierChange, "rectification": Rectification,
               "rectification_event": RectificationEvent, "action": Action, "tier_plan": TierPlan,
               "tier_plan_update": TierPlanUpdate, "rectification_tag": RectificationTag, "inspector": Inspector,
               "debrief": Debrief, "staff_member": StaffMember, "staff_score": StaffScore,
-              "doc_number": DocNumber}
+              "doc_number": DocNumber, "negative_manual": NegativeManual}
 ROW_WHAT = {"unit": "单位", "branch": "支部", "tier_change": "等次变动记录", "rectification": "整改事项",
             "rectification_event": "整改事项变动记录", "action": "问责措施", "tier_plan": "整改提升计划",
             "tier_plan_update": "整改提升计划进展", "rectification_tag": "整改事项分类", "inspector": "检查人员",
             "debrief": "述职评议记录", "staff_member": "工委干部名册记录", "staff_score": "工委干部月度考评记录",
-            "doc_number": "发文字号"}
+            "doc_number": "发文字号", "negative_manual": "负面清单经研究列入条目"}
 _IN_CHUNK = 500
 
 

@@ -305,6 +305,28 @@ class NegativeEntry(SQLModel, table=True):
     decided_on: date | None = None  # the day the list was decided (its as-of date)
 
 
+class NegativeManual(SQLModel, table=True):
+    """An organization put on a year's negative list by decision (经研究列入), with its reason, basis and
+    consequences (JSON list of the scheme's `[negative]` words). Never deleted: a revocation sets its date,
+    reason and time once (an entry is revoked at most once); lists as of earlier dates still show it."""
+
+    __tablename__ = "negative_manual"
+    __table_args__ = (Index("ix_negative_manual_year_org", "year", "org_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    org_kind: str  # unit / branch
+    org_code: str
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    basis: str
+    consequences: str = "[]"
+    adjustment_id: int | None = Field(default=None, foreign_key="adjustment.id")  # the 扣分 item, if any
+    added_on: date  # business date of the decision
+    created_at: datetime
+    revoked_on: date | None = None
+    revoke_reason: str = ""
+    revoked_at: datetime | None = None
+
+
 class AuditEvent(SQLModel, table=True):
     """The append-only audit chain; the store refuses updates and deletes of these rows."""
 
