@@ -285,3 +285,13 @@ def test_html_figure_labels_at_least_12px(tmp_path: Path) -> None:
     assert not re.search(r'font-size="(?:[0-9]|1[01])(?:\.\d+)?"', html)
     for text in ("95分及以上", "季度得分", "单位个数（个）"):
         assert text in html
+
+
+def test_the_same_chart_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    first = chart_workbook(ChartData(DIST))
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 86_400 * 400)   # zip members would be dated by the clock
+    assert chart_workbook(ChartData(DIST)) == first
+    assert chart_xml(ChartData(DIST), width_mm=150) == chart_xml(ChartData(DIST), width_mm=150)

@@ -232,7 +232,17 @@ def chart_workbook(data: ChartData) -> bytes:
         # openpyxl's ExcelWriter, not wb.save(): save() stamps the wall clock as the modified date
         wb.properties.created = wb.properties.modified = datetime(2000, 1, 1)
         ExcelWriter(wb, archive).save()
-    return buf.getvalue()
+    return _fixed_dates(buf.getvalue())
+
+
+def _fixed_dates(data: bytes) -> bytes:
+    """The zip again with every member dated 1980-01-01: the same chart gives the same bytes at any time."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0)), zin.read(info),
+                          compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 # ------------------------------------------------------------------ into the document
