@@ -1,9 +1,10 @@
 """Bar charts for documents, in pure Python: PNG (zlib + struct) and SVG.
 
 The PNG carries no text that needs a CJK font: bars, grid lines, the y-axis ticks and the bar numbers
-1..n are drawn with a small built-in bitmap digit font; the Chinese labels go into the document under
-the figure (a legend "1 单位A（95.5）；2 …" written by the renderer). The SVG, for HTML only, carries the
-Chinese labels as escaped <text> elements, since browsers have CJK fonts.
+1..n are drawn with a small built-in bitmap digit font; it serves the Markdown output only, whose
+template writes the legend "1 单位A（95.5）；2 …" under it. Word documents carry a native chart instead
+(djctl/io/render/chart_docx.py: the office program draws the Chinese labels with its own fonts). The
+SVG, for HTML only, carries the Chinese labels as escaped <text> elements, since browsers have CJK fonts.
 
 No matplotlib or PIL: documents are rendered on offline office machines with a plain Python.
 """

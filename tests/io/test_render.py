@@ -158,14 +158,21 @@ def test_docx_table_reads_back_exactly(rendered: dict[str, Path]) -> None:
     assert _para(d, "表1 第一季度得分排名").style.name == DOCX_STYLES["table_caption"]
 
 
-def test_docx_figure_and_legend(rendered: dict[str, Path]) -> None:
+def test_docx_figure_is_a_native_chart_without_legend(rendered: dict[str, Path]) -> None:
     d = _docx(rendered)
-    assert len(d.inline_shapes) == 1
-    assert d.inline_shapes[0].width.mm == pytest.approx(150, abs=0.5)
+    c_ns = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+    [chart] = d.element.body.findall(f".//{{{c_ns}}}chart")
+    inline = chart.getparent().getparent().getparent()
+    assert int(inline.find(qn("wp:extent")).get("cx")) == 150 * 36000
+    part = d.part.related_parts[chart.get(qn("r:id"))]
+    from lxml import etree
+
+    cats = etree.fromstring(part.blob).findall(f".//{{{c_ns}}}cat//{{{c_ns}}}v")
+    assert [v.text for v in cats][:2] == ["A&B<c>0", 'He said "hi" & \'bye\'1'] and len(cats) == 10
     caption = _para(d, "图1 第一季度得分")
     assert caption.style.name == DOCX_STYLES["figure_caption"]
-    note = next(p for p in d.paragraphs if p.style.name == DOCX_STYLES["figure_note"])
-    assert "1 A&B<c>0（95.5）" in note.text and "10 市直单位09党组（91）" in note.text
+    assert not [p for p in d.paragraphs if p.style.name == DOCX_STYLES["figure_note"]]
+    assert not any("序号对应" in p.text for p in d.paragraphs)
 
 
 def test_docx_footer_has_page_field_odd_right_even_left(rendered: dict[str, Path]) -> None:

@@ -42,8 +42,10 @@ runaway C-level operation cannot hold the command past the time limit.
 
 Variables a template sees: the context above, normalised (every key present; strings cleaned of
 characters XML forbids), and per figure ``number``, ``legend`` (``[{number, label, value}]``) and
-``legend_text``; Markdown figures also have ``image`` (the PNG written next to the .md), HTML figures
-``svg`` (inline, labels escaped). In Markdown every string of the context arrives already
+``legend_text``; Markdown figures also have ``image`` (the PNG written next to the .md, whose bars are
+numbered: the legend names them), HTML figures ``svg`` (inline, labels escaped, drawn 580 px wide). In
+Word a figure is a native, editable chart (`chart_docx`: a chart part with its embedded workbook) that
+carries the category names and axis titles itself, so the Word layout prints no legend. In Markdown every string of the context arrives already
 Markdown-escaped (``\\|``, ``\\<``, ``\\*``, a leading ``1.`` or ``-`` …) and marked safe, so ``{{ }}``
 prints it as is; autoescape is on, so a string made in the template itself is HTML-escaped. Use
 ``|md_cell`` in table cells (newlines become ``<br>``) and ``|md_br`` in paragraphs (hard breaks). HTML

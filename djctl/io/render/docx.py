@@ -10,7 +10,7 @@ from html import escape as _xml_escape
 from typing import Any
 
 from djctl.errors import DjctlError, InputError, SecurityError
-from djctl.io.render.context import _FIGURE_WIDTH_MM, RenderLimits, TemplateRef, _png
+from djctl.io.render.context import _FIGURE_WIDTH_MM, RenderLimits, TemplateRef
 from djctl.io.render import official
 from djctl.io.render.measure import _column_widths, _display_width, _unbreakable_width  # noqa: F401
 from djctl.io.render.sandbox import _sandbox_classes, make_sandbox
@@ -184,7 +184,7 @@ class _DocxBuilder:
     """Lays out sections, tables and figures as WordprocessingML with the template's own styles.
 
     Paragraphs and tables are written as XML that names the styles by id (looked up once), which is
-    far quicker than python-docx's per-paragraph style lookup; figures use python-docx's add_picture.
+    far quicker than python-docx's per-paragraph style lookup; figures are native charts (`chart_docx`).
     With ``splice_tables`` a table becomes a placeholder paragraph in the body (see `_render_docx`)
     and its XML is written later by `write_table`.
     """
@@ -225,6 +225,7 @@ class _DocxBuilder:
         except (IndexError, TypeError):
             self.landscape_width = int(Mm(225))
         self.final_landscape = False
+        self._next_shape_id: int | None = None
 
     @property
     def text_width_twips(self) -> int:
@@ -469,18 +470,22 @@ class _DocxBuilder:
         return "".join(out)
 
     def _figure(self, element: Any, f: dict[str, Any]) -> None:
-        from docx.shared import Emu, Mm
-        from docx.text.paragraph import Paragraph
+        """A native Word chart (chart part + embedded workbook, `chart_docx`): it carries the Chinese
+        category names and axis titles itself, so no legend by number follows it."""
+        from docx.oxml import parse_xml
+        from docx.shared import Mm
 
-        p = Paragraph(self._para(element, "", "figure"), self.document)
-        width = Emu(min(int(Mm(_FIGURE_WIDTH_MM)), self.text_width))
-        p.add_run().add_picture(io.BytesIO(_png(f)), width=width)
+        from djctl.io.render.chart_docx import add_chart
+
+        p = self._para(element, "", "figure")
+        if self._next_shape_id is None:   # ids of drawings added here; the body is not in the document yet
+            self._next_shape_id = self.document.part.next_id + 100
+        width = min(int(Mm(_FIGURE_WIDTH_MM)), self.text_width)
+        p.append(parse_xml(add_chart(self.document.part, f["chart"], width_emu=width, shape_id=self._next_shape_id,
+                                     name=f"图表 {f['number']}")))
+        self._next_shape_id += 1
         if f["caption"]:
             self._para(element, f["caption"], "figure_caption")
-        if f["legend"]:
-            c = f["chart"]
-            axes = (f"纵轴为{c['y_title']}；" if c.get("y_title") else "") + (f"横轴为{c['x_title']}，" if c.get("x_title") else "横轴")
-            self._para(element, f"注：{axes}序号对应——{f['legend_text']}。", "figure_note")
 
 
 def _attachment_name(heading: str) -> str:

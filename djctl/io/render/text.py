@@ -46,6 +46,11 @@ def _read_text_template(tpl: TemplateRef, limits: RenderLimits) -> str:
         raise InputError(f"模板文件无法读取（{exc.strerror or exc}）", path=str(tpl.path)) from exc
 
 
+# The official HTML lays the body out 156 mm (590 px) wide: an SVG of this width is drawn at its own size,
+# so its 14 px labels stay 14 px (a 960 px SVG shrunk to fit would print them at 8.6 px).
+HTML_FIGURE_PX = 580
+
+
 def _render_text(doc: dict[str, Any], tpl: TemplateRef, fmt: str, limits: RenderLimits) -> str:
     from markupsafe import Markup
 
@@ -54,7 +59,8 @@ def _render_text(doc: dict[str, Any], tpl: TemplateRef, fmt: str, limits: Render
     context = _md_context(doc) if fmt == "md" else dict(doc)
     if fmt == "html":
         context = _with_figures(doc, lambda f: {"svg": Markup(bar_chart_svg(
-            f["chart"]["labels"], f["chart"]["values"], max_value=f["chart"]["max_value"], title=f["caption"],
+            f["chart"]["labels"], f["chart"]["values"], width=HTML_FIGURE_PX, height=320,
+            max_value=f["chart"]["max_value"], title=f["caption"],
             integer=bool(f["chart"].get("integer")), x_title=f["chart"].get("x_title") or None,
             y_title=f["chart"].get("y_title") or None))})
     template = env.from_string(source)
