@@ -220,6 +220,14 @@ def test_repeated_problems_put_an_organization_on_the_negative_list(cli, orgs):
     entries = {e["org"]: e["reasons"] for e in doc["entries"]}
     assert set(entries) == {"U003", "U004"}
     assert any("重新打开" in r and "重复问题" in r for r in entries["U004"])
+    # reopened next January (a re-check of last year's closed items): a repeated problem of the year it is reopened in
+    json_out(cli("rectify", "reopen", str(a), "--date", "2025-01-10", "--reason", "复查发现仍未整改",
+                 "--due", "2025-02-28", "--json"))
+    doc = json_out(cli("negative-list", "--year", "2025", "--build", "--json"))
+    [(org, reasons)] = [(e["org"], e["reasons"]) for e in doc["entries"]]
+    assert org == "U003" and reasons[0] == (
+        f"整改事项第 {a} 号「党费管理问题 2024-03-05」销号后经复查于2025年1月10日重新打开（重复问题）")
+    assert "逾期" in reasons[1]  # and still open at the end of 2025
 
 
 def test_the_quarterly_bulletin_counts_measures_and_the_schedule_states_plans(cli, orgs, store):

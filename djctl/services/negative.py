@@ -139,22 +139,29 @@ def _overdue(session, year: int, add, as_of: date) -> None:
 def _repeated(session, year: int, add, as_of: date) -> None:
     """Repeated problems (重复问题): an item reopened after it was closed (found again on re-check), or problems
     of the same category found for the same organization in two different months of the year."""
-    from djctl.domain.rectify import state_at
     from djctl.services.rectify import changes_of
     from djctl.services.rectify_stats import UNCLASSIFIED, tags_at
+    from djctl.store.tables import RectificationEvent
 
-    end = min(as_of, date(year, 12, 31))
-    items = list(session.exec(select(Rectification).where(Rectification.found_on >= date(year, 1, 1),
-                                                          Rectification.found_on <= end).order_by(Rectification.id)))
+    start, end = date(year, 1, 1), min(as_of, date(year, 12, 31))
+    # reopened in the year, whenever found (a re-check in January reopens an item of last year)
+    reopened = {int(i) for i in session.exec(select(RectificationEvent.item_id).where(
+        RectificationEvent.action == "reopen", RectificationEvent.on_date >= start, RectificationEvent.on_date <= end))}
+    items = list(session.exec(select(Rectification).where(
+        ((Rectification.found_on >= start) & (Rectification.found_on <= end)) | Rectification.id.in_(sorted(reopened) or [-1]))
+        .order_by(Rectification.id)))
     changes = changes_of(session, [int(r.id) for r in items])
     tags = tags_at(session, end)
     by_category: dict[tuple[str, str, str], list[Rectification]] = {}
     for r in items:
         cs = changes.get(int(r.id), [])
-        if state_at(cs, end).reopened:
-            day = next(c.on_date for c in sorted(cs, key=lambda c: (c.on_date, c.order)) if c.action == "reopen")
-            add(r.org_kind, r.org_code, day.isoformat(),
-                f"整改事项第 {r.id} 号「{_short(r.problem)}」销号后经复查于{_cn_date(day)}重新打开（重复问题）")
+        days = sorted(c.on_date for c in cs if c.action == "reopen" and start <= c.on_date <= end)
+        if days:
+            add(r.org_kind, r.org_code, days[0].isoformat(),
+                f"整改事项第 {r.id} 号「{_short(r.problem)}」销号后经复查于{'、'.join(_cn_date(d) for d in days)}"
+                "重新打开（重复问题）")
+        if r.found_on is None or not start <= r.found_on <= end:
+            continue
         category = tags.get(int(r.id), (UNCLASSIFIED, ""))[0]
         if category != UNCLASSIFIED:
             by_category.setdefault((r.org_kind, r.org_code, category), []).append(r)
