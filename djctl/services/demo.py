@@ -145,6 +145,12 @@ def step_closure(store: Store, ctx: DemoContext) -> list[str]:
     return demo_step(store, ctx)
 
 
+def step_feedback(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.demo_feedback import demo_step
+
+    return demo_step(store, ctx)
+
+
 def step_people(store: Store, ctx: DemoContext) -> list[str]:
     from djctl.services.demo_people import demo_step
 
@@ -199,6 +205,7 @@ STEPS: list[tuple[str, Step]] = [
     ("民主测评与加减分项", step_votes),
     ("整改销号与年度负面清单", step_rectify_negative),
     ("问责措施与未达标支部整改提升计划", step_closure),
+    ("第三季度问题整改反馈函、整改台账回收导入与审核销号", step_feedback),
     ("书记述职评议、综合考核党建部分、评先评优资格、工委干部月度考评", step_people),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),
     ("公示网站：每次抽签的公示页（页内核验）、季度与年度排名、负面清单", step_publish),

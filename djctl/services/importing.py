@@ -121,6 +121,9 @@ class WorkbookImport:
     write: Callable[[Any, ImportFile, list[Any], FileResult], None]  # the rows and their audit event
     refused: str  # the headline of a refusal, e.g. 加减分项表有错误，未导入任何数据
     period: Callable[[list[Any]], str] = lambda rows: ""
+    #: (unit of work, rows) -> whether the store already holds exactly these rows (another file of the same
+    #: content): then the file is unchanged like a file imported before, and nothing is written
+    same: Callable[[Any, list[Any]], bool] | None = None
 
 
 class _Rollback(Exception):
@@ -149,6 +152,10 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
             if same is not None:
                 result.status = UNCHANGED
                 result.extra["import_id"] = same.id
+                return result
+            if spec.same is not None and spec.same(uow, rows):
+                result.status = UNCHANGED
+                result.message = "内容与已导入的数据相同"
                 return result
             problems = spec.check(uow, sheet, rows)
             if problems:
