@@ -238,3 +238,14 @@ def test_cli_exit_codes(cli, items, tmp_path):
     # an untouched ledger reports nothing: refused, not an empty import
     r = cli("rectify", "import", str(tmp_path / "a"), "--date", "2024-10-20")
     assert r.exit_code == 2 and "没有任何已填写的整改情况" in r.output
+
+
+def test_a_workbook_not_made_by_letters_is_refused(cli, items, tmp_path):
+    from tests.helpers import workbook
+
+    plain = workbook(tmp_path / "自制.xlsx", {"整改台账": [
+        ["事项编号", "问题", "整改措施", "整改结果", "责任人", "完成时间", "佐证材料"],
+        [items["a"], "党费收缴台账不完整", "补齐", "已补齐", "张三", "2024-10-15", ""]]})
+    before = events(cli)
+    r = cli("rectify", "import", str(plain), "--date", "2024-10-20")
+    assert r.exit_code == 2 and "不是 djctl 生成的问题整改台账" in r.output and events(cli) == before

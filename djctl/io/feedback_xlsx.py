@@ -159,9 +159,7 @@ def read_ledger(path: Path) -> FeedbackForm:
             continue
         r = RowReader(problems, SHEET, rownum, table, cells)
         if all(not norm_text(r.raw(col).value) for col in FILL):
-            if not norm_text(r.raw("事项编号").value) and not norm_text(r.raw("问题").value):
-                continue  # a blank line
-            continue  # not reported this time
+            continue  # not reported this time (or a blank line)
         raw_id = unicodedata.normalize("NFKC", plain_text(r.raw("事项编号").value))
         if not _ID.match(raw_id):
             problems.add(f"「{raw_id}」不是事项编号（应为整数，如 12）" if raw_id else "不能为空（每行须有事项编号）",

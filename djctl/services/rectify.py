@@ -522,6 +522,6 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
     if added:
         lines.append(f"新增督导检查整改事项 {added} 项")
     lines.append(f"整改事项 {len(existing)} 项：按期销号 {on_time} 项，逾期后销号 {late} 项，销号后复查重新打开 {reopened} 项；"
-                 f"截至 {end.isoformat()} 未销号 {c['open'] + c['in_progress']} 项，其中逾期 {c['overdue']} 项")
+                 f"截至 {end.isoformat()} 未销号 {c['open'] + c['in_progress'] + c['submitted']} 项，其中逾期 {c['overdue']} 项")
     lines.append(f"问题整改反馈单 {len(paths)} 份（{ctx.dir / '文书' / '整改反馈单'}）")
     return lines
