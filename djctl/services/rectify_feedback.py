@@ -120,8 +120,8 @@ def _letter_context(scheme: Any, header: dict[str, Any], unit: Unit, items: list
         "三、严格审核销号。工委对报送的整改情况逐项审核，经核实整改到位的予以销号；整改不到位的予以退回，"
         "退回的问题和逾期未整改的问题，将在季度通报中通报，并作为年度考核和负面清单的依据。",
     ]
-    rows = [[n, i["id"], i["where"], i["category"], i["source"], i["problem"], i["requirement"],
-             _cn_date(i["due"]) + ("（已逾期）" if i["overdue"] else "")] for n, i in enumerate(items, 1)]
+    rows = [[i["id"], i["where"], f"{i['category']}\n{i['source']}", i["problem"], i["requirement"],
+             _cn_date(i["due"]) + ("\n（已逾期）" if i["overdue"] else "")] for i in items]
     return {
         "kind": LETTER_KIND, "title": f"关于反馈{period.label}党建工作问题清单并督促整改的函", **header,
         "recipients": addressee(unit.name, unit.secretary or ""), "date": _cn_date(as_of),
@@ -129,8 +129,8 @@ def _letter_context(scheme: Any, header: dict[str, Any], unit: Unit, items: list
         "sections": [{"heading": "", "paragraphs": [lead, *asks]}], "ledger": ledger_name,
         "attachments": [
             {"heading": f"{unit.name}未销号问题清单", "landscape": True, "tables": [{
-                "caption": f"截至{_cn_date(as_of)}", "columns": ["序号", "事项编号", "所在组织", "问题类别", "问题来源",
-                                                                 "问题", "整改要求", "整改期限"], "rows": rows}]},
+                "caption": f"截至{_cn_date(as_of)}", "columns": ["事项编号", "所在组织", "类别\n来源", "问题",
+                                                                 "整改要求", "整改期限"], "rows": rows}]},
         ]}
 
 
