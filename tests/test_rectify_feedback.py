@@ -88,7 +88,7 @@ def test_one_letter_per_unit_lists_its_open_items_and_goes_to_its_secretary(cli,
     assert "测试单位1机关党委书记张三同志：" in text
     assert "党费收缴台账不完整" in text and "“三会一课”记录不全" in text and "十月发现的问题" not in text
     assert "党费管理" in text and "未分类" in text and "督导检查" in text and "回头看" in text
-    assert "2024年9月15日\n（已逾期）" in text and "2024年10月31日" in text and "2024年10月30日前" in text
+    assert "2024年9月15日\n已逾期" in text and "未到期" in text and "2024年10月31日" in text and "2024年10月30日前" in text
     assert "测试单位1第一支部" in text and "按规定足额收缴党费" in text
     assert "测试单位9党组（党委）书记：" in docx_text(by["U009"]["letter"])
     if by["U001"]["doc_number"]:  # the scheme numbers its documents: the letter carries its 字号 in the 版头

@@ -121,7 +121,7 @@ def _letter_context(scheme: Any, header: dict[str, Any], unit: Unit, items: list
         "退回的问题和逾期未整改的问题，将在季度通报中通报，并作为年度考核和负面清单的依据。",
     ]
     rows = [[i["id"], i["where"], f"{i['category']}\n{i['source']}", i["problem"], i["requirement"],
-             _cn_date(i["due"]) + ("\n（已逾期）" if i["overdue"] else "")] for i in items]
+             _cn_date(i["due"]), "已逾期" if i["overdue"] else "未到期"] for i in items]
     return {
         "kind": LETTER_KIND, "title": f"关于反馈{period.label}党建工作问题清单并督促整改的函", **header,
         "recipients": addressee(unit.name, unit.secretary or ""), "date": _cn_date(as_of),
@@ -130,7 +130,7 @@ def _letter_context(scheme: Any, header: dict[str, Any], unit: Unit, items: list
         "attachments": [
             {"heading": f"{unit.name}未销号问题清单", "landscape": True, "tables": [{
                 "caption": f"截至{_cn_date(as_of)}", "columns": ["事项编号", "所在组织", "类别\n来源", "问题",
-                                                                 "整改要求", "整改期限"], "rows": rows}]},
+                                                                 "整改要求", "整改期限", "状态"], "rows": rows}]},
         ]}
 
 
