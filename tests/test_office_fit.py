@@ -230,7 +230,7 @@ ALLOWED_WORDS = {
     "bonus_cap", "deduction_cap", "rectify_days", "documents", "head", "wal", "shm", "ceil", "draw", "label",
     "sample", "inspect", "before", "restore", "manifest", "pdf", "png", "rate_scope", "branches", "organisations",
     # values the user types (codes of sources, states, kinds) and JSON keys scripts read
-    "spotcheck", "inspection", "open", "in_progress", "closed", "unit", "branch", "rate_standard", "rate_strong",
+    "spotcheck", "inspection", "open", "in_progress", "submitted", "closed", "unit", "branch", "rate_standard", "rate_strong",
     "example",
 }
 

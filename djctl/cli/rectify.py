@@ -1,4 +1,5 @@
-"""`djctl rectify add|list|show|update|close|overdue|forms`: rectification items (整改事项)."""
+"""`djctl rectify add|list|show|update|close|overdue|forms` (and `letters|import`, in `_rectify_feedback`):
+rectification items (整改事项)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,19 @@ _add_recheck_group()
 
 # kept here (not imported from the service) so that --help stays cheap
 SOURCES = {"spotcheck": "月度抽查", "lookback": "回头看", "inspection": "督导检查"}
-STATUSES = {"open": "未整改", "in_progress": "整改中", "closed": "已销号"}
+STATUSES = {"open": "未整改", "in_progress": "整改中", "submitted": "已整改待核", "closed": "已销号"}
 SourceOpt = Annotated[Optional[str], typer.Option("--source", help="问题来源：spotcheck（月度抽查）/ lookback（回头看）/ inspection（督导检查）")]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="截至日期：列出当日及以前发现的事项，状态、期限与逾期均按当日情况（默认今天），如 2024-09-30")]
 DateOpt = Annotated[Optional[str], typer.Option("--date", help="变动生效的日期（业务日期，默认今天），如 2024-09-20")]
+
+
+def _add_feedback_commands() -> None:
+    from djctl.cli._rectify_feedback import register
+
+    register(app)
+
+
+_add_feedback_commands()
 
 
 
@@ -107,7 +117,7 @@ def rectify_list(
     overdue: Annotated[bool, typer.Option("--overdue", help="只列出已逾期的事项")] = False,
     org: Annotated[Optional[str], typer.Option("--org", help="只列出某单位或支部")] = None,
     source: SourceOpt = None,
-    status: Annotated[Optional[str], typer.Option("--status", help="状态：open（未整改）/ in_progress（整改中）/ closed（已销号）")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="状态：open（未整改）/ in_progress（整改中）/ submitted（已整改待核）/ closed（已销号）")] = None,
     as_of: AsOfOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -127,6 +137,9 @@ def rectify_list(
         return
     c = doc["counts"]
     _table(out, f"整改事项（{c['total']} 项，截至 {doc['as_of']} 逾期 {c['overdue']} 项）", doc["items"])
+    from djctl.cli._rectify_feedback import submitted_table
+
+    submitted_table(out, doc["items"])
 
 
 @app.command("show")
@@ -148,6 +161,9 @@ def rectify_show(
         out.doc(doc)
         return
     _item_lines(out, doc)
+    from djctl.cli._rectify_feedback import feedback_lines
+
+    feedback_lines(out, doc)
     out.table("变动记录（按业务日期）", ["日期", "变动", "状态", "期限", "说明"],
               [(c["date"], c["action_cn"], c["status_cn"], c["due"], _short(c["note"])) for c in doc["changes"]])
     out.table("变更历史", ["审计序号", "时间(UTC)", "操作人", "操作", "原状态", "新状态"],
@@ -191,11 +207,11 @@ def rectify_update(
 def rectify_close(
     ctx: typer.Context,
     item_id: Annotated[int, typer.Argument(help="整改事项编号", min=1, max=2**63 - 1)],
-    feedback: Annotated[str, typer.Option("--feedback", help="整改反馈（整改措施与结果）")],
-    on_date: Annotated[str, typer.Option("--date", help="销号日期，如 2024-09-20")],
+    on_date: Annotated[str, typer.Option("--date", help="销号日期，如 2024-09-20；按期整改率按此日期判断是否按期")],
+    feedback: Annotated[str, typer.Option("--feedback", help="整改反馈（整改措施与结果）；已整改待核的事项可省略，沿用单位报送的反馈")] = "",
     json_: JsonOpt = False,
 ) -> None:
-    """整改完成销号：记录反馈与销号日期。
+    """整改完成销号：记录反馈与销号日期（已整改待核的事项即审核确认销号）。
 
     示例：djctl rectify close 12 --feedback 已补齐党费台账 --date 2024-09-20
     """
@@ -221,7 +237,7 @@ def rectify_reopen(
     due: Annotated[Optional[str], typer.Option("--due", help="新的整改期限（默认沿用原期限）")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """重新打开已销号的整改事项（整改不到位或问题反弹）；销号与重新打开的日期都保留在变动记录中。
+    """重新打开已销号的整改事项（整改不到位或问题反弹），或退回已整改待核的事项；日期与原因都保留在变动记录中。
 
     示例：djctl rectify reopen 12 --date 2024-10-15 --reason 复查发现台账仍不完整 --due 2024-11-15
     """
@@ -235,7 +251,8 @@ def rectify_reopen(
     if json_:
         out.doc(doc)
         return
-    out.result(f"整改事项 #{item_id} 已于 {day.isoformat()} 重新打开")
+    done = "退回重新整改" if doc["changes"] and doc["changes"][-1]["action"] == "return" else "重新打开"
+    out.result(f"整改事项 #{item_id} 已于 {day.isoformat()} {done}")
     _item_lines(out, doc)
 
 

@@ -1,10 +1,11 @@
 """Rectification items on a business date: status, deadline, open and overdue *as of* a day.
 
 An item's history is a list of changes, each effective on its business date: found (待整改), progress
-(整改中), close (已销号), reopen, extend (new deadline). On day D the item stands as its last change dated on
+(整改中), feedback (the unit's returned 整改台账: 已整改待核, awaiting the committee's confirmation), return
+(退回: a submitted feedback sent back, open again), close (已销号), reopen, extend (new deadline). On day D the item stands as its last change dated on
 or before D (changes of one day in the order they were recorded). It is
 
-- open at D: found on or before D and not closed by D;
+- open at D: found on or before D and not closed by D (an item 已整改待核 is still open until a close confirms it);
 - overdue at D: open at D and its deadline (as it stood on D) before D.
 
 Pure rules: no I/O, no clock. The services feed them the stored `rectification_event` rows.
@@ -16,10 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-ACTIONS: tuple[str, ...] = ("found", "progress", "close", "reopen", "extend", "recheck")
+ACTIONS: tuple[str, ...] = ("found", "progress", "close", "reopen", "extend", "recheck", "feedback", "return")
 ACTION_CN = {"found": "发现问题", "progress": "整改中", "close": "销号", "reopen": "重新打开", "extend": "延长期限",
-             "recheck": "回头看复查"}
-STATUS_AFTER = {"found": "open", "progress": "in_progress", "close": "closed", "reopen": "open", "recheck": "closed"}
+             "recheck": "回头看复查", "feedback": "报送整改反馈", "return": "退回整改"}
+STATUS_AFTER = {"found": "open", "progress": "in_progress", "close": "closed", "reopen": "open", "recheck": "closed",
+                "feedback": "submitted", "return": "open"}
 #: changes that keep a closed item closed without closing it again: its closing day stays the close's
 KEEP_CLOSE_DAY: tuple[str, ...] = ("extend", "recheck")
 

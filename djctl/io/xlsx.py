@@ -315,7 +315,7 @@ def find_table(path: str, data: SheetData, columns: Sequence[Column], *, scan_ro
 
 FORM_KINDS_CN = {"selfeval": "月度自评表", "check": "抽查核查表", "lookback": "回头看核查表", "adjust": "加减分项表",
                  "actions": "问责措施表", "votes": "民主测评票数汇总表", "tier": "支部等次验收结果表", "roster": "名册",
-                 "recheck": "整改回头看复查表"}
+                 "recheck": "整改回头看复查表", "rectify_feedback": "问题整改台账"}
 
 
 def form_kind_cn(kind: str | None) -> str:

@@ -147,6 +147,12 @@ def step_closure(store: Store, ctx: DemoContext) -> list[str]:
     return demo_step(store, ctx)
 
 
+def step_feedback(store: Store, ctx: DemoContext) -> list[str]:
+    from djctl.services.demo_feedback import demo_step
+
+    return demo_step(store, ctx)
+
+
 def step_recheck(store: Store, ctx: DemoContext) -> list[str]:
     from djctl.services.demo_recheck import demo_step
 
@@ -207,6 +213,7 @@ STEPS: list[tuple[str, Step]] = [
     ("民主测评与加减分项", step_votes),
     ("整改销号与年度负面清单", step_rectify_negative),
     ("问责措施与未达标支部整改提升计划", step_closure),
+    ("第三季度问题整改反馈函、整改台账回收导入与审核销号", step_feedback),
     ("整改回头看：抽签复查已销号的整改事项，整改不到位的重新打开", step_recheck),
     ("书记述职评议、综合考核党建部分、评先评优资格、工委干部月度考评", step_people),
     ("年终一键运行：季度通报、年度结果通报、文件清单", step_year_end),

@@ -124,6 +124,9 @@ class WorkbookImport:
     refused: str  # the headline of a refusal, e.g. 加减分项表有错误，未导入任何数据
     period: Callable[[list[Any]], str] = lambda rows: ""
     sheet: PeriodSheet | None = None  # one file stands for the period (replaced only with --replace)
+    #: (unit of work, rows) -> whether the store already holds exactly these rows (another file of the same
+    #: content): then the file is unchanged like a file imported before, and nothing is written
+    same: Callable[[Any, list[Any]], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,10 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
             if same is not None:
                 result.status = UNCHANGED
                 result.extra["import_id"] = same.id
+                return result
+            if spec.same is not None and spec.same(uow, rows):
+                result.status = UNCHANGED
+                result.message = RESAVED.format(what="数据")
                 return result
             problems = spec.check(uow, sheet, rows)
             if problems:

@@ -30,15 +30,16 @@ from djctl.store.tables import Branch, Rectification, RectificationEvent, Unit
 
 SOURCES: tuple[str, ...] = ("spotcheck", "lookback", "inspection")
 SOURCE_CN = {"spotcheck": "月度抽查", "lookback": "回头看", "inspection": "督导检查"}
-STATUSES: tuple[str, ...] = ("open", "in_progress", "closed")
-STATUS_CN = {"open": "未整改", "in_progress": "整改中", "closed": "已销号"}
+STATUSES: tuple[str, ...] = ("open", "in_progress", "submitted", "closed")
+STATUS_CN = {"open": "未整改", "in_progress": "整改中", "submitted": "已整改待核", "closed": "已销号"}
 ORG_KINDS: tuple[str, ...] = ("unit", "branch")
 ORG_KIND_CN = {"unit": "考核单位", "branch": "党支部"}
 MAX_PROBLEM = 2000
 MAX_FEEDBACK = 5000
 
 _SOURCE_ALIASES = {**{v: k for k, v in SOURCE_CN.items()}, "抽查": "spotcheck", "检查": "inspection", "督查": "inspection"}
-_STATUS_ALIASES = {**{v: k for k, v in STATUS_CN.items()}, "已整改": "closed", "关闭": "closed", "整改完成": "closed"}
+_STATUS_ALIASES = {**{v: k for k, v in STATUS_CN.items()}, "已整改": "closed", "关闭": "closed", "整改完成": "closed",
+                   "待核": "submitted", "待核实": "submitted"}
 
 
 def normalize_source(value: str) -> str:
@@ -246,11 +247,10 @@ def update(store: Store, item_id: int, *, status: str | None = None, feedback: s
     return doc
 
 
-def close(store: Store, item_id: int, *, feedback: str, on_date: date) -> dict[str, Any]:
-    """Close (销号) an item with its feedback and date; closing a closed item is refused."""
+def close(store: Store, item_id: int, *, feedback: str = "", on_date: date) -> dict[str, Any]:
+    """Close (销号) an item with its feedback and date; closing a closed item is refused. An item 已整改待核
+    (its unit's feedback imported) is confirmed by its close; without `feedback` the submitted one is kept."""
     feedback = clean_long_text(feedback or "")
-    if not feedback:
-        raise InputError("销号须填写整改反馈（--feedback）")
     if len(feedback) > MAX_FEEDBACK:
         raise InputError(f"整改反馈过长（{len(feedback)} 字，上限 {MAX_FEEDBACK}）")
     with store.write() as uow:
@@ -258,6 +258,10 @@ def close(store: Store, item_id: int, *, feedback: str, on_date: date) -> dict[s
         if r.status == "closed":
             raise InputError(f"整改事项 #{item_id} 已于 {r.closed_on} 销号",
                              hint="如需重新打开，用 djctl rectify reopen ID --date 日期 --reason 原因")
+        if not feedback and r.status == "submitted":
+            feedback = r.feedback
+        if not feedback:
+            raise InputError("销号须填写整改反馈（--feedback）")
         old = _snapshot(r)
         record_change(uow, r, "close", "closed", on_date, r.due, note=feedback)
         r.feedback = feedback
@@ -267,13 +271,14 @@ def close(store: Store, item_id: int, *, feedback: str, on_date: date) -> dict[s
 
 
 def reopen(store: Store, item_id: int, *, on_date: date, reason: str, due: date | None = None) -> dict[str, Any]:
-    """Reopen a closed item on `on_date` (整改不到位、问题反弹), optionally with a new deadline."""
+    """Reopen a closed item on `on_date` (整改不到位、问题反弹), optionally with a new deadline; an item 已整改待核
+    is returned (退回, change "return": open again, not counted as a reopened problem)."""
     reason = (reason or "").strip()
     if not reason:
         raise InputError("重新打开须说明原因（--reason）")
     with store.write() as uow:
         r = _get(uow.session, item_id)
-        if r.status != "closed":
+        if r.status not in ("closed", "submitted"):
             raise InputError(f"整改事项 #{item_id} 尚未销号，不需要重新打开")
         if r.closed_on is not None and on_date < r.closed_on:
             raise InputError(f"重新打开的日期 {on_date.isoformat()} 早于销号日期 {r.closed_on.isoformat()}")
@@ -281,7 +286,7 @@ def reopen(store: Store, item_id: int, *, on_date: date, reason: str, due: date 
         if new_due < (r.found_on or new_due):
             raise InputError(f"整改期限 {new_due.isoformat()} 早于发现问题的日期")
         old = _snapshot(r)
-        record_change(uow, r, "reopen", "open", on_date, new_due, note=reason)
+        record_change(uow, r, "return" if r.status == "submitted" else "reopen", "open", on_date, new_due, note=reason)
         _sync(uow, r)
         _audit_change(uow, "rectify.reopen", r, old, date=on_date.isoformat(), reason=reason, due=new_due.isoformat())
     return show(store, item_id, as_of=max(on_date, _clock.today()))
@@ -397,12 +402,16 @@ def show(store: Store, item_id: int, as_of: date | None = None) -> dict[str, Any
                                   .order_by(AUDIT.c.seq)).all()
     doc["changes"] = [{"date": e.on_date.isoformat(), "action": e.action, "action_cn": ACTION_CN.get(e.action, e.action),
                        "status": e.status, "status_cn": STATUS_CN.get(e.status, e.status), "due": e.due.isoformat(),
-                       "note": e.note} for e in evs]
+                       "note": e.note, "detail": json.loads(e.detail) if e.detail else None} for e in evs]
+    fed = [c for c in doc["changes"] if c["action"] == "feedback"]
+    doc["submission"] = {**fed[-1]["detail"], "date": fed[-1]["date"]} if fed and fed[-1]["detail"] else None
     history = []
     for e in events:
         p = json.loads(e.payload)
-        if p.get("id") != item_id:
-            continue
+        if p.get("id") != item_id:  # an import's one event lists its items
+            p = next((i for i in p.get("items") or [] if isinstance(i, dict) and i.get("id") == item_id), None)
+            if p is None:
+                continue
         history.append({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
                         "old": p.get("old"), "new": p.get("new")})
     doc["history"] = history
@@ -513,6 +522,6 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
     if added:
         lines.append(f"新增督导检查整改事项 {added} 项")
     lines.append(f"整改事项 {len(existing)} 项：按期销号 {on_time} 项，逾期后销号 {late} 项，销号后复查重新打开 {reopened} 项；"
-                 f"截至 {end.isoformat()} 未销号 {c['open'] + c['in_progress']} 项，其中逾期 {c['overdue']} 项")
+                 f"截至 {end.isoformat()} 未销号 {c['open'] + c['in_progress'] + c['submitted']} 项，其中逾期 {c['overdue']} 项")
     lines.append(f"问题整改反馈单 {len(paths)} 份（{ctx.dir / '文书' / '整改反馈单'}）")
     return lines

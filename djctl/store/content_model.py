@@ -105,12 +105,13 @@ ROW_WRITERS = ("org.import", "tier.set", "tier.import", "lookback.import", "chec
                "rectify.update", "rectify.close", "rectify.reopen", "rectify.extend", "store.dates", "action.add",
                "action.import", "action.revoke", "tierplan.add", "tierplan.update", "rectify.classify",
                "inspector.import", "debrief.import", "staff.roster", "staff.import",
-               "docs.number", "rectify.recheck", "negative.add", "negative.revoke")
+               "docs.number", "rectify.recheck", "negative.add", "negative.revoke", "rectify.feedback")
 #: Import events -> import_file.kind.
 IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import": "selfeval",
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",
                 "adjust.import": "adjust", "action.import": "actions", "debrief.import": "debrief",
-                "staff.roster": "staff_roster", "staff.import": "staff", "rectify.recheck": "recheck"}
+                "staff.roster": "staff_roster", "staff.import": "staff", "rectify.recheck": "recheck",
+                "rectify.feedback": "rectify_feedback"}
 ROSTER_BASIS = "名册导入"
 
 
