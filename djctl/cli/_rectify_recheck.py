@@ -50,7 +50,7 @@ def _result(r: dict | None) -> str:
 def recheck(
     ctx: typer.Context,
     year: YearOptional = None,
-    rate: Annotated[Optional[str], typer.Option("--rate", help="抽取比例，如 0.2（默认取考核方案 rectify.recheck_rate）")] = None,
+    rate: Annotated[Optional[str], typer.Option("--rate", help="抽取比例，如 0.2（默认取考核方案 [rectify] 段的复查比例）")] = None,
     count: Annotated[Optional[int], typer.Option("--count", min=1, max=MAX_ID, help="指定抽取数量（代替比例）")] = None,
     seed: SeedOpt = None,
     on_date: Annotated[Optional[str], typer.Option("--date", help="抽签日期（业务日期，默认该年 12 月 31 日）：按当日已销号的事项确定总体")] = None,
