@@ -7,7 +7,7 @@ workbook given on the command (the 目标绩效 office's figures), read and chec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -260,7 +260,11 @@ def eligibility_context(res: EligibilityList, scheme, *, on_date: date, doc_numb
             "sections": [{"heading": "一、审核依据和结果", "level": 1, "paragraphs": paras,
                           "tables": [{"caption": f"表1 {res.year}年度各单位评先评优资格", "columns":
                                       ["单位", "考核等次", "具备资格", "不具备资格的原因"], "rows": table}],
-                          "figures": [], "subsections": []}],
+                          "figures": [], "subsections": []},
+                         {"heading": "二、有关要求", "level": 1, "paragraphs": [
+                             f"{res.year}年度评选{res.honour}时，以本审核结果为依据。"
+                             f"各单位对审核结果有异议的，请于{cn_date(on_date + timedelta(days=7))}前向机关工委书面反映。"],
+                          "tables": [], "figures": [], "subsections": []}],
             "attachments": []}
 
 
