@@ -196,7 +196,7 @@ def test_dry_run_writes_nothing(cli, items, tmp_path):
     assert json_out(cli("rectify", "import", str(back), "--date", "2024-10-20", "--json"))["files"][0]["status"] == "imported"
 
 
-def test_submitted_stays_open_for_the_rates_until_confirmed_or_returned(cli, items, tmp_path):
+def test_submitted_stays_open_for_the_rates_until_confirmed_or_returned(cli, items, tmp_path, store):
     doc = letters(cli, tmp_path / "函")
     ledger = next(x["ledger"] for x in doc["letters"] if x["unit"] == "U001")
 
@@ -226,6 +226,15 @@ def test_submitted_stays_open_for_the_rates_until_confirmed_or_returned(cli, ite
     assert json_out(cli("rectify", "import", str(again), "--date", "2024-11-01", "--json"))["files"][0]["status"] == "imported"
     assert json_out(cli("rectify", "show", str(items["b"]), "--json"))["status"] == "submitted"
     assert json_out(cli("audit", "verify", "--json"))["ok"]
+    # the quarter's bulletin and schedule say it in one sentence (U001 and its branch: one unit)
+    from datetime import date
+
+    from djctl.services.rectify_stats import quarter_closure_text
+
+    with store.read() as uow:
+        assert quarter_closure_text(uow.session, date(2024, 10, 1), date(2024, 12, 31)) == [
+            "本季度收到 1 个单位报送的问题整改台账，涉及整改事项 2 项；经审核销号 1 项，退回重新整改 1 项，尚待审核 1 项。"]
+        assert quarter_closure_text(uow.session, date(2024, 7, 1), date(2024, 9, 30)) == []
 
 
 def test_cli_exit_codes(cli, items, tmp_path):

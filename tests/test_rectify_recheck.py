@@ -194,3 +194,23 @@ def test_reopened_item_is_a_repeated_problem_this_year_and_overdue_next_year(cli
     assert any("逾期" in s and "2025年1月17日" in s for s in nxt.get(org, [])), nxt
     doc24 = json_out(cli("negative-list", "--year", "2024", "--build", "--json"))
     assert any("重复问题" in reason for e in doc24["entries"] for reason in e["reasons"])
+
+
+def test_the_quarter_states_the_recheck(cli, closed, store):
+    from djctl.io.recheck_form import fill_recheck_form
+    from djctl.services.rectify_stats import quarter_closure_text
+
+    doc, forms = _forms(cli, closed, count="2")
+    d = closed["dir"]
+    (a, pa), (b, pb) = sorted(forms.items())
+    with store.read() as uow:
+        assert quarter_closure_text(uow.session, date(2024, 10, 1), date(2024, 12, 31)) == [
+            "本季度对2024年已销号的 5 项整改事项开展整改“回头看”，公开随机抽取 2 项复查，复查正在进行。"]
+    fill_recheck_form(pa, d / "in" / "a.xlsx", on_date=date(2024, 12, 18), checker="李四", fixed=False, finding="仍未整改")
+    fill_recheck_form(pb, d / "in" / "b.xlsx", on_date=date(2024, 12, 18), checker="李四", fixed=True)
+    assert cli("rectify", "recheck", "import", d / "in").exit_code == 0
+    with store.read() as uow:
+        assert quarter_closure_text(uow.session, date(2024, 10, 1), date(2024, 12, 31)) == [
+            "本季度对2024年已销号的 5 项整改事项开展整改“回头看”，公开随机抽取 2 项复查：整改到位 1 项，"
+            "整改不到位重新打开 1 项（计为重复问题）。"]
+        assert quarter_closure_text(uow.session, date(2024, 7, 1), date(2024, 9, 30)) == []

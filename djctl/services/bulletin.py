@@ -187,12 +187,13 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
                                     if rect else [f"截至{cn_date(q.last_day())}，没有未完成的整改事项。"]),
                      "tables": ([{"caption": "表3 整改事项", "columns": ["单位/支部", "问题", "来源", "整改期限", "状态"],
                                   "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
-                                            cn_date(st.due), "逾期" if st.overdue else "整改中"] for r, st in rect]}]
+                                            cn_date(st.due), _state_cn(st)] for r, st in rect]}]
                                 if rect else []),
                      "figures": [], "subsections": []})
     from djctl.services.actions import quarter_summary
-    from djctl.services.rectify_stats import year_text
+    from djctl.services.rectify_stats import quarter_closure_text, year_text
 
+    sections[-1]["paragraphs"][1:1] = quarter_closure_text(session, q.first_day(), q.last_day())
     sections[-1]["paragraphs"].insert(0, year_text(session, q.year, q.last_day()))
 
     acc = quarter_summary(session, q.first_day(), q.last_day(), scheme.accountability.kinds, names,
@@ -268,7 +269,7 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
                    key=lambda t: (-t[0], t[1].unit))[:10]
     rect = open_rectifications(session, q.last_day())
     overdue = [r for r, st in rect if st.overdue]
-    from djctl.services.rectify_stats import year_text
+    from djctl.services.rectify_stats import quarter_closure_text, year_text
 
     sections = [
         {"heading": "一、自评报送情况", "level": 1, "paragraphs": missing_lines,
@@ -286,10 +287,11 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
          "figures": [], "subsections": []},
         {"heading": "四、整改事项", "level": 1,
          "paragraphs": [f"截至{cn_date(q.last_day())}，未完成整改事项 {len(rect)} 项，其中已逾期 {len(overdue)} 项。" if rect
-                        else f"截至{cn_date(q.last_day())}，没有未完成的整改事项。", year_text(session, q.year, q.last_day())],
+                        else f"截至{cn_date(q.last_day())}，没有未完成的整改事项。", year_text(session, q.year, q.last_day()),
+                        *quarter_closure_text(session, q.first_day(), q.last_day())],
          "tables": ([{"caption": "表4 未完成的整改事项", "columns": ["单位/支部", "问题", "来源", "期限", "状态"],
                       "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
-                                cn_date(st.due), "逾期" if st.overdue else "整改中"] for r, st in rect]}] if rect else []),
+                                cn_date(st.due), _state_cn(st)] for r, st in rect]}] if rect else []),
          "figures": [], "subsections": []},
     ]
     if tiers is not None:
@@ -297,6 +299,13 @@ def schedule_context(session, q: Period, scheme, *, on_date: date, tiers: dict[s
     return {"kind": "schedule", "title": f"{q.label}党建工作调度会议材料", "issuer": scheme.issuer, "doc_number": None,
             "recipients": None, "date": cn_date(on_date), "sections": sections, "attachments": [],
             "gaps": [g.message for g in gaps]}
+
+
+def _state_cn(st: Any) -> str:
+    """An open item's state in the bulletin and schedule tables."""
+    if st.status == "submitted":
+        return "已整改待核（已逾期）" if st.overdue else "已整改待核"
+    return "逾期" if st.overdue else "整改中"
 
 
 def _tier_section(q: Period, doc: dict[str, Any]) -> dict[str, Any]:

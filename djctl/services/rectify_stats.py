@@ -182,3 +182,53 @@ def rectify_stats(store: Store, year: int, as_of: date | None = None) -> dict[st
             "by_unit": by_unit, "by_group": grouped("group"),
             "by_severity": grouped("severity", [*rules.severities, ""]),
             "years": years, "trend": trend, "categories": list(rules.categories)}
+
+
+def quarter_closure_text(session: Any, start: date, end: date) -> list[str]:
+    """Official sentences on the quarter's returned feedback (整改台账, 已整改待核, 销号, 退回) and its re-check of
+    closed items (整改“回头看”), each from the business-dated changes of the quarter; nothing when none."""
+    from djctl.services.draws import find_history
+    from djctl.services.rectify_recheck import results_of_draw
+    from types import SimpleNamespace
+    from djctl.store.tables import RectificationEvent
+
+    def events(action: str) -> list[RectificationEvent]:
+        return list(session.exec(select(RectificationEvent).where(
+            RectificationEvent.action == action, RectificationEvent.on_date >= start, RectificationEvent.on_date <= end)))
+
+    out = []
+    fed = events("feedback")
+    if fed:
+        items = {int(e.item_id) for e in fed}
+        rows = {int(r.id): r for r in session.exec(select(Rectification).where(Rectification.id.in_(sorted(items))))}
+        branch_unit = {b.code: b.unit_code for b in session.exec(select(Branch))}
+        units = {r.org_code if r.org_kind == "unit" else branch_unit.get(r.org_code, r.org_code) for r in rows.values()}
+        confirmed = {int(e.item_id) for e in events("close")} & items
+        returned = {int(e.item_id) for e in events("return")} & items
+        states = {i: state_at([c for c in _changes(session, i) if c.on_date <= end], end) for i in items}
+        pending = sum(1 for st in states.values() if st.status == "submitted")
+        out.append(f"本季度收到 {len(units)} 个单位报送的问题整改台账，涉及整改事项 {len(items)} 项；经审核销号 {len(confirmed)} 项，"
+                   f"退回重新整改 {len(returned)} 项" + (f"，尚待审核 {pending} 项。" if pending else "。"))
+
+    uow = SimpleNamespace(session=session)  # the draw readers take a unit of work; they use only its session
+    for year in sorted({start.year, end.year}):
+        for d in find_history(uow, "recheck", str(year)):
+            if not d.active or d.as_of is None or not start <= d.as_of <= end:
+                continue
+            res = results_of_draw(uow, d)
+            fixed = sum(1 for r in res if r["result"] == "fixed")
+            again = sum(1 for r in res if r["result"] == "reopened")
+            todo = sum(1 for r in res if r["result"] == "pending")
+            head = f"本季度对{year}年已销号的 {len(d.record.population)} 项整改事项开展整改“回头看”，公开随机抽取 {d.k} 项复查"
+            if not fixed and not again:
+                out.append(head + "，复查正在进行。")
+                continue
+            out.append(head + f"：整改到位 {fixed} 项，整改不到位重新打开 {again} 项（计为重复问题）"
+                       + (f"，尚未复查 {todo} 项。" if todo else "。"))
+    return out
+
+
+def _changes(session: Any, item_id: int) -> list:
+    from djctl.services.rectify import changes_of
+
+    return changes_of(session, [item_id]).get(item_id, [])
