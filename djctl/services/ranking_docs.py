@@ -80,14 +80,19 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
     from djctl.services.actions import quarter_summary
     from djctl.services.docs_common import cn_ordinal, unit_names
 
+    from djctl.services.rectify_stats import quarter_closure_text, year_text
+
     acc = quarter_summary(session, y.first_day(), y.last_day(), scheme.accountability.kinds, unit_names(session),
                           scheme.accountability.name_units, period_word="全年")
-    if acc["count"]:
+    closure = [year_text(session, y.year, y.last_day(), lead="全年"), *quarter_closure_text(session, y.first_day(), y.last_day(), "全年"),
+               *_negative_text(session, y.year, on_date)]
+    if acc["count"] or len(closure) > 1 or not closure[0].endswith("未发现需要整改的问题。"):
         import re
 
         n_tables = max([1] + [int(m) for sec in sections for t in sec["tables"]
                               for m in re.findall(r"^表(\d+)", t["caption"])])  # 表1 is the ranking's
-        sections.append({"heading": f"{cn_ordinal(len(sections) + 1)}、问责情况", "level": 1, "paragraphs": [acc["text"]],
+        sections.append({"heading": f"{cn_ordinal(len(sections) + 1)}、问题整改和问责情况", "level": 1,
+                         "paragraphs": [*closure, acc["text"]],
                          "tables": [{"caption": f"表{n_tables + 1} 问责措施", "columns": ["日期", "单位", "措施", "事由"],
                                      "rows": acc["rows"]}] if acc["rows"] else [],
                          "figures": [], "subsections": []})
@@ -105,6 +110,25 @@ def ranking_context(session, y: Period, scheme, *, doc_number: str | None, on_da
     return {"kind": "ranking", "title": f"关于{y.label}市直机关党建工作考核结果的通报",
             **official_header(session, scheme, "ranking", str(y.year), on_date, doc_number),
             "date": cn_date(on_date), "sections": sections, "attachments": attachments}
+
+
+def _negative_text(session: Any, year: int, on_date: date) -> list[str]:
+    """The year's negative list as it stands on the document's date, in one sentence (none when not built)."""
+    from djctl.services import negative
+    from djctl.services.negative_manual import standing
+
+    entries = negative._entries_as_of(session, year, on_date)
+    manual = standing(session, year, on_date)
+    if not entries and not manual and not negative._built_by(session, year, on_date):
+        return []
+    doc = negative._doc(session, year, entries, "stored", on_date)
+    c = doc["counts"]
+    if not c["total"]:
+        return [f"{year}年度没有考核单位和党支部列入负面清单。"]
+    decided = {(m["kind"], m["org"]) for m in doc["manual"]}
+    by_decision = f"（其中经研究列入 {len(decided)} 个）" if decided else ""
+    return [f"{year}年度负面清单共列入 {c['unit']} 个考核单位、{c['branch']} 个党支部{by_decision}，另行通报；"
+            f"列入的考核单位和党支部在{year + 1}年度随机抽查和“回头看”中作为必查对象。"]
 
 
 def write_ranking(store: Store, year: int | str, *, formats: list[str], out_dir: Path, templates: Path | None,

@@ -128,17 +128,17 @@ def _item_rows(session: Any, year: int, as_of: date) -> list[dict[str, Any]]:
     return rows
 
 
-def year_text(session: Any, year: int, as_of: date) -> str:
+def year_text(session: Any, year: int, as_of: date, lead: str = "") -> str:
     """One official sentence on the year's problem list as of a day (the bulletins quote it): found, by
     category (largest first), 整改率 and 按期整改率."""
     from djctl.services.docs_common import cn_date
 
     rows = _item_rows(session, year, as_of)
     if not rows:
-        return f"{year}年以来未发现需要整改的问题。"
+        return f"{lead or f'{year}年以来'}未发现需要整改的问题。"
     t = _tally(rows)
     cats = Counter(r["category"] for r in rows if r["category"] != UNCLASSIFIED).most_common()
-    text = f"{year}年以来共发现需要整改的问题 {t['items']} 项"
+    text = f"{lead or f'{year}年以来'}共发现需要整改的问题 {t['items']} 项"
     if cats:
         text += "，其中" + "、".join(f"“{c}”方面 {n} 项" for c, n in cats[:4]) + ("等" if len(cats) > 4 else "")
     if t["due"]:
@@ -184,7 +184,7 @@ def rectify_stats(store: Store, year: int, as_of: date | None = None) -> dict[st
             "years": years, "trend": trend, "categories": list(rules.categories)}
 
 
-def quarter_closure_text(session: Any, start: date, end: date) -> list[str]:
+def quarter_closure_text(session: Any, start: date, end: date, period_word: str = "本季度") -> list[str]:
     """Official sentences on the quarter's returned feedback (整改台账, 已整改待核, 销号, 退回) and its re-check of
     closed items (整改“回头看”), each from the business-dated changes of the quarter; nothing when none."""
     from djctl.services.draws import find_history
@@ -207,7 +207,7 @@ def quarter_closure_text(session: Any, start: date, end: date) -> list[str]:
         returned = {int(e.item_id) for e in events("return")} & items
         states = {i: state_at([c for c in _changes(session, i) if c.on_date <= end], end) for i in items}
         pending = sum(1 for st in states.values() if st.status == "submitted")
-        out.append(f"本季度收到 {len(units)} 个单位报送的问题整改台账，涉及整改事项 {len(items)} 项；经审核销号 {len(confirmed)} 项，"
+        out.append(f"{period_word}收到 {len(units)} 个单位报送的问题整改台账，涉及整改事项 {len(items)} 项；经审核销号 {len(confirmed)} 项，"
                    f"退回重新整改 {len(returned)} 项" + (f"，尚待审核 {pending} 项。" if pending else "。"))
 
     uow = SimpleNamespace(session=session)  # the draw readers take a unit of work; they use only its session
@@ -219,7 +219,7 @@ def quarter_closure_text(session: Any, start: date, end: date) -> list[str]:
             fixed = sum(1 for r in res if r["result"] == "fixed")
             again = sum(1 for r in res if r["result"] == "reopened")
             todo = sum(1 for r in res if r["result"] == "pending")
-            head = f"本季度对{year}年已销号的 {len(d.record.population)} 项整改事项开展整改“回头看”，公开随机抽取 {d.k} 项复查"
+            head = f"{period_word}对{year}年已销号的 {len(d.record.population)} 项整改事项开展整改“回头看”，公开随机抽取 {d.k} 项复查"
             if not fixed and not again:
                 out.append(head + "，复查正在进行。")
                 continue
