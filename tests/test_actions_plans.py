@@ -270,7 +270,7 @@ def test_the_quarterly_bulletin_counts_measures_and_the_schedule_states_plans(cl
     assert r.exit_code == 0, r.output
     (annual,) = list((out / "ranking").glob("*.md"))
     text = annual.read_text(encoding="utf-8")
-    assert "五、问题整改和问责情况" in text and "全年对 2 个单位采取问责措施 2 次：提醒谈话 1 次，约谈 1 次。" in text
+    assert "、问题整改和问责情况" in text and "全年对 2 个单位采取问责措施 2 次：提醒谈话 1 次，约谈 1 次。" in text
     assert ("全年共发现需要整改的问题 2 项，其中“党费管理”方面 1 项、“组织生活”方面 1 项；截至2024年12月31日应完成整改 2 项，"
             "已整改销号 1 项，整改率 50.00%，按期整改率 50.00%；逾期未整改 1 项。") in text
     sched = md("schedule", "2024Q2")
