@@ -36,7 +36,7 @@ def build(root: Path, n: int) -> tuple[Path, Path]:
     from openpyxl import Workbook
 
     from djctl.io.xlsx import wo_cell
-    from djctl.services.demo_monthly import fill_form
+    from djctl.services.demo.monthly import fill_form
     from djctl.services.roster import import_roster_safe
     from djctl.services.selfeval import write_forms
     from djctl.services.setup import init_store

@@ -248,7 +248,7 @@ def test_failing_migration_restores_the_automatic_backup(cli, filled, tmp_path, 
 
 
 def test_demo_step_makes_a_verified_backup(cli, filled, tmp_path, store):
-    from djctl.services.backup import demo_step
+    from djctl.services.demo.backup import demo_step
     from djctl.services.demo import DemoContext
 
     demo_step(store, DemoContext(dir=tmp_path / "demo"))

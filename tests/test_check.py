@@ -424,7 +424,7 @@ def test_status_lists_drawn_units_and_strict_until_all_checked(cli, tmp_path, fo
 
 def test_demo_step_checks_the_drawn_month(cli, tmp_path, forms):
     from djctl.services.demo import DemoContext
-    from djctl.services.spotcheck import demo_step, fill_check_form
+    from djctl.services.demo.checks import demo_step, fill_check_form
     from djctl.store.engine import open_store
 
     store = open_store()

@@ -165,3 +165,20 @@ def test_every_store_a_command_opens_is_closed_when_it_ends(cli, monkeypatch):
     assert cli("audit", "verify").exit_code == 0
     assert cli("org", "show", "NOPE").exit_code != 0  # a refused command closes its store too
     assert opened and all(s in closed for s in opened)
+
+
+def test_product_modules_hold_no_demo_code():
+    """Every demo step and form filler lives in djctl/services/demo/ (the product never carries the demo's year)."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "djctl"
+    demo = root / "services" / "demo"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if demo in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and (node.name.startswith(("demo_", "fill_")) or node.name == "demo_step"):
+                found.append(f"{path.relative_to(root)}:{node.name}")
+    assert found == []
+    assert {p.stem for p in demo.glob("*.py")} >= {"__init__", "checks", "draws", "lookback", "recheck", "feedback", "seeds"}

@@ -379,7 +379,7 @@ def test_report_reads_back_with_the_rebound_table_and_year_end_hook(cli, city, t
 
 @pytest.mark.slow
 def test_demo_step_draws_fills_imports_and_reports(tmp_path):
-    from djctl.services import demo_lookback as lookback, tiers
+    from djctl.services.demo import lookback, tiers
     from djctl.services.demo import DemoContext, step_setup
     from djctl.store.engine import open_store
 

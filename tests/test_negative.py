@@ -204,7 +204,7 @@ def test_documents(cli, crafted, tmp_path):
 
 def test_negative_demo_step(cli, crafted, store, tmp_path):
     from djctl.services.demo import DemoContext
-    from djctl.services.negative import demo_step
+    from djctl.services.demo.negative import demo_step
 
     ctx = DemoContext(dir=tmp_path / "demo")
     lines = demo_step(store, ctx)

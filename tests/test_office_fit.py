@@ -332,7 +332,7 @@ def test_demo_refuses_a_folder_holding_a_real_store(cli, tmp_path):
 
 
 def test_demo_force_backs_up_first_and_its_own_store_is_rebuilt_freely(cli, tmp_path):
-    from djctl.services import demo_guard
+    from djctl.services.demo import guard as demo_guard
     from djctl.services.backup import inspect_backup
 
     real = tmp_path / "m_copy"

@@ -178,7 +178,8 @@ def test_feedback_form_docx(setup, tmp_path):
 
 def test_rectify_demo_step(setup, store, tmp_path):
     from djctl.services.demo import DemoContext
-    from djctl.services.rectify import demo_step, list_items
+    from djctl.services.demo.rectify import demo_step
+    from djctl.services.rectify import list_items
 
     ctx = DemoContext(dir=tmp_path / "demo")
     lines = demo_step(store, ctx)  # no items yet: three inspection items are added first

@@ -106,7 +106,7 @@ def _forms(cli, closed, count: str = "3") -> tuple[dict, dict[int, Path]]:
 
 
 def test_worksheets_imported_once_broken_and_undrawn_refused(cli, closed, store):
-    from djctl.io.recheck_form import fill_recheck_form
+    from djctl.services.demo.recheck import fill_recheck_form
 
     doc, forms = _forms(cli, closed)
     d = closed["dir"]
@@ -168,7 +168,7 @@ def json_out_refused(result) -> dict:
 
 
 def test_reopened_item_is_a_repeated_problem_this_year_and_overdue_next_year(cli, closed, store):
-    from djctl.io.recheck_form import fill_recheck_form
+    from djctl.services.demo.recheck import fill_recheck_form
     from djctl.services import negative
 
     doc, forms = _forms(cli, closed, count="2")
@@ -197,7 +197,7 @@ def test_reopened_item_is_a_repeated_problem_this_year_and_overdue_next_year(cli
 
 
 def test_the_quarter_states_the_recheck(cli, closed, store):
-    from djctl.io.recheck_form import fill_recheck_form
+    from djctl.services.demo.recheck import fill_recheck_form
     from djctl.services.rectify_stats import quarter_closure_text
 
     doc, forms = _forms(cli, closed, count="2")

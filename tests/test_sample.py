@@ -511,7 +511,7 @@ def test_demo_step_draws_every_month(store, tmp_path):
     from djctl.services.demo import DemoContext, step_setup
     from djctl.services.draw_verify import verify_draw, verify_record_file
     from djctl.services.draws import list_draws
-    from djctl.services.spotcheck_draw import DEMO_REDRAW_REASON, demo_seed, demo_step
+    from djctl.services.demo.draws import DEMO_REDRAW_REASON, demo_seed, demo_step
 
     ctx = DemoContext(dir=tmp_path / "demo")
     step_setup(store, ctx)

@@ -698,7 +698,9 @@ _DEMO: Path | None = None
 def _build_demo(path: Path, work: Path) -> None:
     """The demo's roster, tier 验收 import, look-back (rebounds, tier changes, rectification items),
     rectification work and negative list; the documents those steps write are left out (not tested here)."""
-    from djctl.services import demo, demo_lookback, negative, rectify, tiers
+    from djctl.services import demo, negative
+    from djctl.services.demo import lookback as demo_lookback
+    from djctl.services.demo import rectify, tiers
     from djctl.store.engine import open_store
 
     st = open_store(str(path))

@@ -256,7 +256,7 @@ def test_template_roundtrip(setup, tmp_path):
 
 def test_tiers_demo_step(setup, tmp_path, store):
     from djctl.services.demo import DemoContext
-    from djctl.services.tiers import demo_step
+    from djctl.services.demo.tiers import demo_step
 
     ctx = DemoContext(dir=tmp_path / "demo")
     lines = demo_step(store, ctx)

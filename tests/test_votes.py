@@ -272,17 +272,19 @@ def test_list_needs_the_year_scheme(cli, setup):
 def test_demo_steps(tmp_path, store):
     from djctl.services import adjust, votes
     from djctl.services.demo import DemoContext, step_setup
+    from djctl.services.demo import adjust as demo_adjust
+    from djctl.services.demo import votes as demo_votes
 
     ctx = DemoContext(dir=tmp_path / "demo")
     step_setup(store, ctx)
-    lines = votes.demo_step(store, ctx)
+    lines = demo_votes.demo_step(store, ctx)
     assert "40 个单位" in lines[0]
     with store.read() as uow:
         got = votes.votes_for_year(uow.session, 2024)
         vote_rows = uow.session.exec(select(votes.Vote)).all()
     assert len(got) == 40
     assert all(v.voters == v.good + v.fairly_good + v.average + v.poor for v in vote_rows)
-    adjust.demo_step(store, ctx)
+    demo_adjust.demo_step(store, ctx)
     doc = adjust.list_adjustments(store, 2024, include_revoked=True)
     units = {u["unit"]: u for u in doc["units"]}
     assert sum(u["veto"] for u in units.values()) == 1
@@ -297,7 +299,7 @@ def test_demo_steps(tmp_path, store):
     try:
         ctx2 = DemoContext(dir=tmp_path / "demo2")
         step_setup(other, ctx2)
-        votes.demo_step(other, ctx2)
+        demo_votes.demo_step(other, ctx2)
         with other.read() as uow:
             assert votes.votes_for_year(uow.session, 2024) == got
     finally:

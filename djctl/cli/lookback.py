@@ -79,7 +79,7 @@ def lookback(
     day = _date(on_date)
     from djctl.errors import DjctlError
     from djctl.services.lookback import draw_lookback, parse_series_name
-    from djctl.services.spotcheck_draw import parse_rate
+    from djctl.services.draw_request import parse_rate
 
     try:
         rate_value = None if rate is None else parse_rate(rate)

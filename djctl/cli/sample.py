@@ -85,7 +85,8 @@ def sample(
     if seed is not None and (not seed.strip() or "\x1f" in seed):
         raise typer.BadParameter("种子不能为空，也不能含有控制字符 \\x1f", param_hint="--seed")
     from djctl.errors import DjctlError
-    from djctl.services.spotcheck_draw import draw_sample, parse_rate
+    from djctl.services.draw_request import parse_rate
+    from djctl.services.spotcheck_draw import draw_sample
 
     try:
         rate_value = None if rate is None else parse_rate(rate)

@@ -184,37 +184,3 @@ def read_lookback_form(path: Path) -> LookbackForm:
         category = r.text("问题类别", required=False, max_len=50) if "问题类别" in table.columns else ""
         rows.append(ItemRow(rownum, code, passed, problem, checker, category))
     return LookbackForm({k: meta.get(k, "") for k in META_KEYS}, header_block(data, table.header_row), rows, problems)
-
-
-# ---------------------------------------------------------------- filling (the demo plays the committee)
-
-
-def fill_lookback_form(src: Path, dst: Path, answers: dict[str, tuple[bool, str]], checker: str,
-                       categories: dict[str, str] | None = None) -> Path:
-    """Fill a worksheet as a checker would (是/否, 问题描述, 核查人 per item code) and save it as `dst`."""
-    from openpyxl import load_workbook
-
-    from djctl.io.xlsx import put
-
-    wb = load_workbook(str(src))
-    ws = wb[SHEET]
-    header_row, cols = None, {}
-    for row in ws.iter_rows(min_row=1, max_row=40):
-        names = {norm_text(c.value): c.column for c in row if c.value is not None}
-        if "项目编码" in names and "是否达到" in names:
-            header_row, cols = row[0].row, names
-            break
-    if header_row is None:
-        raise InputError("找不到核查表的表头", path=str(src))
-    for r in range(header_row + 1, ws.max_row + 1):
-        code = norm_text(ws.cell(r, cols["项目编码"]).value)
-        if code not in answers:
-            continue
-        passed, problem = answers[code]
-        put(ws, r, cols["是否达到"], YES if passed else NO)
-        put(ws, r, cols["问题描述"], problem or None)
-        put(ws, r, cols["核查人"], checker)
-        if categories and code in categories and "问题类别" in cols:
-            put(ws, r, cols["问题类别"], categories[code])
-    save_workbook(wb, dst)
-    return dst

@@ -195,26 +195,3 @@ def read_recheck_form(path: Path) -> tuple[str, list[RecheckRow]]:
                                    finding))
     problems.raise_if_any("整改回头看复查表有错误，未导入任何数据")
     return SHEET, rows
-
-
-# ---------------------------------------------------------------- filling (the demo and tests play the checker)
-
-
-def fill_recheck_form(src: Path, dst: Path, *, on_date: date, checker: str, fixed: bool | str, finding: str = "") -> Path:
-    """Fill a worksheet as a checker would and save it as `dst` (`fixed` may be any text, to test refusals)."""
-    from openpyxl import load_workbook
-
-    from djctl.io.xlsx import put
-
-    wb = load_workbook(str(src))
-    ws = wb[SHEET]
-    header = next((row[0].row for row in ws.iter_rows(min_row=1, max_row=40)
-                   if norm_text(row[0].value) == COLUMNS[0].name), None)
-    if header is None:
-        raise InputError("找不到复查表的表头", path=str(src))
-    put(ws, header + 1, 1, on_date)
-    put(ws, header + 1, 2, checker)
-    put(ws, header + 1, 3, (YES if fixed else NO) if isinstance(fixed, bool) else fixed)
-    put(ws, header + 1, 4, finding or None)
-    save_workbook(wb, dst)
-    return dst

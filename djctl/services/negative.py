@@ -467,15 +467,3 @@ def negative_list(store: Store, year: int, *, build_list: bool = False, formats:
     if formats and out_dir is not None:
         doc["files"] = [str(p) for p in write_documents(store, doc, formats, out_dir, templates, on_date or as_of)]
     return doc
-
-
-# ------------------------------------------------------------------ demo
-
-
-def demo_step(store: Store, ctx: Any) -> list[str]:
-    """Build the demo year's list and write it as .docx and .xlsx into ctx.dir / "文书"."""
-    doc = negative_list(store, ctx.year, build_list=True, formats=["docx", "xlsx"], out_dir=ctx.dir / "文书",
-                        templates=getattr(ctx, "templates", None))
-    ctx.files.extend(Path(p) for p in doc["files"])
-    c = doc["counts"]
-    return [f"{ctx.year} 年度负面清单：{c['unit']} 个考核单位、{c['branch']} 个党支部（{Path(doc['files'][0]).name}）"]

@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import bindparam, func, or_
 from sqlalchemy import select as sa_select
@@ -26,9 +25,7 @@ from djctl.domain.periods import Period, month_bounds, parse_month
 from djctl.domain.sampling import draw_label, run_draw
 from djctl.domain.scheme import Scheme, parse_scheme
 from djctl.errors import ActionNeeded, DjctlError
-from djctl.io.outfile import write_text
-from djctl.services.draw_request import draw_request, parse_rate  # noqa: F401  (parse_rate: re-exported)
-from djctl.services.draw_text import publication_lines
+from djctl.services.draw_request import draw_request
 from djctl.services.draws import StoredDraw, draw_series, exec_cached, selected_codes, store_draw
 from djctl.services.setup import load_scheme
 from djctl.store.engine import Store, UnitOfWork
@@ -222,49 +219,3 @@ def show_sample(store: Store, draw_id: int | None = None, month: str | None = No
         raise DjctlError(f"{month} 还没有抽签" if month else "还没有任何月度抽查抽签",
                          hint="抽签：djctl sample --month 2024-03 --seed 事先公布的公开数字")
     return d
-
-
-# --------------------------------------------------------------------------- demo
-
-
-def demo_seed(year: int, month: int) -> str:
-    """A published-style seed for the demo: a fictional lottery result fixed per month."""
-    from djctl.services.demo_seeds import lottery_seed
-
-    return lottery_seed(f"{year}-{month:02d}")
-
-
-DEMO_REDRAW_MONTH = 6
-DEMO_REDRAW_REASON = "公示前发现种子抄录有误（误用上一期开奖号码），按本期号码重抽"
-
-
-def demo_step(store: Store, ctx) -> list[str]:
-    """Draw every month of the demo year with a published-style seed; write each record and its 公示.
-
-    June shows a redraw: first drawn with a mistyped seed, then redrawn with a reason (both kept).
-    """
-    from djctl.services.draw_verify import write_record_file
-
-    out_dir = Path(ctx.dir) / "抽签"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for mi in range(1, 13):
-        m = f"{ctx.year}-{mi:02d}"
-        if mi == DEMO_REDRAW_MONTH:
-            first = draw_sample(store, m, seed=demo_seed(ctx.year, mi - 1)).draw
-            result = draw_sample(store, m, seed=demo_seed(ctx.year, mi), redraw=True, reason=DEMO_REDRAW_REASON)
-            lines.append(f"{m}：抽签 #{first.id} 种子有误，重抽为 #{result.draw.id}（{result.draw.label}），两次记录均保留")
-        else:
-            result = draw_sample(store, m, seed=demo_seed(ctx.year, mi))
-        d = result.draw
-        record_path = write_record_file(d, out_dir / f"抽签记录-{m}.json")
-        text_path = out_dir / f"抽签公示-{m}.txt"
-        write_text(text_path, "\n".join(publication_lines(d)) + "\n")
-        ctx.files.extend([text_path, record_path])
-        if mi <= 2:
-            excluded = f"，已排除上月抽中的 {len(d.record.excluded)} 个" if d.record.excluded else ""
-            lines.append(f"{m}：种子「{d.seed}」，总体 {len(d.record.population)} 个{excluded}，"
-                         f"抽中 {len(d.selected)} 个：" + "、".join(d.selected))
-    lines.append(f"全年 12 个月各抽签一次（6 月重抽一次），抽签记录与公示文本在 {out_dir}；"
-                 "任何人可用 djctl sample verify --record 文件 独立复算")
-    return lines

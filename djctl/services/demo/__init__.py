@@ -106,61 +106,61 @@ def step_setup(store: Store, ctx: DemoContext) -> list[str]:
 
 
 def step_monthly(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.demo_monthly import demo_step
+    from djctl.services.demo.monthly import demo_step
 
     return demo_step(store, ctx)
 
 
 def step_tiers(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.demo_lookback import demo_step as lookback_step
-    from djctl.services.tiers import demo_step as tiers_step
+    from djctl.services.demo.lookback import demo_step as lookback_step
+    from djctl.services.demo.tiers import demo_step as tiers_step
 
     return tiers_step(store, ctx) + lookback_step(store, ctx)
 
 
 def step_draws(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.spotcheck import demo_step as check_step
-    from djctl.services.spotcheck_draw import demo_step as draw_step
+    from djctl.services.demo.checks import demo_step as check_step
+    from djctl.services.demo.draws import demo_step as draw_step
 
     return draw_step(store, ctx) + check_step(store, ctx)
 
 
 def step_rectify_negative(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.demo_negative import demo_step as manual_step
-    from djctl.services.negative import demo_step as negative_step
-    from djctl.services.rectify import demo_step as rectify_step
+    from djctl.services.demo.negative import demo_step as negative_step
+    from djctl.services.demo.negative_manual import demo_step as manual_step
+    from djctl.services.demo.rectify import demo_step as rectify_step
 
     # the entry decided by the committee goes in before the list is built and written
     return rectify_step(store, ctx) + manual_step(store, ctx) + negative_step(store, ctx)
 
 
 def step_votes(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.adjust import demo_step as adjust_step
-    from djctl.services.votes import demo_step as votes_step
+    from djctl.services.demo.adjust import demo_step as adjust_step
+    from djctl.services.demo.votes import demo_step as votes_step
 
     return votes_step(store, ctx) + adjust_step(store, ctx)
 
 
 def step_closure(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.demo_closure import demo_step
+    from djctl.services.demo.closure import demo_step
 
     return demo_step(store, ctx)
 
 
 def step_feedback(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.demo_feedback import demo_step
+    from djctl.services.demo.feedback import demo_step
 
     return demo_step(store, ctx)
 
 
 def step_recheck(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.demo_recheck import demo_step
+    from djctl.services.demo.recheck import demo_step
 
     return demo_step(store, ctx)
 
 
 def step_people(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.demo_people import demo_step
+    from djctl.services.demo.people import demo_step
 
     return demo_step(store, ctx)
 
@@ -186,7 +186,7 @@ def step_publish(store: Store, ctx: DemoContext) -> list[str]:
 
 
 def step_backup(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.backup import demo_step
+    from djctl.services.demo.backup import demo_step
 
     if not store.is_sqlite:
         return ["数据库在服务器上：请用服务器自己的备份工具（pg_dump）"]
@@ -225,7 +225,7 @@ STEPS: list[tuple[str, Step]] = [
 
 def run_demo(directory: Path, progress: Callable[[str], None] = lambda _: None,
              templates: Path | None = None, force: bool = False) -> dict[str, Any]:
-    from djctl.services import demo_guard
+    from djctl.services.demo import guard as demo_guard
 
     kept = demo_guard.guard(directory, force)  # refuses a store the demo did not make, or backs it up first
     if kept:

@@ -7,19 +7,54 @@ from __future__ import annotations
 import random
 from datetime import date
 from decimal import Decimal
+
+# --------------------------------------------------------------------------- demo
 from pathlib import Path
 from typing import Any
 
-from djctl.errors import DjctlError
-from djctl.io.outfile import write_text
+from djctl.errors import DjctlError, InputError
+from djctl.io.lookback_form import NO, SHEET, YES
+from djctl.io.outfile import save_workbook, write_text
+from djctl.io.xlsx import norm_text
+from djctl.services.demo.seeds import lottery_seed
 from djctl.services.importing import IMPORTED, UNCHANGED
-from djctl.services.demo_seeds import lottery_seed
 from djctl.services.lookback import FORMATS, draw_lines, draw_lookback
 from djctl.services.lookback_forms import import_forms, write_forms
 from djctl.services.lookback_report import report_basename, write_report
 from djctl.store.engine import Store
 
-# --------------------------------------------------------------------------- demo
+# the committee's filling of the worksheet, as the demo plays it
+
+
+def fill_lookback_form(src: Path, dst: Path, answers: dict[str, tuple[bool, str]], checker: str,
+                       categories: dict[str, str] | None = None) -> Path:
+    """Fill a worksheet as a checker would (是/否, 问题描述, 核查人 per item code) and save it as `dst`."""
+    from openpyxl import load_workbook
+
+    from djctl.io.xlsx import put
+
+    wb = load_workbook(str(src))
+    ws = wb[SHEET]
+    header_row, cols = None, {}
+    for row in ws.iter_rows(min_row=1, max_row=40):
+        names = {norm_text(c.value): c.column for c in row if c.value is not None}
+        if "项目编码" in names and "是否达到" in names:
+            header_row, cols = row[0].row, names
+            break
+    if header_row is None:
+        raise InputError("找不到核查表的表头", path=str(src))
+    for r in range(header_row + 1, ws.max_row + 1):
+        code = norm_text(ws.cell(r, cols["项目编码"]).value)
+        if code not in answers:
+            continue
+        passed, problem = answers[code]
+        put(ws, r, cols["是否达到"], YES if passed else NO)
+        put(ws, r, cols["问题描述"], problem or None)
+        put(ws, r, cols["核查人"], checker)
+        if categories and code in categories and "问题类别" in cols:
+            put(ws, r, cols["问题类别"], categories[code])
+    save_workbook(wb, dst)
+    return dst
 
 
 DEMO_DRAW_DAY = (10, 15)
@@ -70,8 +105,7 @@ def demo_step(store: Store, ctx: Any) -> list[str]:
     Runs after the tiers demo step (its tier changes are dated 2024-06-28 and 2024-07-26) and before the
     rectification and negative-list steps.
     """
-    from djctl.io.lookback_form import fill_lookback_form
-    from djctl.services.demo_closure import category_of
+    from djctl.services.demo.closure import category_of
     from djctl.services.draw_verify import write_record_file
 
     year = ctx.year

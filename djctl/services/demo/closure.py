@@ -9,7 +9,6 @@ from typing import Any
 
 from djctl.store.engine import Store
 
-
 #: the demo's rule of thumb for classifying its items by their wording (a committee classifies by hand)
 _KEYWORDS = (("党费", "党费管理"), ("三会一课", "组织生活"), ("主题党日", "组织生活"), ("组织生活", "组织生活"),
              ("支部委员", "组织设置"), ("换届", "组织设置"), ("发展党员", "队伍建设"), ("党员教育", "队伍建设"),

@@ -84,8 +84,7 @@ def _combined(store: Store, ctx: Any, rng: random.Random) -> list[str]:
     import shutil
 
     from djctl.io.people_xlsx import BUSINESS_SHEET
-    from djctl.services.combined import (combined, eligibility_list, write_business_template,
-                                         write_combined_xlsx)
+    from djctl.services.combined import combined, eligibility_list, write_business_template, write_combined_xlsx
 
     inputs = ctx.dir / "inputs"
     res = combined(store, ctx.year)
@@ -108,8 +107,14 @@ def _staff(store: Store, ctx: Any, rng: random.Random) -> list[str]:
     import shutil
 
     from djctl.io.people_xlsx import ROSTER_SHEET, STAFF_SHEET
-    from djctl.services.staff import (import_roster, import_scores, staff_scores, write_bulletin,
-                                      write_roster_template, write_template)
+    from djctl.services.staff import (
+        import_roster,
+        import_scores,
+        staff_scores,
+        write_bulletin,
+        write_roster_template,
+        write_template,
+    )
 
     inputs = ctx.dir / "inputs" / "工委干部"
     roster = write_roster_template(inputs / "工委干部名册.xlsx")

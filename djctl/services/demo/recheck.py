@@ -8,7 +8,34 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from djctl.errors import InputError
+from djctl.io.outfile import save_workbook
+from djctl.io.recheck_form import COLUMNS, NO, SHEET, YES
+from djctl.io.xlsx import norm_text
 from djctl.store.engine import Store
+
+# the committee's filling of the worksheet, as the demo plays it
+
+
+def fill_recheck_form(src: Path, dst: Path, *, on_date: date, checker: str, fixed: bool | str, finding: str = "") -> Path:
+    """Fill a worksheet as a checker would and save it as `dst` (`fixed` may be any text, to test refusals)."""
+    from openpyxl import load_workbook
+
+    from djctl.io.xlsx import put
+
+    wb = load_workbook(str(src))
+    ws = wb[SHEET]
+    header = next((row[0].row for row in ws.iter_rows(min_row=1, max_row=40)
+                   if norm_text(row[0].value) == COLUMNS[0].name), None)
+    if header is None:
+        raise InputError("找不到复查表的表头", path=str(src))
+    put(ws, header + 1, 1, on_date)
+    put(ws, header + 1, 2, checker)
+    put(ws, header + 1, 3, (YES if fixed else NO) if isinstance(fixed, bool) else fixed)
+    put(ws, header + 1, 4, finding or None)
+    save_workbook(wb, dst)
+    return dst
+
 
 DRAW_DAY = (12, 21)  # after the demo's last change of an item (20 December)
 DRAW_COUNT = 3
@@ -18,8 +45,7 @@ FIXED = "现场查阅台账和佐证材料，问题已整改到位"
 
 
 def demo_step(store: Store, ctx: Any) -> list[str]:
-    from djctl.io.recheck_form import fill_recheck_form
-    from djctl.services.demo_seeds import lottery_seed
+    from djctl.services.demo.seeds import lottery_seed
     from djctl.services.negative import build
     from djctl.services.rectify import list_items
     from djctl.services.rectify_recheck import draw_recheck, import_rechecks, write_outputs
