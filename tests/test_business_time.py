@@ -97,12 +97,15 @@ def check_quarter(cli, q: str, day: str, out: str) -> tuple[str, str]:
         assert f"{cn}，尚有 {len(want_open)} 项问题正在整改" in b, b
         assert f"{cn}，未完成整改事项 {len(want_open)} 项，其中已逾期 {len(want_over)} 项。" in s, s
         want_rows = [[UNIT[k], "逾期" if k in want_over else "整改中"] for k in want_open]
-        assert [[r[0], r[-1]] for r in table_rows(b)] == want_rows
+        # the bulletin lists them in its landscape attachment 未完成整改事项清单, the schedule in its body
+        listing = bulletin.rsplit("未完成整改事项清单", 1)[1]
+        assert "清单见附件" in b and table_rows(b) == []
+        assert [[r[0], r[-1]] for r in table_rows(listing)] == want_rows
         assert [[r[0], r[-1]] for r in table_rows(s)] == want_rows
-        assert [r[1][:3] for r in table_rows(b)] == [f"问题{k}" for k in want_open]
+        assert [r[1][:3] for r in table_rows(listing)] == [f"问题{k}" for k in want_open]
     else:
         assert f"{cn}，没有未完成的整改事项。" in b and f"{cn}，没有未完成的整改事项。" in s
-        assert table_rows(b) == [] and table_rows(s) == []
+        assert table_rows(b) == [] and table_rows(s) == [] and "未完成整改事项清单" not in bulletin
     return bulletin, schedule
 
 

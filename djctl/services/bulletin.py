@@ -120,6 +120,7 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
     ]
     if gaps:
         intro.append("需要说明的是：" + "；".join(g.message for g in gaps) + "。")
+    rect = open_rectifications(session, q.last_day())
     method = [
         f"自评报送：本季度应报送自评 {due} 份，实际报送 {reported} 份，报送率 {fmt(round2(Decimal(reported) * 100 / due)) if due else 0}%。"
         + (f"未按时报送 {len(missing)} 份，按 0 分计。" if missing else "各单位均按时报送。"),
@@ -127,7 +128,7 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
     if draws:
         active = [d for d in draws if d.active]
         method.append("随机抽查：每月按考核方案确定的比例公开随机抽签确定抽查单位，抽签种子事先公布，抽签结果可以复核"
-                      "（抽签情况见附件）。"
+                      f"（抽签情况见附件{'1' if rect else ''}）。"
                       + "".join(f"{int(d.period[5:])}月抽取{d.k}个单位：{'、'.join(names.get(c, c) for c in d.selected)}。"
                                 for d in active))
         method.append(f"对抽查发现的虚假自评，按虚假部分的{fmt(scheme.spot_check.false_multiplier)}倍扣分（双倍扣分）。")
@@ -181,15 +182,17 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
                         or ["本季度各单位均按时报送月度自评。"]),
          "tables": [], "figures": [], "subsections": []},
     ]
-    rect = open_rectifications(session, q.last_day())
     sections.append({"heading": "五、需要整改的问题", "level": 1,
-                     "paragraphs": ([f"截至{cn_date(q.last_day())}，尚有 {len(rect)} 项问题正在整改，请有关单位按期完成并报送《问题整改反馈单》。"]
+                     "paragraphs": ([f"截至{cn_date(q.last_day())}，尚有 {len(rect)} 项问题正在整改（清单见附件{2 if draws else ''}），"
+                                     "请有关单位按期完成并报送问题整改台账。"]
                                     if rect else [f"截至{cn_date(q.last_day())}，没有未完成的整改事项。"]),
-                     "tables": ([{"caption": "表3 整改事项", "columns": ["单位/支部", "问题", "来源", "整改期限", "状态"],
-                                  "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
-                                            cn_date(st.due), _state_cn(st)] for r, st in rect]}]
-                                if rect else []),
-                     "figures": [], "subsections": []})
+                     "tables": [], "figures": [], "subsections": []})
+    # the open items' long problem texts need the width of a landscape page: an attachment, not a body table
+    rect_attachment = {"heading": f"{q.label}未完成整改事项清单", "level": 1, "paragraphs": [], "landscape": True,
+                       "tables": [{"caption": "未完成整改事项", "columns": ["单位/支部", "问题", "来源", "整改期限", "状态"],
+                                   "rows": [[_org_name(session, r), r.problem, SOURCE_CN.get(r.source, r.source),
+                                             cn_date(st.due), _state_cn(st)] for r, st in rect]}],
+                       "figures": [], "subsections": []}
     from djctl.services.actions import quarter_summary
     from djctl.services.rectify_stats import quarter_closure_text, year_text
 
@@ -212,7 +215,7 @@ def bulletin_context(session, q: Period, scheme, *, doc_number: str | None, on_d
         **official_header(session, scheme, "bulletin", str(q), on_date, doc_number),
         "date": cn_date(on_date),
         "sections": sections,
-        "attachments": [draw_attachment(draws, names)] if draws else [],
+        "attachments": ([draw_attachment(draws, names)] if draws else []) + ([rect_attachment] if rect else []),
         "gaps": [g.message for g in gaps],
         "numbers": {"period": str(q), "units_ranked": len(ranked), "mean": _n(mean), "reported": reported,
                     "due": due, "missing": len(missing), "false_units": false_units,
