@@ -151,28 +151,9 @@ def lookback_verify(
 
     示例：djctl lookback verify --record 回头看抽签记录-2024.json
     """
-    if (draw_id is None) == (record is None):
-        raise typer.BadParameter("请给出抽签编号或 --record 文件（二者之一）", param_hint="DRAW_ID / --record")
-    from djctl.errors import ActionNeeded
-    from djctl.services.draw_verify import verify_draw, verify_record_file
+    from djctl.cli._draw_verify import run_verify
 
-    st = settings(ctx)
-    out = Output(json_, st.quiet)
-    if record is not None:
-        v = verify_record_file(record)
-    else:
-        v = verify_draw(st.open_store(must_exist=True), draw_id, "lookback")
-    where = f"抽签 #{v.draw_id}（{v.label}）" if v.draw_id is not None else f"抽签记录（{v.label}）"
-    if json_:
-        out.doc(v.to_json())
-    elif v.ok:
-        out.line(f"{where}核验一致：按记录重新抽签，结果完全相同。抽中：" + "、".join(v.selected))
-        out.line(f"记录摘要（SHA-256）：{v.record_sha256}")
-    if not v.ok:
-        out.line(f"{where}核验不一致：")
-        for d in v.differences:
-            out.line(f"  - {d}")
-        raise ActionNeeded(f"{where}核验不一致：{len(v.differences)} 处", hint="记录或明细可能被改动；请查审计日志（djctl audit verify）")
+    run_verify(ctx, draw_id, record, json_, "lookback")
 
 
 @app.command("list")

@@ -91,12 +91,7 @@ def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, 
     flag_dv.add(f"{f}{first}:{f}{last}")
     ws.data_validations.append(score_dv)
     ws.data_validations.append(flag_dv)
-    if categories and len(",".join(categories)) < 250:  # Excel caps an inline list at 255 characters
-        c = COL["问题类别"]
-        cat_dv = DataValidation(type="list", formula1='"' + ",".join(categories) + '"', allow_blank=True,
-                                showErrorMessage=True, errorTitle="问题类别", error="请从列表中选择，或留空")
-        cat_dv.add(f"{c}{first}:{c}{last}")
-        ws.data_validations.append(cat_dv)
+    category_choices(ws, categories, COL["问题类别"], first, last)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
@@ -120,6 +115,19 @@ def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, 
                     "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash})
     save_workbook(wb, path)
     return path
+
+
+def category_choices(ws, categories: tuple[str, ...], column: str, first: int, last: int) -> None:
+    """The scheme's 问题类别 as a drop-down on a worksheet's category column (blank allowed); none when the list
+    does not fit Excel's 255-character inline list (the import checks the words either way)."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if not categories or len(",".join(categories)) >= 250:
+        return
+    dv = DataValidation(type="list", formula1='"' + ",".join(categories) + '"', allow_blank=True, showErrorMessage=True,
+                        errorTitle="问题类别", error="请从列表中选择，或留空")
+    dv.add(f"{column}{first}:{column}{last}")
+    ws.data_validations.append(dv)
 
 
 def _num(d: Decimal) -> int | float:

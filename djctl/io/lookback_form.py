@@ -79,12 +79,9 @@ def write_lookback_form(path: Path, *, branch_code: str, branch_name: str, unit_
                         errorTitle="是否达到", error="请选择「是」或「否」")
     dv.add(f"{f}{first}:{f}{last}")
     ws.data_validations.append(dv)
-    if categories and len(",".join(categories)) < 250:  # Excel caps an inline list at 255 characters
-        c = COL["问题类别"]
-        cat_dv = DataValidation(type="list", formula1='"' + ",".join(categories) + '"', allow_blank=True,
-                                showErrorMessage=True, errorTitle="问题类别", error="请从列表中选择，或留空")
-        cat_dv.add(f"{c}{first}:{c}{last}")
-        ws.data_validations.append(cat_dv)
+    from djctl.io.check_form import category_choices
+
+    category_choices(ws, categories, COL["问题类别"], first, last)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
