@@ -404,7 +404,7 @@ def write_table_workbook(path: str | Path, sheets: Sequence[tuple[str, Sequence[
                 ws.column_dimensions[_col_letter(i + 1)].width = width
             ws.append([wo_cell(ws, h, font=bold) for h in headers])
             for row in rows:
-                ws.append([wo_cell(ws, v) for v in row])
+                ws.append([_table_cell(ws, v) for v in row])
     except BaseException:
         _discard_write_only(wb)  # a refused value: close the sheet streams and remove their temp files
         raise
@@ -415,6 +415,22 @@ def write_table_workbook(path: str | Path, sheets: Sequence[tuple[str, Sequence[
     except BaseException:
         _discard_write_only(wb)  # e.g. the path is a directory: close the streams (no noise at exit), then report
         raise
+
+
+def _table_cell(ws: Any, value: Any) -> Any:
+    """A cell of a table export: a Decimal is a number shown with its own decimals ("94.30" stays 94.30), a
+    percentage (a `str` subclass named Percent holding "38.46") the fraction 0.3846 shown as 38.46%."""
+    from decimal import Decimal
+
+    if type(value).__name__ == "Percent":
+        d = Decimal(str(value))
+        places = max(0, -d.as_tuple().exponent)
+        return wo_cell(ws, float(d / 100), number_format="0." + "0" * places + "%" if places else "0%")
+    if isinstance(value, Decimal):
+        places = max(0, -value.as_tuple().exponent)
+        return wo_cell(ws, int(value) if not places else float(value),
+                       number_format="0." + "0" * places if places else "0")
+    return wo_cell(ws, value)
 
 
 def _discard_write_only(wb: Any) -> None:
