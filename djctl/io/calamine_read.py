@@ -60,8 +60,12 @@ def sheet_rows(wb: Any, name: str, path: str, max_rows: int) -> list[tuple[int, 
 
 def sheet_merges(wb: Any, name: str) -> list[str]:
     """Merged ranges as A1 references (xlsx and xls; calamine gives none for ods: see ods_layout)."""
-    ranges = wb.get_sheet_by_name(name).merged_cell_ranges or []
-    return [f"{_col(c0)}{r0 + 1}:{_col(c1)}{r1 + 1}" for (r0, c0), (r1, c1) in ranges]
+    return merge_refs(wb.get_sheet_by_name(name).merged_cell_ranges)
+
+
+def merge_refs(ranges: list | None) -> list[str]:
+    """calamine's merged ranges ((row, col) 0-based corners) as A1 references."""
+    return [f"{_col(c0)}{r0 + 1}:{_col(c1)}{r1 + 1}" for (r0, c0), (r1, c1) in ranges or []]
 
 
 def _col(index: int) -> str:

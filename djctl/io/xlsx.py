@@ -113,15 +113,9 @@ class Workbook:
         if _engine == "openpyxl":
             self._reference()
             return
-        from djctl.io.xlsx_scan import defused_prologs
-
         try:
             self._zf = zipfile.ZipFile(self.path)
-            defused_prologs(self._zf)  # the second XML wall, as openpyxl's defused parser was
         except Exception as exc:
-            self.close()
-            if _from_defusedxml(exc):
-                raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
             raise InputError(f"工作簿无法打开（文件已损坏：{exc.__class__.__name__}）", path=self.path,
                              hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
         from djctl.io.xlsx_parts import workbook_parts
@@ -217,7 +211,7 @@ class Workbook:
 
     def _xlsx_sheet(self, name: str, merged: bool) -> SheetData | None:
         """The sheet read by calamine, or None when the reference reader must read it."""
-        from djctl.io.calamine_read import MAX_CELLS, sheet_merges
+        from djctl.io.calamine_read import MAX_CELLS, merge_refs
 
         scan = self._scan(name)
         if scan is None or scan.special or scan.height * scan.width > MAX_CELLS \
@@ -225,7 +219,9 @@ class Workbook:
                 or self._parts.empty_strings(self._zf):
             return None
         try:
-            values = self._cal.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            ws = self._cal.get_sheet_by_name(name)
+            values = ws.to_python(skip_empty_area=False)
+            ranges = ws.merged_cell_ranges if merged else None
         except BaseException as exc:  # noqa: BLE001 - calamine's errors (a Rust panic too): the reference reads
             if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
                 raise
@@ -251,7 +247,7 @@ class Workbook:
             rows.append((rownum, [Cell(v) for v in out]))
             if len(rows) > max_rows:
                 raise InputError(f"工作表「{name}」行数超过上限 {max_rows}，拒绝读取", path=self.path)
-        return SheetData(name, rows, sheet_merges(self._cal, name) if merged else [])
+        return SheetData(name, rows, merge_refs(ranges))
 
     def _calamine_sheet(self, name: str, merged: bool) -> SheetData:
         from djctl.io.calamine_read import ods_layout, sheet_merges, sheet_rows

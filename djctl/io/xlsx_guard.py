@@ -10,6 +10,7 @@ import os
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from djctl.errors import InputError, SecurityError
 
@@ -113,7 +114,10 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False) -> None:
             for info in infos:  # every part but images: content types may give an XML part any name
                 if not info.is_dir() and not info.filename.startswith("xl/media/") \
                         and not info.filename.lower().endswith(_IMAGE_SUFFIXES):
-                    _check_prolog(zf, info, name)
+                    with zf.open(info) as fh:
+                        chunk = fh.read(PROLOG_SCAN)
+                        _check_prolog(zf, info, name, chunk)
+                        _defused_prolog(fh, chunk, name)
     except zipfile.BadZipFile as exc:
         raise InputError(f"工作簿已损坏（zip 结构错误：{exc}）", path=name,
                          hint="文件可能未完整传输，请让报送单位重新发送") from exc
@@ -132,14 +136,12 @@ def zlib_error():
     return zlib.error
 
 
-def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, chunk: bytes) -> None:
     """No DTD, no entity declarations before the root element (XXE and billion-laughs).
 
     Comments and processing instructions are skipped as a whole (a comment may contain "<a"), and a
-    UTF-16 part is decoded first, so neither hides a DOCTYPE from this scan.
+    UTF-16 part is decoded first, so neither hides a DOCTYPE from this scan. `chunk`: the part's first bytes.
     """
-    with zf.open(info) as fh:
-        chunk = fh.read(PROLOG_SCAN)
     text = _as_utf8(chunk)
     rest = text[_PROLOG_MISC.match(text).end():]
     if not rest and len(chunk) >= PROLOG_SCAN:
@@ -161,3 +163,47 @@ def _as_utf8(chunk: bytes) -> bytes:
             body = chunk[2:] if bom[0] in (0xFF, 0xFE) else chunk
             return body[: len(body) // 2 * 2].decode(codec, errors="replace").encode("utf-8")
     return chunk
+
+
+def _defused_prolog(fh: Any, chunk: bytes, name: str) -> None:
+    """The second wall, independent of the byte scan above: the part goes through expat with defusedxml's
+    refusals (entity declarations, external references) up to its root element; declarations can stand
+    nowhere else, so nothing after it needs parsing. Not-XML parts (printer settings, VBA) are skipped."""
+    from xml.parsers import expat
+
+    from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
+
+    if not chunk.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00").startswith(b"<"):
+        return
+
+    def entity(name_: str, is_pe: bool, value: Any, base: Any, sysid: Any, pubid: Any, notation: Any) -> None:
+        raise EntitiesForbidden(name_, value, base, sysid, pubid, notation)
+
+    def unparsed(name_: str, base: Any, sysid: Any, pubid: Any, notation: Any) -> None:
+        raise EntitiesForbidden(name_, None, base, sysid, pubid, notation)
+
+    def external(context: Any, base: Any, sysid: Any, pubid: Any) -> None:
+        raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+    def root(*_: Any) -> None:
+        raise _RootReached
+
+    parser = expat.ParserCreate()
+    parser.EntityDeclHandler = entity
+    parser.UnparsedEntityDeclHandler = unparsed
+    parser.ExternalEntityRefHandler = external
+    parser.StartElementHandler = root
+    try:
+        while chunk:
+            parser.Parse(chunk, False)
+            chunk = fh.read(PROLOG_SCAN)
+    except _RootReached:
+        return
+    except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
+        raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=name) from exc
+    except expat.ExpatError:
+        return  # not well-formed: the reader refuses it with its own message
+
+
+class _RootReached(Exception):
+    pass

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,21 +33,30 @@ class Parts:
         return self._empty
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(Relationship|sheet)\b([^>]*)>")
+_ATTR = re.compile(rb"(?:^|\s)(?:[A-Za-z_][\w.-]*:)?([A-Za-z]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _tags(data: bytes, kind: bytes) -> list[dict[str, str]]:
+    """The attributes of every `kind` element (the guard has refused DTDs and entities: a pattern over
+    these small parts reads them as a parser would, without building a tree)."""
+    out = []
+    for tag, attrs in _TAG.findall(data):
+        if tag == kind:
+            out.append({k.decode(): html.unescape((a or b).decode("utf-8", "replace"))
+                        for k, a, b in _ATTR.findall(attrs)})
+    return out
 
 
 def _rels(zf: zipfile.ZipFile, names: set[str], part: str) -> list[tuple[str, str, str]]:
     """(Id, Type, member) of a part's relationships."""
-    from defusedxml.ElementTree import fromstring
-
     folder, base = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", base + ".rels")
     if rels not in names:
         return []
     out = []
-    for el in fromstring(zf.read(rels)):
-        if _local(el.tag) != "Relationship" or el.get("TargetMode") == "External":
+    for el in _tags(zf.read(rels), b"Relationship"):
+        if el.get("TargetMode") == "External":
             continue
         target = el.get("Target") or ""
         member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
@@ -56,8 +67,6 @@ def _rels(zf: zipfile.ZipFile, names: set[str], part: str) -> list[tuple[str, st
 def workbook_parts(zf: zipfile.ZipFile) -> Parts | None:
     """The parts of the workbook, or None when they cannot be found (the reference reader then decides)."""
     try:
-        from defusedxml.ElementTree import fromstring
-
         names = set(zf.namelist())
         book = next((m for _, t, m in _rels(zf, names, "") if t.endswith("/officeDocument")), "xl/workbook.xml")
         if book not in names:
@@ -69,11 +78,8 @@ def workbook_parts(zf: zipfile.ZipFile) -> Parts | None:
                 parts.sst = m
             elif t.endswith("/styles") and m in names:
                 parts.styles = m
-        for el in fromstring(zf.read(book)).iter():
-            if _local(el.tag) != "sheet":
-                continue
-            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
-            hit = rels.get(rid or "")
+        for el in _tags(zf.read(book), b"sheet"):
+            hit = rels.get(el.get("id") or "")
             if hit and hit[1] in names:
                 parts.sheets[el.get("name") or ""] = hit[1]
         return parts

@@ -11,8 +11,8 @@ bounded chunks, with a few byte patterns (no XML parser, nothing expanded):
   empty inline strings, empty shared strings, and cells in a date number format. Such a sheet is read by
   the reference reader (`xlsx_openpyxl`), exactly as before; every other sheet by calamine.
 
-The second XML wall (defusedxml) is `defused_prologs`: every XML part's prolog goes through defusedxml's
-parser up to its root element, where any DTD or entity declaration must stand.
+The XML walls stay in the guard (io/xlsx_guard.py): the prolog byte scan, and defusedxml's refusals on
+every part's prolog up to its root element.
 """
 
 from __future__ import annotations
@@ -24,22 +24,29 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 CHUNK = 1 << 20
-_P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
-# a cell start tag that is not self-closing (so it holds something), with its reference
-_CELL_REF = re.compile(rb"<" + _P + rb"c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"[^>]*(?<!/)>")
-_CELL_NO_REF = re.compile(rb"<" + _P + rb"c\b(?![^>]*\br=)[^>]*(?<!/)>")
-_ROW_REF = re.compile(rb"<" + _P + rb"row\b[^>]*?\br=\"([0-9]{1,7})\"")
-_ROW_NO_REF = re.compile(rb"<" + _P + rb"row\b(?![^>]*\br=)[^>]*>")
-_STYLE = re.compile(rb"<" + _P + rb"c\b[^>]*?\bs=\"([0-9]+)\"[^>]*(?<!/)>")  # of cells holding something
-_SPECIAL = re.compile(
-    rb"<" + _P + rb"f[\s/>]"                                   # a formula
-    rb"|<" + _P + rb"c\b[^>]*?\bt=\"(?:e|d)\""                # an error cell, an ISO date cell
-    rb"|<" + _P + rb"v>\s*[-+]?[0-9]*\.0*(?![0-9])"          # a whole number written with a point
-    rb"|<" + _P + rb"v>[^<]*[eE]"                            # an exponent (or any text value with an e)
-    rb"|<" + _P + rb"v>\s*[-+]?[0-9]{16,}"                    # more digits than a float keeps
-    rb"|<" + _P + rb"is\s*/>|<" + _P + rb"is>\s*(?=<\s*/)"   # an empty inline string
-    rb"|<" + _P + rb"t\b[^>]*/>|<" + _P + rb"t\b[^>]*>(?=<\s*/)"  # an empty text element
-)
+
+
+def _patterns(p: bytes) -> tuple[re.Pattern[bytes], ...]:
+    """The scan's patterns; `p` matches a namespace prefix ("" when the sheet uses none: much faster)."""
+    return (
+        # a cell start tag that is not self-closing (so it holds something), with its reference
+        re.compile(rb"<" + p + rb"c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"[^>]*(?<!/)>"),
+        re.compile(rb"<" + p + rb"c\b(?![^>]*\br=)[^>]*(?<!/)>"),  # ... without one
+        re.compile(rb"<" + p + rb"row\b[^>]*?\br=\"([0-9]{1,7})\""),
+        re.compile(rb"<" + p + rb"row\b(?![^>]*\br=)[^>]*>"),
+        re.compile(rb"<" + p + rb"c\b[^>]*?\bs=\"([0-9]+)\"[^>]*(?<!/)>"),  # the style of a cell holding something
+        re.compile(rb"<" + p + rb"f[\s/>]"),  # a formula
+        re.compile(rb"\st=\"[ed]\""),  # an error cell, an ISO date cell
+        re.compile(rb"<" + p + rb"v>(?:\s*[-+]?[0-9]*\.0*(?![0-9])"  # a whole number written with a point,
+                   rb"|[^<]*[eE]"  # an exponent (or a text value with an e),
+                   rb"|\s*[-+]?[0-9]{16,})"),  # more digits than a float keeps
+        re.compile(rb"<" + p + rb"(?:is\s*/>|is>\s*(?=<\s*/)|t\b[^>]*/>|t\b[^>]*>(?=<\s*/))"),  # empty text
+    )
+
+
+_PLAIN = _patterns(b"")
+_PREFIXED = _patterns(rb"(?:[A-Za-z_][\w.-]*:)?")
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"
 _EMPTY_TEXT = re.compile(rb"<" + _P + rb"t\b[^>]*/>|<" + _P + rb"t\b[^>]*>(?=<\s*/)|<" + _P + rb"si\s*/>|<"
                          + _P + rb"si>\s*(?=<\s*/)")
 _NUMFMT = re.compile(rb"<" + _P + rb"numFmt\b[^>]*>")
@@ -65,6 +72,7 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
     styles: set[bytes] = set()
     cols: set[bytes] = set()
     carry = b""
+    pats = None
     with zf.open(member) as fh:
         while True:
             chunk = fh.read(CHUNK)
@@ -79,18 +87,21 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
             else:
                 part = look = buf
                 carry = b""
-            refs = _CELL_REF.findall(part)
+            if pats is None:  # SpreadsheetML written with a namespace prefix (x:c, x:v) needs the slower patterns
+                pats = _PLAIN if b"<sheetData" in look else _PREFIXED
+            cell_ref, cell_no_ref, row_ref, row_no_ref, style, *specials = pats
+            refs = cell_ref.findall(part)
             if refs:
                 cols.update(a for a, _ in refs)
                 max_row = max(max_row, max(int(b) for _, b in refs))
-            rows = _ROW_REF.findall(part)
+            rows = row_ref.findall(part)
             if rows:
                 max_row = max(max_row, max(int(r) for r in rows))
-            no_ref_cells += len(_CELL_NO_REF.findall(part))
-            no_ref_rows += len(_ROW_NO_REF.findall(part))
-            styles.update(_STYLE.findall(part))
-            if not special and _SPECIAL.search(look):
-                special = True
+            no_ref_cells += len(cell_no_ref.findall(part))
+            no_ref_rows += len(row_no_ref.findall(part))
+            styles.update(style.findall(part))
+            if not special:
+                special = any(pat.search(look) for pat in specials)
             if not chunk:
                 break
     max_col = max((_col_index(c) for c in cols), default=0)
@@ -163,46 +174,3 @@ def _is_date_builtin(fid: int) -> bool:
 
     code = builtin_format_code(fid)
     return bool(code) and _is_date_code(code)
-
-
-def defused_prologs(zf: zipfile.ZipFile) -> None:
-    """Every XML part through defusedxml's parser up to its root element: a DTD or an entity declaration,
-    which can only stand before it, raises defusedxml's error (the caller refuses the file)."""
-    from xml.etree.ElementTree import ParseError
-
-    from defusedxml.ElementTree import DefusedXMLParser
-
-    for info in zf.infolist():
-        name = info.filename
-        if info.is_dir() or name.startswith("xl/media/") or name.lower().endswith(_IMAGE_SUFFIXES):
-            continue
-        with zf.open(info) as fh:
-            head = fh.read(2048)
-            if not head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00").startswith(b"<"):
-                continue  # not XML (a printer setting, a VBA project): calamine does not parse it either
-            parser = DefusedXMLParser(forbid_dtd=False, forbid_entities=True, forbid_external=True)
-            target = _RootSeen()
-            parser.parser.StartElementHandler = target.start  # stop at the root element
-            try:
-                while head and not target.seen:
-                    parser.feed(head)
-                    head = b"" if target.seen else fh.read(2048)
-            except _Root:
-                pass
-            except ParseError:
-                pass  # malformed XML: calamine refuses it with its own error
-
-
-class _Root(Exception):
-    pass
-
-
-class _RootSeen:
-    seen = False
-
-    def start(self, *_: object) -> None:
-        self.seen = True
-        raise _Root
-
-
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg")
