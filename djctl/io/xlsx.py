@@ -211,43 +211,12 @@ class Workbook:
 
     def _xlsx_sheet(self, name: str, merged: bool) -> SheetData | None:
         """The sheet read by calamine, or None when the reference reader must read it."""
-        from djctl.io.calamine_read import MAX_CELLS, merge_refs
+        from djctl.io.xlsx_calamine import read_sheet
 
         scan = self._scan(name)
-        if scan is None or scan.special or scan.height * scan.width > MAX_CELLS \
-                or (scan.styles and scan.styles & self._parts.date_styles(self._zf)) \
-                or self._parts.empty_strings(self._zf):
+        if scan is None:
             return None
-        try:
-            ws = self._cal.get_sheet_by_name(name)
-            values = ws.to_python(skip_empty_area=False)
-            ranges = ws.merged_cell_ranges if merged else None
-        except BaseException as exc:  # noqa: BLE001 - calamine's errors (a Rust panic too): the reference reads
-            if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
-                raise
-            return None
-        rows: list[tuple[int, list[Cell]]] = []
-        max_rows = self.max_rows
-        for rownum, row in enumerate(values, start=1):
-            out: list[Any] = []
-            for v in row:
-                t = type(v)
-                if t is str:
-                    out.append(v if v else None)
-                elif t is float:
-                    out.append(int(v) if v.is_integer() else v)
-                elif t is bool or t is int:
-                    out.append(v)
-                else:  # a date, time or duration: calamine's date rule is not openpyxl's
-                    return None
-            while out and out[-1] is None:
-                out.pop()
-            if not out:
-                continue
-            rows.append((rownum, [Cell(v) for v in out]))
-            if len(rows) > max_rows:
-                raise InputError(f"工作表「{name}」行数超过上限 {max_rows}，拒绝读取", path=self.path)
-        return SheetData(name, rows, merge_refs(ranges))
+        return read_sheet(self, name, scan, merged)
 
     def _calamine_sheet(self, name: str, merged: bool) -> SheetData:
         from djctl.io.calamine_read import ods_layout, sheet_merges, sheet_rows

@@ -56,6 +56,8 @@ class OpenpyxlBook:
                         rownum = c.row
                     value = getattr(c, "value", None)
                     formula = getattr(c, "data_type", None) == "f"
+                    if formula and not isinstance(value, str):  # an array formula: its text, not the object
+                        value = getattr(value, "text", value)
                     cells.append(Cell(value, formula))
                 if rownum is None:
                     continue

@@ -22,6 +22,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 CHUNK = 1 << 20
 
@@ -61,6 +62,7 @@ class SheetScan:
     height: int       # rows calamine would hold (from A1)
     width: int        # columns
     special: bool     # something calamine reports differently: read with the reference reader
+    formulas: bool    # formulas (read by `formula_cells`, the values by calamine)
     styles: frozenset[int]  # style ids used by cells
 
 
@@ -68,7 +70,7 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
     """One bounded pass over a sheet's XML (chunks cut before a '<', so a tag is never split)."""
     max_row = max_col = 0
     no_ref_cells = no_ref_rows = 0
-    special = False
+    special = formulas = False
     styles: set[bytes] = set()
     cols: set[bytes] = set()
     carry = b""
@@ -89,7 +91,7 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
                 carry = b""
             if pats is None:  # SpreadsheetML written with a namespace prefix (x:c, x:v) needs the slower patterns
                 pats = _PLAIN if b"<sheetData" in look else _PREFIXED
-            cell_ref, cell_no_ref, row_ref, row_no_ref, style, *specials = pats
+            cell_ref, cell_no_ref, row_ref, row_no_ref, style, formula, *specials = pats
             refs = cell_ref.findall(part)
             if refs:
                 cols.update(a for a, _ in refs)
@@ -102,10 +104,54 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
             styles.update(style.findall(part))
             if not special:
                 special = any(pat.search(look) for pat in specials)
+            if not formulas:
+                formulas = formula.search(look) is not None
             if not chunk:
                 break
     max_col = max((_col_index(c) for c in cols), default=0)
-    return SheetScan(max_row + no_ref_rows, max_col + no_ref_cells, special, frozenset(int(s) for s in styles))
+    return SheetScan(max_row + no_ref_rows, max_col + no_ref_cells, special, formulas,
+                     frozenset(int(s) for s in styles))
+
+
+def formula_cells(zf: zipfile.ZipFile, member: str) -> dict[tuple[int, int], str] | None:
+    """The sheet's formula cells, (row, column) -> "=formula" as openpyxl gave them (a shared formula
+    translated to each cell), by a streaming defusedxml parse; None for data-table formulas or cells without
+    references (the reference reader reads those sheets)."""
+    from defusedxml.ElementTree import iterparse
+
+    out: dict[tuple[int, int], str] = {}
+    shared: dict[str, Any] = {}
+    with zf.open(member) as fh:
+        for _, el in iterparse(fh, events=("end",)):
+            tag = el.tag.rsplit("}", 1)[-1]
+            if tag == "row":
+                el.clear()
+                continue
+            if tag != "c":
+                continue
+            f = next((ch for ch in el if ch.tag.rsplit("}", 1)[-1] == "f"), None)
+            if f is not None:
+                ref = el.get("r")
+                kind = f.get("t")
+                if not ref or kind == "dataTable":
+                    return None
+                value = "=" + (f.text or "")
+                if kind == "shared":
+                    si = f.get("si")
+                    if si in shared:
+                        value = shared[si].translate_formula(ref)
+                    elif value != "=":
+                        from openpyxl.formula.translate import Translator
+
+                        shared[si] = Translator(value, ref)
+                out[_ref(ref)] = value
+            el.clear()
+    return out
+
+
+def _ref(ref: str) -> tuple[int, int]:
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):]), _col_index(letters.encode())
 
 
 def _col_index(letters: bytes) -> int:

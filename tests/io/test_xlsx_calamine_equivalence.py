@@ -118,8 +118,11 @@ SPECIAL = {  # each read by the reference reader, so each reads as before
                    '<c r="D2"><v>1.5E-3</v></c></row>',
     "empty-inline": '<row r="2"><c r="A2" t="inlineStr"><is><t></t></is></c><c r="B2"><v>1</v></c></row>',
     "iso-date": '<row r="2"><c r="A2" t="d"><v>2024-01-05T00:00:00</v></c></row>',
+}
+FORMULAS = {  # read by calamine, the formula cells found by a defusedxml parse of the sheet
+    "array-formula": '<row r="2"><c r="A2"><f t="array" ref="A2">SUM(B2:B3)</f><v>3</v></c><c r="B2"><v>1</v></c></row>',
     "formula-cached": '<row r="2"><c r="A2"><f>8+1</f><v>9</v></c><c r="B2"><f>A2&amp;"x"</f><v>9x</v></c></row>',
-    "formula-uncached": '<row r="2"><c r="A2"><f>8+1</f></c></row>',
+    "formula-uncached": '<row r="2"><c r="A2"><f>8+1</f></c></row><row r="5"><c r="C5"><f>SUM(A1:A2)</f><v></v></c></row>',
     "shared-formula": ('<row r="2"><c r="A2"><f t="shared" ref="A2:A3" si="0">B2*2</f><v>2</v></c><c r="B2"><v>1</v></c></row>'
                        '<row r="3"><c r="A3"><f t="shared" si="0"/><v>4</v></c><c r="B3"><v>2</v></c></row>'),
 }
@@ -140,6 +143,11 @@ def test_plain_package_is_read_by_calamine_and_reads_alike(tmp_path):
 def test_what_calamine_cannot_say_is_read_as_before(tmp_path, case):
     path = _package(tmp_path / f"{case}.xlsx", SPECIAL[case], PLAIN)
     assert assert_same(path)["数据"] == "openpyxl"
+
+
+@pytest.mark.parametrize("case", list(FORMULAS))
+def test_formulas_are_found_in_the_sheet_and_read_as_before(tmp_path, case):
+    assert assert_same(_package(tmp_path / f"{case}.xlsx", FORMULAS[case], PLAIN))["数据"] == "calamine"
 
 
 def test_cells_without_references_read_alike(tmp_path):
@@ -196,11 +204,12 @@ def test_forms_and_office_files_read_alike(cli, tmp_path):
     paths = _variants(src, tmp_path / "填好", len(s.tasks))
     paths += sorted(OFFICE.glob("*.xlsx"))
     read_by = {p.name: assert_same(p) for p in paths}
-    # the forms as units return them are read by calamine; formulas and dates by the reference reader
+    # the forms as units return them (formulas too) are read by calamine; dates by the reference reader
     assert read_by["default.xlsx"] == {"自评表": "calamine", "_djctl": "calamine"}
     assert read_by["merged.xlsx"]["自评表"] == "calamine"
-    assert read_by["mixed.xlsx"]["自评表"] == "openpyxl"
+    assert read_by["mixed.xlsx"]["自评表"] == "calamine"
     assert read_by["dates.xlsx"]["自评表"] == "openpyxl"
+    assert read_by[f"{MONTH}_U001_libreoffice.xlsx"]["自评表"] == "calamine"  # =8+1, merged notes
 
 
 def test_other_templates_read_alike(tmp_path):
