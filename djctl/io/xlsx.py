@@ -204,7 +204,8 @@ class Workbook:
                 self._parts = workbook_parts(self._zf)
             member = self._parts.sheets.get(name) if self._parts is not None else None
             try:
-                self._scans[name] = scan_sheet(self._zf, member) if member else None
+                self._scans[name] = scan_sheet(self._zf, member, styles_needed=bool(
+                    self._parts.date_styles(self._zf))) if member else None
             except Exception:  # noqa: BLE001 - damaged: the reference reader refuses it with its message
                 self._scans[name] = None
         return self._scans[name]

@@ -37,7 +37,7 @@ def _patterns(p: bytes) -> tuple[re.Pattern[bytes], ...]:
         re.compile(rb"<" + p + rb"row\b(?![^>]*\br=)[^>]*>"),
         re.compile(rb"<" + p + rb"c\b[^>]*?\bs=\"([0-9]+)\"[^>]*(?<!/)>"),  # the style of a cell holding something
         re.compile(rb"<" + p + rb"f[\s/>]"),  # a formula
-        re.compile(rb"\st=\"[ed]\""),  # an error cell, an ISO date cell
+        re.compile(rb"t=\"[ed]\""),  # an error cell, an ISO date cell (or another attribute ending in t)
         re.compile(rb"<" + p + rb"v>(?:\s*[-+]?[0-9]*\.0*(?![0-9])"  # a whole number written with a point,
                    rb"|[^<]*[eE]"  # an exponent (or a text value with an e),
                    rb"|\s*[-+]?[0-9]{16,})"),  # more digits than a float keeps
@@ -66,8 +66,9 @@ class SheetScan:
     styles: frozenset[int]  # style ids used by cells
 
 
-def scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
-    """One bounded pass over a sheet's XML (chunks cut before a '<', so a tag is never split)."""
+def scan_sheet(zf: zipfile.ZipFile, member: str, *, styles_needed: bool = True) -> SheetScan:
+    """One bounded pass over a sheet's XML (chunks cut before a '<', so a tag is never split).
+    `styles_needed=False`: the workbook has no date format, so the cells' styles are not collected."""
     max_row = max_col = 0
     no_ref_cells = no_ref_rows = 0
     special = formulas = False
@@ -99,9 +100,13 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
             rows = row_ref.findall(part)
             if rows:
                 max_row = max(max_row, max(int(r) for r in rows))
-            no_ref_cells += len(cell_no_ref.findall(part))
-            no_ref_rows += len(row_no_ref.findall(part))
-            styles.update(style.findall(part))
+            # cells and rows without a reference: counted by pattern only when a quick count says there are any
+            if pats is _PREFIXED or part.count(b"<c ") + part.count(b"<c>") != part.count(b'<c r="'):
+                no_ref_cells += len(cell_no_ref.findall(part))
+            if pats is _PREFIXED or part.count(b"<row ") + part.count(b"<row>") != part.count(b'<row r="'):
+                no_ref_rows += len(row_no_ref.findall(part))
+            if styles_needed:
+                styles.update(style.findall(part))
             if not special:
                 special = any(pat.search(look) for pat in specials)
             if not formulas:
