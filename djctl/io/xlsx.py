@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from djctl.errors import InputError, ProblemList, SecurityError
-from djctl.io.xlsx_guard import spreadsheet_format
+from djctl.io.xlsx_guard import open_spreadsheet
 
 MAX_CELL_CHARS = 32_767
 META_SHEET = "_djctl"
@@ -97,11 +97,14 @@ class Workbook:
     def __init__(self, path: str | Path, max_rows: int = 200_000, *, _engine: str = "calamine") -> None:
         self.path = str(path)
         self.max_rows = max_rows
-        self.format = spreadsheet_format(path)  # the guards: size, zip, XML prolog (refuses before parsing)
+        # the guards: size, zip, XML prologs (refuses before parsing); the checked zip stays open for the scans
+        self.format, zf = open_spreadsheet(path)
         self._cal: Any = None
         self._ods: Any = None
         self._ref: Any = None   # the reference reader (openpyxl), opened when a sheet needs it
-        self._zf: zipfile.ZipFile | None = None
+        self._zf: zipfile.ZipFile | None = zf if self.format == "xlsx" and _engine != "openpyxl" else None
+        if zf is not None and self._zf is None:
+            zf.close()
         self._parts: Any = None
         self._scans: dict[str, Any] = {}
         self.read_by: dict[str, str] = {}  # sheet -> "calamine" or "openpyxl" (which reader read it)
@@ -113,11 +116,12 @@ class Workbook:
         if _engine == "openpyxl":
             self._reference()
             return
-        try:
-            self._zf = zipfile.ZipFile(self.path)
-        except Exception as exc:
-            raise InputError(f"工作簿无法打开（文件已损坏：{exc.__class__.__name__}）", path=self.path,
-                             hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
+        if self._zf is None:
+            try:
+                self._zf = zipfile.ZipFile(self.path)
+            except Exception as exc:
+                raise InputError(f"工作簿无法打开（文件已损坏：{exc.__class__.__name__}）", path=self.path,
+                                 hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
         from djctl.io.xlsx_parts import workbook_parts
 
         self._parts = workbook_parts(self._zf)

@@ -8,6 +8,9 @@ from typing import Any
 from djctl.errors import InputError
 
 
+_PLAIN = {str, float, int, bool}
+
+
 def read_sheet(wb: Any, name: str, scan: Any, merged: bool) -> Any:
     """`wb`'s sheet `name` as SheetData, or None when the reference reader must read it: something calamine
     reports differently, a sheet too large for calamine's dense grid, a date format, an empty shared
@@ -44,25 +47,22 @@ def read_sheet(wb: Any, name: str, scan: Any, merged: bool) -> Any:
     max_rows = wb.max_rows
 
     def add(rownum: int, row: list[Any]) -> bool:
-        out: list[Any] = []
-        for v in row:
-            t = type(v)
-            if t is str:
-                out.append(Cell(v) if v else None)
-            elif t is float:
-                out.append(Cell(int(v) if v.is_integer() else v))
-            elif t is bool or t is int:
-                out.append(Cell(v))
-            else:  # a date, time or duration: calamine's date rule is not openpyxl's
-                return False
-        for c, f in by_row.pop(rownum, {}).items():  # formulas: the cached number, as the openpyxl reader took it
-            out.extend([None] * (c - len(out)))
-            raw = row[c - 1] if c <= len(row) else None
-            out[c - 1] = Cell(raw, False, f) if _is_number(raw) else Cell(f, True)
+        if row.count("") == len(row) and rownum not in by_row:
+            return True  # an empty row
+        kinds = set(map(type, row))
+        if not kinds <= _PLAIN:  # a date, time or duration: calamine's date rule is not openpyxl's
+            return False
+        out: list[Any] = [None if v == "" else int(v) if type(v) is float and v.is_integer() else v for v in row]
+        fs = by_row.pop(rownum, None)
+        if fs:  # formulas: the cached number, as the openpyxl reader took it
+            for c, f in fs.items():
+                out.extend([None] * (c - len(out)))
+                raw = row[c - 1] if c <= len(row) else None
+                out[c - 1] = Cell(raw, False, f) if _is_number(raw) else Cell(f, True)
         while out and out[-1] is None:
             out.pop()
         if out:
-            rows.append((rownum, [c if c is not None else Cell(None) for c in out]))
+            rows.append((rownum, [v if type(v) is Cell else Cell(v) for v in out]))
             if len(rows) > max_rows:
                 raise InputError(f"工作表「{name}」行数超过上限 {max_rows}，拒绝读取", path=wb.path)
         return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -45,24 +46,45 @@ def spreadsheet_format(path: str | os.PathLike) -> str:
 
     .xlsx and .ods (zip + XML) pass the same size, zip and XML-prolog checks; .xls (binary, no XML) only the
     size check, then calamine, whose failure on an encrypted or damaged file is refused with a message."""
+    fmt, zf = open_spreadsheet(path)
+    if zf is not None:
+        zf.close()
+    return fmt
+
+
+def open_spreadsheet(path: str | os.PathLike) -> tuple[str, zipfile.ZipFile | None]:
+    """`spreadsheet_format`, keeping the checked zip open for the reader (the caller closes it)."""
     p = Path(path)
     if p.is_file() and 0 < p.stat().st_size <= MAX_FILE_BYTES:
         with open(p, "rb") as fh:
             head = fh.read(8)
         if head == _OLE_MAGIC and p.suffix.lower() != ".xlsx":  # an OLE ".xlsx" is a password-protected one
-            return "xls"
+            return "xls", None
         if head.startswith(b"PK\x03\x04"):
-            from djctl.io.calamine_read import is_ods
+            from djctl.io.calamine_read import ODS_MIME
 
-            if is_ods(p):
-                check_workbook_file(path, ods=True)
-                return "ods"
+            try:
+                zf = zipfile.ZipFile(p)
+            except (zipfile.BadZipFile, OSError, EOFError):
+                zf = None  # refused below with the guard's message
+            if zf is not None:
+                try:
+                    ods = "mimetype" in zf.NameToInfo and zf.read("mimetype").strip() == ODS_MIME
+                except Exception:  # noqa: BLE001 - as is_ods: not an .ods
+                    ods = False
+                try:
+                    check_workbook_file(path, ods=ods, zf=zf)
+                except BaseException:
+                    zf.close()
+                    raise
+                return ("ods" if ods else "xlsx"), zf
     check_workbook_file(path)
-    return "xlsx"
+    return "xlsx", None
 
 
-def check_workbook_file(path: str | os.PathLike, *, ods: bool = False) -> None:
-    """Refuse anything that is not a plain, reasonably sized .xlsx (or .ods), before it is parsed."""
+def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfile.ZipFile | None = None) -> None:
+    """Refuse anything that is not a plain, reasonably sized .xlsx (or .ods), before it is parsed.
+    `zf`: the file already opened as a zip (left open)."""
     _assert_defusedxml()
     p = Path(path)
     name = str(path)
@@ -88,7 +110,7 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False) -> None:
             raise InputError("文件是 .csv，不是 .xlsx 工作簿", path=name, hint=hint)
         raise InputError("文件不是有效的 .xlsx 工作簿（不是 zip 格式，可能已损坏）", path=name, hint=hint)
     try:
-        with zipfile.ZipFile(p) as zf:
+        with (nullcontext(zf) if zf is not None else zipfile.ZipFile(p)) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
                 raise SecurityError(f"工作簿内部文件过多（{len(infos)} 个，上限 {MAX_MEMBERS}），拒绝读取", path=name)
