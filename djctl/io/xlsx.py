@@ -1,7 +1,8 @@
 """Workbooks in and out.
 
-Reading: files pass `check_workbook_file` first, then openpyxl read-only; tables are found by header
-names (Chinese with English aliases), cells are normalised (NFKC, trimmed) and formulas are refused.
+Reading: files pass the guards first (io/xlsx_guard.py), then python-calamine (see `Workbook`); tables are
+found by header names (Chinese with English aliases), cells are normalised (NFKC, trimmed) and formulas
+without a cached value are refused.
 Writing: every user-derived string goes through `cell_value`, so no cell ever becomes a formula and
 no string is silently truncated.
 """
@@ -131,7 +132,9 @@ class Workbook:
 
                 with open(self.path, "rb") as fh:
                     self._cal = CalamineWorkbook.from_filelike(fh)
-            except Exception:  # noqa: BLE001 - the reference reader decides (reads it, or refuses as before)
+            except BaseException as exc:  # noqa: BLE001 - a Rust panic too: the reference reader decides
+                if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+                    raise
                 self._cal = None
         if self._cal is None:
             self._reference()
