@@ -8,7 +8,8 @@ bounded chunks, with a few byte patterns (no XML parser, nothing expanded):
 - whether the sheet has anything whose value calamine reports differently from the way djctl has always
   read it (openpyxl's rules): formulas (`<f>`), error cells, ISO-typed date cells, numbers written with a
   decimal point or exponent where the value is whole ("9.0", "1E3") or with more digits than a float keeps,
-  empty inline strings, empty shared strings, and cells in a date number format. Such a sheet is read by
+  empty inline strings, empty shared strings, leading or trailing white space not marked
+  xml:space="preserve" (calamine trims it), and cells in a date number format. Such a sheet is read by
   the reference reader (`xlsx_openpyxl`), exactly as before; every other sheet by calamine.
 
 The XML walls stay in the guard (io/xlsx_guard.py): the prolog byte scan, and defusedxml's refusals on
@@ -27,6 +28,10 @@ from typing import Any
 CHUNK = 1 << 20
 
 
+# text with leading or trailing white space but no xml:space="preserve": calamine trims it, openpyxl did not
+_UNPRESERVED = rb"<%st(?![^>]*preserve)(?:\s[^>]*)?>(?:\s|[^<]*\s<)"
+
+
 def _patterns(p: bytes) -> tuple[re.Pattern[bytes], ...]:
     """The scan's patterns; `p` matches a namespace prefix ("" when the sheet uses none: much faster)."""
     return (
@@ -42,6 +47,7 @@ def _patterns(p: bytes) -> tuple[re.Pattern[bytes], ...]:
                    rb"|[^<]*[eE]"  # an exponent (or a text value with an e),
                    rb"|\s*[-+]?[0-9]{16,})"),  # more digits than a float keeps
         re.compile(rb"<" + p + rb"(?:is\s*/>|is>\s*(?=<\s*/)|t\b[^>]*/>|t\b[^>]*>(?=<\s*/))"),  # empty text
+        re.compile(_UNPRESERVED % p),
     )
 
 
@@ -49,7 +55,7 @@ _PLAIN = _patterns(b"")
 _PREFIXED = _patterns(rb"(?:[A-Za-z_][\w.-]*:)?")
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"
 _EMPTY_TEXT = re.compile(rb"<" + _P + rb"t\b[^>]*/>|<" + _P + rb"t\b[^>]*>(?=<\s*/)|<" + _P + rb"si\s*/>|<"
-                         + _P + rb"si>\s*(?=<\s*/)")
+                         + _P + rb"si>\s*(?=<\s*/)|" + _UNPRESERVED % _P)
 _NUMFMT = re.compile(rb"<" + _P + rb"numFmt\b[^>]*>")
 _ATTR = re.compile(rb"\b(numFmtId|formatCode)=\"([^\"]*)\"")
 _CELLXFS = re.compile(rb"<" + _P + rb"cellXfs\b.*?</" + _P + rb"cellXfs>", re.S)
@@ -167,7 +173,8 @@ def _col_index(letters: bytes) -> int:
 
 
 def has_empty_shared_string(zf: zipfile.ZipFile, member: str | None) -> bool:
-    """Whether the shared-string table holds an empty text (openpyxl reads it as '', calamine as empty)."""
+    """Whether the shared-string table holds an empty text (openpyxl reads it as '', calamine as empty) or
+    white space that calamine would trim."""
     if not member:
         return False
     carry = b""

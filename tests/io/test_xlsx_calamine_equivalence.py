@@ -117,6 +117,7 @@ SPECIAL = {  # each read by the reference reader, so each reads as before
     "point-zero": '<row r="2"><c r="A2"><v>5.0</v></c><c r="B2"><v>1E3</v></c><c r="C2"><v>12345678901234567890</v></c>'
                    '<c r="D2"><v>1.5E-3</v></c></row>',
     "empty-inline": '<row r="2"><c r="A2" t="inlineStr"><is><t></t></is></c><c r="B2"><v>1</v></c></row>',
+    "unpreserved-spaces": '<row r="2"><c r="A2" t="inlineStr"><is><t> x </t></is></c><c r="B2" t="inlineStr"><is><t>  </t></is></c></row>',
     "iso-date": '<row r="2"><c r="A2" t="d"><v>2024-01-05T00:00:00</v></c></row>',
 }
 FORMULAS = {  # read by calamine, the formula cells found by a defusedxml parse of the sheet
@@ -160,6 +161,14 @@ def test_an_empty_shared_string_is_read_as_before(tmp_path):
     assert assert_same(path)["数据"] == "openpyxl"
     with Workbook(path) as wb:
         assert [c.value for c in dict(wb.sheet("数据").rows)[2]] == ["", 1]
+
+
+def test_shared_strings_with_unpreserved_spaces_are_read_as_before(tmp_path):
+    path = _package(tmp_path / "sst2.xlsx", '<row r="2"><c r="A2" t="s"><v>5</v></c><c r="B2" t="s"><v>6</v></c></row>',
+                    PLAIN + ["<si><t>  </t></si>", "<si><t> y</t></si>"])
+    assert assert_same(path)["数据"] == "openpyxl"
+    with Workbook(path) as wb:
+        assert [c.value for c in dict(wb.sheet("数据").rows)[2]] == ["  ", " y"]
 
 
 def test_a_far_apart_sheet_never_reaches_calamine(tmp_path):
