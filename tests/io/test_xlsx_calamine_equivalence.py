@@ -232,3 +232,13 @@ def test_other_templates_read_alike(tmp_path):
     paths.append(tmp_path / "table.xlsx")
     for p in paths:
         assert set(assert_same(p).values()) <= {"calamine", "openpyxl"}
+
+
+def test_a_formula_in_a_far_apart_sheet_is_refused_not_a_crash(tmp_path):
+    """The openpyxl reader asked calamine for the formula's cached value: on such a sheet that aborted."""
+    from djctl.errors import InputError
+
+    path = _package(tmp_path / "farf.xlsx", '<row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row>'
+                    '<row r="1048576"><c r="XFD1048576"><v>2</v></c></row>', PLAIN)
+    with Workbook(path) as wb, pytest.raises(InputError, match="范围过大"):
+        wb.sheet("数据")
