@@ -29,7 +29,7 @@ CHUNK = 1 << 20
 
 
 # text with leading or trailing white space but no xml:space="preserve": calamine trims it, openpyxl did not
-_UNPRESERVED = rb"<%st(?![^>]*preserve)(?:\s[^>]*)?>(?:\s|[^<]*\s<)"
+_UNPRESERVED = rb"<%st(?![^>]*preserve)(?:\s[^>]*)?>(?:\s|[^<]*+(?<=\s)<)"
 
 
 def _patterns(p: bytes) -> tuple[re.Pattern[bytes], ...]:
