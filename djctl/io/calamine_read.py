@@ -1,5 +1,5 @@
-"""Reading .xls (Excel 97–2003) and .ods (LibreOffice, WPS) workbooks with python-calamine, and the cached
-values of formula cells in .xlsx (openpyxl reads .xlsx and says which cells are formulas).
+"""Reading .xls (Excel 97–2003) and .ods (LibreOffice, WPS) workbooks with python-calamine (.xlsx: see
+io/xlsx_calamine.py), and the cached values of formula cells for the openpyxl reference reader.
 
 calamine gives each cell's value (for a formula, the value the saving program computed and cached) but not
 whether it was a formula. In .ods the formula cells are found in content.xml after the guards have checked
@@ -29,7 +29,9 @@ def open_calamine(path: str, fmt: str = "") -> Any:
     try:
         with open(path, "rb") as fh:
             return CalamineWorkbook.from_filelike(fh)
-    except Exception as exc:  # calamine raises its own error types for every kind of damage
+    except BaseException as exc:  # calamine raises its own error types for every kind of damage (a panic too)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
         if fmt == "xls":  # an OLE file: an old .xls, or a password-protected workbook (Office encrypts into OLE)
             raise InputError(f"文件是加密的工作簿或无法读取的旧版 .xls（{str(exc)[:80]}）", path=path,
                              hint="请取消文件密码，或在办公软件中「另存为」Excel 工作簿（.xlsx）后再导入") from exc
@@ -41,7 +43,9 @@ def sheet_rows(wb: Any, name: str, path: str, max_rows: int) -> list[tuple[int, 
     """The non-empty rows of a sheet as (1-based row number, values); empty cells are None."""
     try:
         ws = wb.get_sheet_by_name(name)
-    except Exception as exc:
+    except BaseException as exc:  # a Rust panic is a BaseException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
         raise InputError(f"工作表「{name}」无法读取（{exc.__class__.__name__}）", path=path) from exc
     height, width = ws.total_height, ws.total_width
     if height * width > MAX_CELLS:
@@ -60,8 +64,12 @@ def sheet_rows(wb: Any, name: str, path: str, max_rows: int) -> list[tuple[int, 
 
 def sheet_merges(wb: Any, name: str) -> list[str]:
     """Merged ranges as A1 references (xlsx and xls; calamine gives none for ods: see ods_layout)."""
-    ranges = wb.get_sheet_by_name(name).merged_cell_ranges or []
-    return [f"{_col(c0)}{r0 + 1}:{_col(c1)}{r1 + 1}" for (r0, c0), (r1, c1) in ranges]
+    return merge_refs(wb.get_sheet_by_name(name).merged_cell_ranges)
+
+
+def merge_refs(ranges: list | None) -> list[str]:
+    """calamine's merged ranges ((row, col) 0-based corners) as A1 references."""
+    return [f"{_col(c0)}{r0 + 1}:{_col(c1)}{r1 + 1}" for (r0, c0), (r1, c1) in ranges or []]
 
 
 def _col(index: int) -> str:

@@ -1,7 +1,8 @@
 """Workbooks in and out.
 
-Reading: files pass `check_workbook_file` first, then openpyxl read-only; tables are found by header
-names (Chinese with English aliases), cells are normalised (NFKC, trimmed) and formulas are refused.
+Reading: files pass the guards first (io/xlsx_guard.py), then python-calamine (see `Workbook`); tables are
+found by header names (Chinese with English aliases), cells are normalised (NFKC, trimmed) and formulas
+without a cached value are refused.
 Writing: every user-derived string goes through `cell_value`, so no cell ever becomes a formula and
 no string is silently truncated.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from djctl.errors import InputError, ProblemList, SecurityError
-from djctl.io.xlsx_guard import spreadsheet_format
+from djctl.io.xlsx_guard import open_spreadsheet
 
 MAX_CELL_CHARS = 32_767
 META_SHEET = "_djctl"
@@ -85,32 +86,65 @@ class SheetData:
 
 
 class Workbook:
-    """A checked workbook opened read-only. Use as a context manager."""
+    """A checked workbook opened for reading. Use as a context manager.
 
-    def __init__(self, path: str | Path, max_rows: int = 200_000) -> None:
+    .xls and .ods are read by python-calamine; .xlsx by python-calamine too, each sheet after a bounded scan
+    of its XML (io/xlsx_scan.py) that finds what calamine cannot say (formulas, error cells, date formats,
+    numbers typed "9.0", empty strings); such a sheet, and any sheet or workbook calamine cannot read, is
+    read by the reference reader (openpyxl read-only, io/xlsx_openpyxl.py) exactly as before, so every
+    importer sees the same values either way. `_engine="openpyxl"` reads every sheet with the reference
+    reader (tests and the benchmark compare the two)."""
+
+    def __init__(self, path: str | Path, max_rows: int = 200_000, *, _engine: str = "calamine") -> None:
         self.path = str(path)
         self.max_rows = max_rows
-        self.format = spreadsheet_format(path)  # the guards: size, zip, XML prolog (refuses before parsing)
-        self._wb: Any = None
+        # the guards: size, zip, XML prologs (refuses before parsing); the checked zip stays open for the scans
+        self.format, zf = open_spreadsheet(path)
         self._cal: Any = None
         self._ods: Any = None
+        self._ref: Any = None   # the reference reader (openpyxl), opened when a sheet needs it
+        self._zf: zipfile.ZipFile | None = zf if self.format == "xlsx" and _engine != "openpyxl" else None
+        if zf is not None and self._zf is None:
+            zf.close()
+        self._parts: Any = None
+        self._scans: dict[str, Any] = {}
+        self.read_by: dict[str, str] = {}  # sheet -> "calamine" or "openpyxl" (which reader read it)
         if self.format != "xlsx":  # .xls and .ods: python-calamine
             from djctl.io.calamine_read import open_calamine
 
             self._cal = open_calamine(self.path, self.format)
             return
-        import openpyxl
+        if _engine == "openpyxl":
+            self._reference()
+            return
+        if self._zf is None:
+            try:
+                self._zf = zipfile.ZipFile(self.path)
+            except Exception as exc:
+                raise InputError(f"工作簿无法打开（文件已损坏：{exc.__class__.__name__}）", path=self.path,
+                                 hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
+        from djctl.io.xlsx_parts import workbook_parts
 
-        try:
-            self._wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-        except (zipfile.BadZipFile, KeyError, EOFError, OSError) as exc:
-            raise InputError(f"工作簿无法打开（文件已损坏：{exc.__class__.__name__}）", path=self.path,
-                             hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
-        except Exception as exc:  # openpyxl raises many types on malformed parts
-            if _from_defusedxml(exc):
-                raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
-            raise InputError(f"工作簿无法读取（{exc.__class__.__name__}）", path=self.path,
-                             hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
+        self._parts = workbook_parts(self._zf)
+        if self._parts is not None:
+            try:
+                from python_calamine import CalamineWorkbook
+
+                with open(self.path, "rb") as fh:
+                    self._cal = CalamineWorkbook.from_filelike(fh)
+            except BaseException as exc:  # noqa: BLE001 - a Rust panic too: the reference reader decides
+                if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+                    raise
+                self._cal = None
+        if self._cal is None:
+            self._reference()
+
+    def _reference(self) -> Any:
+        if self._ref is None:
+            from djctl.io.xlsx_openpyxl import OpenpyxlBook
+
+            self._ref = OpenpyxlBook(self.path)
+        return self._ref
 
     def __enter__(self) -> Workbook:
         return self
@@ -119,76 +153,78 @@ class Workbook:
         self.close()
 
     def close(self) -> None:
-        if self._wb is not None:
-            self._wb.close()
+        if self._ref is not None:
+            self._ref.close()
         if self._cal is not None:
             self._cal.close()
+            self._cal = None
+        if self._zf is not None:
+            self._zf.close()
+            self._zf = None
 
     @property
     def sheetnames(self) -> list[str]:
-        return list(self._wb.sheetnames) if self._wb is not None else list(self._cal.sheet_names)
+        return list(self._cal.sheet_names) if self._cal is not None else self._ref.sheetnames
 
     def has_sheet(self, name: str) -> bool:
         return name in self.sheetnames
 
     def sheet(self, name: str, *, merged: bool = True) -> SheetData:
-        """The sheet's non-empty rows; `merged=False` skips reading its merged ranges (a second pass over the
-        sheet's XML) for sheets whose merges nobody checks."""
+        """The sheet's non-empty rows (trailing empty cells dropped); `merged=False` skips its merged ranges
+        for sheets whose merges nobody checks."""
         if name not in self.sheetnames:
             raise InputError(f"缺少工作表「{name}」（现有：{'、'.join(self.sheetnames) or '无'}）", path=self.path,
                              hint="请勿重命名或删除工作表")
-        if self._cal is not None:
+        if self.format != "xlsx":
             return self._calamine_sheet(name, merged)
-        ws = self._wb[name]
-        ws.reset_dimensions()  # never trust the dimension tag: read every row that is there
-        rows: list[tuple[int, list[Cell]]] = []
-        try:
-            for row in ws.iter_rows():
-                cells = []
-                rownum = None
-                for c in row:
-                    if getattr(c, "row", None) is not None and rownum is None:
-                        rownum = c.row
-                    value = getattr(c, "value", None)
-                    formula = getattr(c, "data_type", None) == "f"
-                    cells.append(Cell(value, formula))
-                if rownum is None:
-                    continue
-                if all(cell.value is None for cell in cells):
-                    continue
-                rows.append((rownum, cells))
-                if len(rows) > self.max_rows:
-                    raise InputError(f"工作表「{name}」行数超过上限 {self.max_rows}，拒绝读取", path=self.path)
-        except InputError:
-            raise
-        except Exception as exc:
-            if _from_defusedxml(exc):
-                raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
-            raise InputError(f"工作表「{name}」无法读取（{exc.__class__.__name__}）", path=self.path) from exc
-        if any(c.formula for _, cells in rows for c in cells):
-            rows = self._with_cached_values(name, rows)
-        return SheetData(name, rows, self._merged_ranges(ws) if merged else [])
+        if self._cal is not None:
+            data = self._xlsx_sheet(name, merged)
+            if data is not None:
+                self.read_by[name] = "calamine"
+                return data
+        self.read_by[name] = "openpyxl"
+        ref = self._reference()
+        rows = _trimmed(ref.rows(name, self.max_rows, self._cached))
+        return SheetData(name, rows, ref.merged(name) if merged else [])
 
-    def _with_cached_values(self, name: str, rows: list[tuple[int, list[Cell]]]) -> list[tuple[int, list[Cell]]]:
-        """Formula cells of an .xlsx take the number the saving program cached (calamine reads it); a formula
-        without a cached number stays a formula (refused by the row reader)."""
-        from djctl.io.calamine_read import open_calamine, sheet_rows
+    def _cached(self, name: str) -> list[tuple[int, list[Any]]]:
+        """calamine's values of a sheet (the cached results of its formulas), after the extent check."""
+        from djctl.io.calamine_read import MAX_CELLS, open_calamine, sheet_rows
 
+        scan = self._scan(name)  # None: the part was not found (calamine then reads it as before)
+        if scan is not None and scan.height * scan.width > MAX_CELLS:
+            raise InputError(f"工作表「{name}」的范围过大（{scan.height} 行 × {scan.width} 列），拒绝读取其中的公式结果",
+                             path=self.path, hint="请删除表格远处的无关内容，或把公式改为数值后另存再导入")
         if self._cal is None:
             self._cal = open_calamine(self.path)
-        cached = dict(sheet_rows(self._cal, name, self.path, self.max_rows))
-        out = []
-        for rownum, cells in rows:
-            values = cached.get(rownum, [])
-            new = []
-            for i, c in enumerate(cells):
-                v = values[i] if i < len(values) else None
-                if c.formula and _is_number(v):
-                    new.append(Cell(v, False, str(c.value)))
-                else:
-                    new.append(c)
-            out.append((rownum, new))
-        return out
+        return sheet_rows(self._cal, name, self.path, self.max_rows)
+
+    def _scan(self, name: str) -> Any:
+        """The sheet's XML scan (None when the sheet's part cannot be found or read)."""
+        if name not in self._scans:
+            from djctl.io.xlsx_scan import scan_sheet
+
+            if self._zf is None:
+                self._zf = zipfile.ZipFile(self.path)
+                from djctl.io.xlsx_parts import workbook_parts
+
+                self._parts = workbook_parts(self._zf)
+            member = self._parts.sheets.get(name) if self._parts is not None else None
+            try:
+                self._scans[name] = scan_sheet(self._zf, member, styles_needed=bool(
+                    self._parts.date_styles(self._zf))) if member else None
+            except Exception:  # noqa: BLE001 - damaged: the reference reader refuses it with its message
+                self._scans[name] = None
+        return self._scans[name]
+
+    def _xlsx_sheet(self, name: str, merged: bool) -> SheetData | None:
+        """The sheet read by calamine, or None when the reference reader must read it."""
+        from djctl.io.xlsx_calamine import read_sheet
+
+        scan = self._scan(name)
+        if scan is None:
+            return None
+        return read_sheet(self, name, scan, merged)
 
     def _calamine_sheet(self, name: str, merged: bool) -> SheetData:
         from djctl.io.calamine_read import ods_layout, sheet_merges, sheet_rows
@@ -219,18 +255,15 @@ class Workbook:
                 else:
                     cells.append(Cell(f"={f.lstrip('=')}", True))
             rows.append((rownum, cells))
-        return SheetData(name, rows, merges if merged else [])
+        return SheetData(name, _trimmed(rows), merges if merged else [])
 
-    def _merged_ranges(self, ws: Any) -> list[str]:
-        member = getattr(ws, "_worksheet_path", None)
-        if not member:
-            return []
-        with zipfile.ZipFile(self.path) as zf:
-            try:
-                data = zf.read(member)
-            except KeyError:
-                return []
-        return [m.decode() for m in _MERGE.findall(data)]
+
+def _trimmed(rows: list[tuple[int, list[Cell]]]) -> list[tuple[int, list[Cell]]]:
+    """Rows without their trailing empty cells (readers differ in how many they give; none means anything)."""
+    for _, cells in rows:
+        while cells and cells[-1].value is None:
+            cells.pop()
+    return rows
 
 
 def _is_number(v: Any) -> bool:

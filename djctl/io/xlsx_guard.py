@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 from djctl.errors import InputError, SecurityError
 
@@ -44,24 +46,45 @@ def spreadsheet_format(path: str | os.PathLike) -> str:
 
     .xlsx and .ods (zip + XML) pass the same size, zip and XML-prolog checks; .xls (binary, no XML) only the
     size check, then calamine, whose failure on an encrypted or damaged file is refused with a message."""
+    fmt, zf = open_spreadsheet(path)
+    if zf is not None:
+        zf.close()
+    return fmt
+
+
+def open_spreadsheet(path: str | os.PathLike) -> tuple[str, zipfile.ZipFile | None]:
+    """`spreadsheet_format`, keeping the checked zip open for the reader (the caller closes it)."""
     p = Path(path)
     if p.is_file() and 0 < p.stat().st_size <= MAX_FILE_BYTES:
         with open(p, "rb") as fh:
             head = fh.read(8)
         if head == _OLE_MAGIC and p.suffix.lower() != ".xlsx":  # an OLE ".xlsx" is a password-protected one
-            return "xls"
+            return "xls", None
         if head.startswith(b"PK\x03\x04"):
-            from djctl.io.calamine_read import is_ods
+            from djctl.io.calamine_read import ODS_MIME
 
-            if is_ods(p):
-                check_workbook_file(path, ods=True)
-                return "ods"
+            try:
+                zf = zipfile.ZipFile(p)
+            except (zipfile.BadZipFile, OSError, EOFError):
+                zf = None  # refused below with the guard's message
+            if zf is not None:
+                try:
+                    ods = "mimetype" in zf.NameToInfo and zf.read("mimetype").strip() == ODS_MIME
+                except Exception:  # noqa: BLE001 - as is_ods: not an .ods
+                    ods = False
+                try:
+                    check_workbook_file(path, ods=ods, zf=zf)
+                except BaseException:
+                    zf.close()
+                    raise
+                return ("ods" if ods else "xlsx"), zf
     check_workbook_file(path)
-    return "xlsx"
+    return "xlsx", None
 
 
-def check_workbook_file(path: str | os.PathLike, *, ods: bool = False) -> None:
-    """Refuse anything that is not a plain, reasonably sized .xlsx (or .ods), before it is parsed."""
+def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfile.ZipFile | None = None) -> None:
+    """Refuse anything that is not a plain, reasonably sized .xlsx (or .ods), before it is parsed.
+    `zf`: the file already opened as a zip (left open)."""
     _assert_defusedxml()
     p = Path(path)
     name = str(path)
@@ -87,7 +110,7 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False) -> None:
             raise InputError("文件是 .csv，不是 .xlsx 工作簿", path=name, hint=hint)
         raise InputError("文件不是有效的 .xlsx 工作簿（不是 zip 格式，可能已损坏）", path=name, hint=hint)
     try:
-        with zipfile.ZipFile(p) as zf:
+        with (nullcontext(zf) if zf is not None else zipfile.ZipFile(p)) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
                 raise SecurityError(f"工作簿内部文件过多（{len(infos)} 个，上限 {MAX_MEMBERS}），拒绝读取", path=name)
@@ -113,7 +136,10 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False) -> None:
             for info in infos:  # every part but images: content types may give an XML part any name
                 if not info.is_dir() and not info.filename.startswith("xl/media/") \
                         and not info.filename.lower().endswith(_IMAGE_SUFFIXES):
-                    _check_prolog(zf, info, name)
+                    with zf.open(info) as fh:
+                        chunk = fh.read(PROLOG_SCAN)
+                        _check_prolog(zf, info, name, chunk)
+                        _defused_prolog(fh, chunk, name)
     except zipfile.BadZipFile as exc:
         raise InputError(f"工作簿已损坏（zip 结构错误：{exc}）", path=name,
                          hint="文件可能未完整传输，请让报送单位重新发送") from exc
@@ -132,14 +158,12 @@ def zlib_error():
     return zlib.error
 
 
-def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, chunk: bytes) -> None:
     """No DTD, no entity declarations before the root element (XXE and billion-laughs).
 
     Comments and processing instructions are skipped as a whole (a comment may contain "<a"), and a
-    UTF-16 part is decoded first, so neither hides a DOCTYPE from this scan.
+    UTF-16 part is decoded first, so neither hides a DOCTYPE from this scan. `chunk`: the part's first bytes.
     """
-    with zf.open(info) as fh:
-        chunk = fh.read(PROLOG_SCAN)
     text = _as_utf8(chunk)
     rest = text[_PROLOG_MISC.match(text).end():]
     if not rest and len(chunk) >= PROLOG_SCAN:
@@ -161,3 +185,47 @@ def _as_utf8(chunk: bytes) -> bytes:
             body = chunk[2:] if bom[0] in (0xFF, 0xFE) else chunk
             return body[: len(body) // 2 * 2].decode(codec, errors="replace").encode("utf-8")
     return chunk
+
+
+def _defused_prolog(fh: Any, chunk: bytes, name: str) -> None:
+    """The second wall, independent of the byte scan above: the part goes through expat with defusedxml's
+    refusals (entity declarations, external references) up to its root element; declarations can stand
+    nowhere else, so nothing after it needs parsing. Not-XML parts (printer settings, VBA) are skipped."""
+    from xml.parsers import expat
+
+    from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
+
+    if not chunk.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00").startswith(b"<"):
+        return
+
+    def entity(name_: str, is_pe: bool, value: Any, base: Any, sysid: Any, pubid: Any, notation: Any) -> None:
+        raise EntitiesForbidden(name_, value, base, sysid, pubid, notation)
+
+    def unparsed(name_: str, base: Any, sysid: Any, pubid: Any, notation: Any) -> None:
+        raise EntitiesForbidden(name_, None, base, sysid, pubid, notation)
+
+    def external(context: Any, base: Any, sysid: Any, pubid: Any) -> None:
+        raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+    def root(*_: Any) -> None:
+        raise _RootReached
+
+    parser = expat.ParserCreate()
+    parser.EntityDeclHandler = entity
+    parser.UnparsedEntityDeclHandler = unparsed
+    parser.ExternalEntityRefHandler = external
+    parser.StartElementHandler = root
+    try:
+        while chunk:
+            parser.Parse(chunk, False)
+            chunk = fh.read(PROLOG_SCAN)
+    except _RootReached:
+        return
+    except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
+        raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=name) from exc
+    except expat.ExpatError:
+        return  # not well-formed: the reader refuses it with its own message
+
+
+class _RootReached(Exception):
+    pass
