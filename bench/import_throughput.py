@@ -37,7 +37,7 @@ def build(root: Path, n: int) -> tuple[Path, Path]:
 
     from djctl.io.xlsx import wo_cell
     from djctl.services.demo.monthly import fill_form
-    from djctl.services.roster import import_roster_safe
+    from djctl.services.roster import import_roster
     from djctl.services.selfeval import write_forms
     from djctl.services.setup import init_store
     from djctl.services.tasks import set_tasks
@@ -54,7 +54,7 @@ def build(root: Path, n: int) -> tuple[Path, Path]:
     store = open_store(db)
     try:
         init_store(store)
-        rep = import_roster_safe(store, roster, on_date=date(2024, 1, 1))
+        rep = import_roster(store, roster, on_date=date(2024, 1, 1))
         if rep.file.status != "imported":
             raise SystemExit(f"roster refused: {rep.file.to_json()}")
         set_tasks(store, MONTH, None)

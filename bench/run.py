@@ -223,7 +223,7 @@ def _median_of(n: int, before: Callable[[], Any] | None, fn: Callable[[Any], Any
 
 def child_setup(cfg: Config, work: Path, part: Part = WHOLE) -> dict[str, Any]:
     """The province's store before any month: scheme, roster (units and branches), every month's tasks."""
-    from djctl.services.roster import import_roster_safe
+    from djctl.services.roster import import_roster
     from djctl.services.setup import init_store
     from djctl.services.tasks import set_tasks
 
@@ -233,7 +233,7 @@ def child_setup(cfg: Config, work: Path, part: Part = WHOLE) -> dict[str, Any]:
     try:
         init_store(store)
         t = time.perf_counter()
-        rep = import_roster_safe(store, roster, on_date=date(YEAR, 1, 1))
+        rep = import_roster(store, roster, on_date=date(YEAR, 1, 1))
         roster_s = time.perf_counter() - t
         if rep.file.status != "imported":
             raise SystemExit(f"roster refused: {rep.file.to_json()}")

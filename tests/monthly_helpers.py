@@ -87,7 +87,7 @@ def _template_store(units: int, inactive: Sequence[tuple[str, str, date | None, 
     if key not in _TEMPLATES:
         import tempfile
 
-        from djctl.services.roster import import_roster_safe
+        from djctl.services.roster import import_roster
         from djctl.services.setup import init_store
         from djctl.store.engine import open_store
 
@@ -102,7 +102,7 @@ def _template_store(units: int, inactive: Sequence[tuple[str, str, date | None, 
         store = open_store(db)
         try:
             init_store(store)
-            rep = import_roster_safe(store, roster(_TEMPLATE_DIR / f"roster{n}.xlsx", units, inactive=inactive),
+            rep = import_roster(store, roster(_TEMPLATE_DIR / f"roster{n}.xlsx", units, inactive=inactive),
                                      on_date=date(2024, 1, 1))
             assert rep.file.status == "imported", rep.file.to_json()
         finally:

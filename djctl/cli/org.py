@@ -28,11 +28,11 @@ def org_import(
 
     示例：djctl org import 名册2024.xlsx --dry-run
     """
-    from djctl.services.roster import import_roster_safe
+    from djctl.services.roster import import_roster
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
-    rep = import_roster_safe(st.open_store(), file, dry_run=dry_run, deactivate_missing=deactivate_missing)
+    rep = import_roster(st.open_store(), file, dry_run=dry_run, deactivate_missing=deactivate_missing)
     f = rep.file
     if json_:
         out.doc(rep.to_json())

@@ -124,6 +124,8 @@ class WorkbookImport:
     refused: str  # the headline of a refusal, e.g. 加减分项表有错误，未导入任何数据
     period: Callable[[list[Any]], str] = lambda rows: ""
     sheet: PeriodSheet | None = None  # one file stands for the period (replaced only with --replace)
+    #: a dry run writes too and then rolls back, so that it reports what the import would change
+    rehearse: bool = False
     #: (unit of work, rows) -> whether the store already holds exactly these rows (another file of the same
     #: content): then the file is unchanged like a file imported before, and nothing is written
     same: Callable[[Any, list[Any]], bool] | None = None
@@ -204,7 +206,7 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
                     raise _Rollback
                 result.extra["replaced"] = [{"import_id": o.id, "path": o.path, "sha256": o.sha256, "rows": o.rows}
                                             for o in old]
-            if dry_run:
+            if dry_run and not spec.rehearse:
                 result.status = VALID
                 raise _Rollback
             result.period = spec.period(rows)
@@ -218,6 +220,10 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
                                  .values(active=False, replaced_by=imp.id))
             result.extra["import_id"] = imp.id
             spec.write(uow, imp, rows, result)
+            if dry_run:  # a rehearsal: everything written is rolled back
+                result.extra.pop("import_id", None)
+                result.status = VALID
+                raise _Rollback
             result.status = IMPORTED
     except _Rollback:
         pass

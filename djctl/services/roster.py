@@ -10,13 +10,12 @@ from typing import Any
 from sqlmodel import select
 
 from djctl import clock as _clock
-from djctl.errors import DjctlError, InputError, Problem
+from djctl.errors import InputError, Problem
 from djctl.io.outfile import save_workbook
 from djctl.io.roster_xlsx import BRANCH_SHEET, UNIT_SHEET, read_roster
-from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256, find_import
-from djctl.store.audit import actor
+from djctl.services.importing import FileResult, WorkbookImport, import_workbook
 from djctl.store.content import row_digests
-from djctl.store.engine import Store, now
+from djctl.store.engine import Store
 from djctl.store.tables import Branch, ImportFile, TierChange, Unit
 
 UNIT_FIELDS = ("name", "kind", "group_name", "secretary", "members", "active_from", "active_to")
@@ -48,107 +47,28 @@ def _jsonable(v: Any) -> Any:
 
 def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate_missing: bool = False,
                   on_date: date | None = None) -> RosterReport:
-    """Import a roster workbook in one transaction; the same file twice changes nothing."""
-    result = FileResult(str(path))
-    report = RosterReport(result)
-    try:
-        result.sha256 = file_sha256(path) if path.is_file() else ""
-        units, branches = read_roster(path)
-    except DjctlError as exc:
-        result.refuse(exc)
-        return report
-    result.rows = len(units) + len(branches)
-    with store.write() as uow:
-        s = uow.session
-        if find_import(s, "roster", result.sha256):
-            result.status = UNCHANGED
-            return report
-        existing_units = {u.code: u for u in s.exec(select(Unit))}
-        existing_branches = {b.code: b for b in s.exec(select(Branch))}
-        file_units = {u.code for u in units}
-        problems = [Problem(f"所属单位编码「{b.unit_code}」不在名册或数据库中", BRANCH_SHEET, b.row, "所属单位编码")
-                    for b in branches if b.unit_code not in file_units and b.unit_code not in existing_units]
-        if problems:
-            result.refuse(InputError("名册有错误，未导入任何数据", path=str(path), problems=problems))
-            raise _Abort(report)
-        t = now()
-        when = on_date or _clock.today()
-        written: dict[str, list[Any]] = {"unit": [], "branch": [], "tier_change": []}  # rows for the audit digests
-        for u in units:
-            values = {"name": u.name, "kind": u.kind, "group_name": u.group, "secretary": u.secretary,
-                      "members": u.members, "active_from": u.active_from, "active_to": u.active_to}
-            old = existing_units.get(u.code)
-            if old is None:
-                written["unit"].append(Unit(code=u.code, updated_at=t, **values))
-                s.add(written["unit"][-1])
-                report.added_units.append(u.code)
-                continue
-            diff = {k: [_jsonable(getattr(old, k)), _jsonable(v)] for k, v in values.items() if getattr(old, k) != v}
-            if diff:
-                for k, v in values.items():
-                    setattr(old, k, v)
-                old.updated_at = t
-                s.add(old)
-                written["unit"].append(old)
-                report.changed_units[u.code] = diff
-        for code, old in sorted(existing_units.items()):
-            if code not in file_units and (old.active_to is None or old.active_to >= when):
-                report.missing_units.append(code)
-                if deactivate_missing:
-                    old.active_to = when - timedelta(days=1)  # active_to is the last active day (inclusive)
-                    old.updated_at = t
-                    s.add(old)
-                    written["unit"].append(old)
-                    report.deactivated_units.append(code)
-        s.flush()
-        file_branches = {b.code for b in branches}
-        for b in branches:
-            values = {"name": b.name, "unit_code": b.unit_code, "members": b.members, "tier": b.tier,
-                      "tier_date": b.tier_date}
-            old = existing_branches.get(b.code)
-            if old is None:
-                written["branch"].append(Branch(code=b.code, updated_at=t, active=True, **values))
-                written["tier_change"].append(TierChange(branch_code=b.code, from_tier=None, to_tier=b.tier,
-                                                         on_date=b.tier_date or when, basis="名册导入", note=path.name,
-                                                         created_at=t))
-                s.add(written["branch"][-1])
-                s.add(written["tier_change"][-1])
-                report.added_branches.append(b.code)
-                continue
-            diff = {k: [_jsonable(getattr(old, k)), _jsonable(v)] for k, v in values.items() if getattr(old, k) != v}
-            if not old.active:
-                diff["active"] = [False, True]
-                old.active = True
-            if diff:
-                if "tier" in diff:
-                    written["tier_change"].append(TierChange(branch_code=b.code, from_tier=old.tier, to_tier=b.tier,
-                                                             on_date=b.tier_date or when, basis="名册导入",
-                                                             note=path.name, created_at=t))
-                    s.add(written["tier_change"][-1])
-                for k, v in values.items():
-                    setattr(old, k, v)
-                old.updated_at = t
-                s.add(old)
-                written["branch"].append(old)
-                report.changed_branches[b.code] = diff
-        for code, old in sorted(existing_branches.items()):
-            if code not in file_branches and old.active:
-                report.missing_branches.append(code)
-                if deactivate_missing:
-                    old.active = False
-                    old.updated_at = t
-                    s.add(old)
-                    written["branch"].append(old)
-                    report.deactivated_branches.append(code)
-        if dry_run:
-            result.status = VALID
-            raise _Abort(report)
-        s.flush()
-        imp = ImportFile(kind="roster", path=str(path), sha256=result.sha256, rows=result.rows, actor=actor(), created_at=t)
-        s.add(imp)
-        s.flush()
-        result.status = IMPORTED
-        uow.audit("org.import", {"file": path.name, "sha256": result.sha256, "import_id": imp.id,
+    """Import a roster workbook in one transaction; the same file twice changes nothing. A dry run rehearses
+    the import (and rolls it back) to report what would be added, changed and deactivated."""
+    from djctl.io.roster_xlsx import BranchRow
+
+    report = RosterReport(FileResult(str(path)))
+
+    def read(p: Path) -> tuple[str, list[Any]]:
+        units, branches = read_roster(p)
+        return UNIT_SHEET, [*units, *branches]
+
+    def check(uow: Any, sheet: str, rows: list[Any]) -> list[Problem]:
+        existing = {u.code for u in uow.session.exec(select(Unit))}
+        in_file = {r.code for r in rows if not isinstance(r, BranchRow)}
+        return [Problem(f"所属单位编码「{b.unit_code}」不在名册或数据库中", BRANCH_SHEET, b.row, "所属单位编码")
+                for b in rows if isinstance(b, BranchRow) and b.unit_code not in in_file and b.unit_code not in existing]
+
+    def write(uow: Any, imp: ImportFile, rows: list[Any], result: FileResult) -> None:
+        units = [r for r in rows if not isinstance(r, BranchRow)]
+        branches = [r for r in rows if isinstance(r, BranchRow)]
+        written = _apply(uow, report, units, branches, path, on_date or _clock.today(), deactivate_missing,
+                         imp.created_at)
+        uow.audit("org.import", {"file": path.name, "sha256": imp.sha256, "import_id": imp.id,
                                  "units": {"added": report.added_units, "changed": report.changed_units,
                                            "deactivated": report.deactivated_units},
                                  "branches": {"added": report.added_branches, "changed": report.changed_branches,
@@ -156,21 +76,90 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
                                  "rows": [[u.code, u.name, u.kind, u.group, u.members] for u in units]
                                  + [[b.code, b.name, b.unit_code, b.members, b.tier] for b in branches],
                                  "row_digests": row_digests(uow, **{k: [r.id for r in v] for k, v in written.items()})})
+
+    spec = WorkbookImport("roster", read, check, write, "名册有错误，未导入任何数据", rehearse=True)
+    report.file = import_workbook(store, path, spec, dry_run=dry_run)
+    report.file.extra.pop("import_id", None)
     return report
 
 
-class _Abort(Exception):
-    """Roll the transaction back and return the report (dry run or refused)."""
-
-    def __init__(self, report: RosterReport) -> None:
-        self.report = report
-
-
-def import_roster_safe(store: Store, path: Path, **kwargs: Any) -> RosterReport:
-    try:
-        return import_roster(store, path, **kwargs)
-    except _Abort as abort:
-        return abort.report
+def _apply(uow: Any, report: RosterReport, units: list[Any], branches: list[Any], path: Path, when: date,
+           deactivate_missing: bool, t: Any) -> dict[str, list[Any]]:
+    """Write the roster's units and branches (added, changed, deactivated), noting each in `report`; the rows
+    written, for the audit digests."""
+    s = uow.session
+    existing_units = {u.code: u for u in s.exec(select(Unit))}
+    existing_branches = {b.code: b for b in s.exec(select(Branch))}
+    file_units = {u.code for u in units}
+    written: dict[str, list[Any]] = {"unit": [], "branch": [], "tier_change": []}
+    for u in units:
+        values = {"name": u.name, "kind": u.kind, "group_name": u.group, "secretary": u.secretary,
+                  "members": u.members, "active_from": u.active_from, "active_to": u.active_to}
+        old = existing_units.get(u.code)
+        if old is None:
+            written["unit"].append(Unit(code=u.code, updated_at=t, **values))
+            s.add(written["unit"][-1])
+            report.added_units.append(u.code)
+            continue
+        diff = {k: [_jsonable(getattr(old, k)), _jsonable(v)] for k, v in values.items() if getattr(old, k) != v}
+        if diff:
+            for k, v in values.items():
+                setattr(old, k, v)
+            old.updated_at = t
+            s.add(old)
+            written["unit"].append(old)
+            report.changed_units[u.code] = diff
+    for code, old in sorted(existing_units.items()):
+        if code not in file_units and (old.active_to is None or old.active_to >= when):
+            report.missing_units.append(code)
+            if deactivate_missing:
+                old.active_to = when - timedelta(days=1)  # active_to is the last active day (inclusive)
+                old.updated_at = t
+                s.add(old)
+                written["unit"].append(old)
+                report.deactivated_units.append(code)
+    s.flush()
+    file_branches = {b.code for b in branches}
+    for b in branches:
+        values = {"name": b.name, "unit_code": b.unit_code, "members": b.members, "tier": b.tier,
+                  "tier_date": b.tier_date}
+        old = existing_branches.get(b.code)
+        if old is None:
+            written["branch"].append(Branch(code=b.code, updated_at=t, active=True, **values))
+            written["tier_change"].append(TierChange(branch_code=b.code, from_tier=None, to_tier=b.tier,
+                                                     on_date=b.tier_date or when, basis="名册导入", note=path.name,
+                                                     created_at=t))
+            s.add(written["branch"][-1])
+            s.add(written["tier_change"][-1])
+            report.added_branches.append(b.code)
+            continue
+        diff = {k: [_jsonable(getattr(old, k)), _jsonable(v)] for k, v in values.items() if getattr(old, k) != v}
+        if not old.active:
+            diff["active"] = [False, True]
+            old.active = True
+        if diff:
+            if "tier" in diff:
+                written["tier_change"].append(TierChange(branch_code=b.code, from_tier=old.tier, to_tier=b.tier,
+                                                         on_date=b.tier_date or when, basis="名册导入",
+                                                         note=path.name, created_at=t))
+                s.add(written["tier_change"][-1])
+            for k, v in values.items():
+                setattr(old, k, v)
+            old.updated_at = t
+            s.add(old)
+            written["branch"].append(old)
+            report.changed_branches[b.code] = diff
+    for code, old in sorted(existing_branches.items()):
+        if code not in file_branches and old.active:
+            report.missing_branches.append(code)
+            if deactivate_missing:
+                old.active = False
+                old.updated_at = t
+                s.add(old)
+                written["branch"].append(old)
+                report.deactivated_branches.append(code)
+    s.flush()
+    return written
 
 
 # ------------------------------------------------------------------ reads

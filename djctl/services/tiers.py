@@ -19,8 +19,7 @@ from sqlmodel import select
 
 from djctl.domain.tiers import movements, normalize_tier, steps_up, tier_counts, tier_rates
 from djctl.errors import DjctlError, InputError, Problem
-from djctl.services.importing import IMPORTED, UNCHANGED, VALID, FileResult, file_sha256, find_import
-from djctl.store.audit import actor
+from djctl.services.importing import FileResult, WorkbookImport, import_workbook
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, ImportFile, TierChange, Unit
@@ -160,81 +159,55 @@ def history(store: Store, branch_code: str) -> dict[str, Any]:
 
 
 def import_tiers(store: Store, path: Path, *, dry_run: bool = False) -> FileResult:
-    """Import a workbook of 验收 results, all or nothing; the same file twice changes nothing."""
+    """Import a workbook of 验收 results, all or nothing; the same file twice changes nothing. A dry run
+    rehearses the changes (and rolls them back) to report how many branches would change."""
     from djctl.io.tier_xlsx import SHEET_HINT, read_tier_results
 
-    result = FileResult(str(path))
-    try:
-        result.sha256 = file_sha256(path) if path.is_file() else ""
-        if not path.is_file():
-            raise InputError("文件不存在", path=str(path))
-        sheet, rows = read_tier_results(path)
-    except DjctlError as exc:
-        return result.refuse(exc)
-    result.rows = len(rows)
-    try:
-        with store.write() as uow:
-            s = uow.session
-            if find_import(s, "tier", result.sha256):
-                result.status = UNCHANGED
-                return result
-            branches = {b.code: b for b in s.exec(select(Branch))}
-            problems: list[Problem] = []
-            planned: list[tuple[Any, Branch]] = []
-            for r in rows:
-                b = branches.get(r.code)
-                if b is None:
-                    problems.append(Problem(f"支部编码「{r.code}」不在名册中", sheet, r.row, "支部编码"))
-                    continue
-                refused = check_change(b, _latest_change(s, b.code), r.tier, r.on_date, force=r.force)
-                if refused and b.tier != r.tier:
-                    kind, why = refused
-                    if kind == "steps":
-                        why += "；确需越级晋升请在「强制」列填「是」"
-                    problems.append(Problem(why, sheet, r.row, "评定日期" if kind == "date" else "等次"))
-                    continue
-                planned.append((r, b))
-            if problems:
-                raise InputError(f"等次文件有错误，未导入任何数据（{SHEET_HINT}）", path=str(path), problems=problems)
-            changes = []
-            same = []
-            for r, b in planned:
-                res = change_tier(uow, b.code, r.tier, r.on_date, IMPORT_BASIS, note=r.note, source_ref=path.name,
-                                  force=r.force, audit=False)
-                if res.changed:
-                    changes.append(res)
-                else:
-                    same.append(b.code)
-            result.extra = {"changed": len(changes), "same": len(same),
-                            "changes": [c.to_json() for c in changes]}
-            if dry_run:
-                result.status = VALID
-                raise _Rollback
-            imp = ImportFile(kind="tier", path=str(path), sha256=result.sha256, rows=result.rows,
-                             period=str(max(r.on_date for r in rows).year) if rows else "", actor=actor(),
-                             created_at=now())
-            s.add(imp)
-            s.flush()
-            for c in changes:
-                row = s.get(TierChange, c.change_id)
-                row.source_ref = f"import:{imp.id}"
-                s.add(row)
-            result.status = IMPORTED
-            uow.audit("tier.import", {"file": path.name, "sha256": result.sha256, "import_id": imp.id,
-                                      "rows": result.rows, "same": same, "period": imp.period,
-                                      "changes": [[c.branch, c.from_tier, c.to_tier, c.on_date.isoformat(), c.note,
-                                                   c.forced, c.change_id] for c in changes],
-                                      "row_digests": row_digests(uow, branch=[c.branch_id for c in changes],
-                                                                 tier_change=[c.change_id for c in changes])})
-    except _Rollback:
-        pass
-    except InputError as exc:
-        result.refuse(exc)
+    planned: list[tuple[Any, Branch]] = []
+
+    def read(p: Path) -> tuple[str, list[Any]]:
+        if not p.is_file():
+            raise InputError("文件不存在", path=str(p))
+        return read_tier_results(p)
+
+    def check(uow: UnitOfWork, sheet: str, rows: list[Any]) -> list[Problem]:
+        s = uow.session
+        branches = {b.code: b for b in s.exec(select(Branch))}
+        problems: list[Problem] = []
+        for r in rows:
+            b = branches.get(r.code)
+            if b is None:
+                problems.append(Problem(f"支部编码「{r.code}」不在名册中", sheet, r.row, "支部编码"))
+                continue
+            refused = check_change(b, _latest_change(s, b.code), r.tier, r.on_date, force=r.force)
+            if refused and b.tier != r.tier:
+                kind, why = refused
+                if kind == "steps":
+                    why += "；确需越级晋升请在「强制」列填「是」"
+                problems.append(Problem(why, sheet, r.row, "评定日期" if kind == "date" else "等次"))
+                continue
+            planned.append((r, b))
+        return problems
+
+    def write(uow: UnitOfWork, imp: ImportFile, rows: list[Any], result: FileResult) -> None:
+        changes, same = [], []
+        for r, b in planned:
+            res = change_tier(uow, b.code, r.tier, r.on_date, IMPORT_BASIS, note=r.note, source_ref=f"import:{imp.id}",
+                              force=r.force, audit=False)
+            (changes.append(res) if res.changed else same.append(b.code))
+        result.extra.update({"changed": len(changes), "same": len(same), "changes": [c.to_json() for c in changes]})
+        uow.audit("tier.import", {"file": path.name, "sha256": imp.sha256, "import_id": imp.id,
+                                  "rows": len(rows), "same": same, "period": imp.period,
+                                  "changes": [[c.branch, c.from_tier, c.to_tier, c.on_date.isoformat(), c.note,
+                                               c.forced, c.change_id] for c in changes],
+                                  "row_digests": row_digests(uow, branch=[c.branch_id for c in changes],
+                                                             tier_change=[c.change_id for c in changes])})
+
+    spec = WorkbookImport("tier", read, check, write, f"等次文件有错误，未导入任何数据（{SHEET_HINT}）",
+                          period=lambda rows: str(max(r.on_date for r in rows).year) if rows else "", rehearse=True)
+    result = import_workbook(store, path, spec, dry_run=dry_run)
+    result.extra.pop("import_id", None)
     return result
-
-
-class _Rollback(Exception):
-    """Roll back a dry run."""
 
 
 # ------------------------------------------------------------------ statistics

@@ -88,13 +88,13 @@ def _d(text: str | None) -> date | None:
 
 
 def step_setup(store: Store, ctx: DemoContext) -> list[str]:
-    from djctl.services.roster import import_roster_safe
+    from djctl.services.roster import import_roster
     from djctl.services.setup import init_store
 
     r = init_store(store)
     ctx.city = load_city()
     roster = write_roster_workbook(ctx.city, ctx.dir / "inputs" / "名册.xlsx")
-    rep = import_roster_safe(store, roster, on_date=date(DEMO_YEAR, 1, 1))
+    rep = import_roster(store, roster, on_date=date(DEMO_YEAR, 1, 1))
     if rep.file.status == "refused":
         raise DjctlError(f"示范名册导入失败：{rep.file.message}")
     from djctl.services.inspectors import import_pool
