@@ -77,6 +77,22 @@ def test_import_all_or_nothing_and_unchanged_the_second_time(cli, city):
     again = json_out(cli("action", "import", good, "--json"))
     assert again["files"][0]["status"] == "unchanged"
     assert len(json_out(cli("action", "list", "--year", "2024", "--json"))["actions"]) == 2
+    # the same measures re-saved by another program (other bytes): unchanged, never counted twice
+    resaved = workbook(d / "问责-另存.xlsx", {"问责措施": [HEADER,
+        ["U004", "", "约谈", "单位", "", "2024-03-15", "组织生活会走过场", "示机工纪〔2024〕1号", "", ""],
+        ["U002", "", "提醒谈话", "书记", "", "2024-02-01", "党费收缴不及时", "谈话〔2024〕1号", "工委副书记", str(city["item"])]],
+        "Sheet2": [["x"]]})
+    f = json_out(cli("action", "import", resaved, "--json"))["files"][0]
+    assert f["status"] == "unchanged" and "内容与已导入的数据相同" in f["message"]
+    # one of them again beside a new one: that row is refused, nothing written
+    mixed = workbook(d / "问责-混合.xlsx", {"问责措施": [HEADER,
+        ["U003", "", "约谈", "单位", "", "2024-05-15", "主题党日流于形式", "示机工纪〔2024〕2号", "", ""],
+        ["U004", "", "约谈", "单位", "", "2024-03-15", "组织生活会走过场", "示机工纪〔2024〕1号", "", ""]]})
+    r = cli("action", "import", mixed, "--json")
+    assert r.exit_code == 2
+    [err] = json_out_any(r)["files"][0]["errors"]
+    assert (err["row"], err["column"]) == (3, "事由") and "数据库中已有相同的问责措施" in err["message"]
+    assert len(json_out(cli("action", "list", "--year", "2024", "--json"))["actions"]) == 2
 
     head = json_out(cli("audit", "head", "--json"))
     bad = workbook(d / "坏.xlsx", {"问责措施": [HEADER,

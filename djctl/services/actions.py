@@ -167,7 +167,22 @@ def _check_rows(uow: Any, sheet: str, rows: list) -> list[Problem]:
         if key in seen:
             problems.append(Problem(f"与第 {seen[key]} 行重复（同一单位、措施、对象、日期和事由）", sheet, r.row, "事由"))
         seen.setdefault(key, r.row)
+        dup = _same_action(uow.session, r)
+        if dup is not None:  # a measure imported before (another file): never counted twice
+            problems.append(Problem(f"数据库中已有相同的问责措施（编号 {dup.id}）", sheet, r.row, "事由"))
     return problems
+
+
+def _same_action(session: Any, r: Any) -> Action | None:
+    """The standing measure with this unit, kind, target, date and reason, if any."""
+    return session.exec(select(Action).where(
+        Action.unit_code == r.code, Action.kind == r.kind, Action.target == r.target, Action.on_date == r.on_date,
+        Action.reason == r.reason.strip(), Action.revoked_on == None)).first()  # noqa: E711
+
+
+def _all_stored(uow: Any, rows: list) -> bool:
+    """Every row is a standing measure already: the file says what the store says (re-saved by another program)."""
+    return bool(rows) and all(_same_action(uow.session, r) is not None for r in rows)
 
 
 def _new(r: Any) -> NewAction:
@@ -188,7 +203,8 @@ def import_actions(store: Store, path: Path, *, dry_run: bool = False) -> FileRe
     """Import an accountability workbook, all or nothing; the same file again changes nothing."""
     from djctl.io.actions_xlsx import read_actions
 
-    spec = WorkbookImport(KIND, read_actions, _check_rows, _write_rows, "问责措施表有错误，未导入任何数据")
+    spec = WorkbookImport(KIND, read_actions, _check_rows, _write_rows, "问责措施表有错误，未导入任何数据",
+                          same=_all_stored)
     return import_workbook(store, path, spec, dry_run=dry_run)
 
 
