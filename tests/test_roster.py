@@ -325,6 +325,17 @@ def test_reimporting_the_same_file_changes_nothing_and_says_so(cli, store, tmp_p
     human = cli("org", "import", path)
     assert human.exit_code == 0 and "已导入过" in human.output and "未改动" in human.output
     assert snapshot(store) == imported
+    # the same roster in another file (re-saved by another program, other bytes): unchanged too, no event
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb.create_sheet("Sheet3")
+    other = tmp_path / "另存.xlsx"
+    wb.save(other)
+    assert other.read_bytes() != path.read_bytes()
+    f = json_out(cli("org", "import", other, "--json"))["files"][0]
+    assert f["status"] == "unchanged" and "内容与已导入的数据相同" in f["message"]
+    assert snapshot(store) == imported
 
 
 def test_a_changed_file_updates_rows_and_audits_old_and_new(cli, store, tmp_path, imported):

@@ -192,6 +192,12 @@ def test_import_changes_and_idempotence(setup, tmp_path):
     again = json_out(cli("tier", "import", f, "--json"))["files"][0]
     assert again["status"] == "unchanged"
     assert events(cli) == before
+    # the same results in another file (re-saved by another program): nothing to change, unchanged, no event
+    resaved = workbook(tmp_path / "验收-另存.xlsx", {"验收结果": [
+        ["2024年支部分类定级验收结果"], HEADER, ["B4", "第四支部", "达标", "2024-06-28", "市直工委〔2024〕12号"]],
+        "Sheet2": [["x"]]})
+    f3 = json_out(cli("tier", "import", resaved, "--json"))["files"][0]
+    assert f3["status"] == "unchanged" and events(cli) == before
     assert json_out(cli("audit", "verify", "--json"))["ok"]
 
 

@@ -220,6 +220,10 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
                                  .values(active=False, replaced_by=imp.id))
             result.extra["import_id"] = imp.id
             spec.write(uow, imp, rows, result)
+            if result.status == UNCHANGED:  # the writer found nothing to change: no file row, no event
+                result.extra.pop("import_id", None)
+                result.message = result.message or RESAVED.format(what="数据")
+                raise _Rollback
             if dry_run:  # a rehearsal: everything written is rolled back
                 result.extra.pop("import_id", None)
                 result.status = VALID

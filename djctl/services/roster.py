@@ -13,7 +13,7 @@ from djctl import clock as _clock
 from djctl.errors import InputError, Problem
 from djctl.io.outfile import save_workbook
 from djctl.io.roster_xlsx import BRANCH_SHEET, UNIT_SHEET, read_roster
-from djctl.services.importing import FileResult, WorkbookImport, import_workbook
+from djctl.services.importing import UNCHANGED, FileResult, WorkbookImport, import_workbook
 from djctl.store.content import row_digests
 from djctl.store.engine import Store
 from djctl.store.tables import Branch, ImportFile, TierChange, Unit
@@ -68,6 +68,10 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
         branches = [r for r in rows if isinstance(r, BranchRow)]
         written = _apply(uow, report, units, branches, path, on_date or _clock.today(), deactivate_missing,
                          imp.created_at)
+        if not any(written.values()) and not report.missing_units and not report.missing_branches:
+            # the store already says what the file says (re-saved by another program)
+            result.status = UNCHANGED
+            return
         uow.audit("org.import", {"file": path.name, "sha256": imp.sha256, "import_id": imp.id,
                                  "units": {"added": report.added_units, "changed": report.changed_units,
                                            "deactivated": report.deactivated_units},

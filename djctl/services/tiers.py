@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from djctl.domain.tiers import movements, normalize_tier, steps_up, tier_counts, tier_rates
 from djctl.errors import DjctlError, InputError, Problem
-from djctl.services.importing import FileResult, WorkbookImport, import_workbook
+from djctl.services.importing import UNCHANGED, FileResult, WorkbookImport, import_workbook
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
 from djctl.store.tables import Branch, ImportFile, TierChange, Unit
@@ -196,6 +196,9 @@ def import_tiers(store: Store, path: Path, *, dry_run: bool = False) -> FileResu
                               force=r.force, audit=False)
             (changes.append(res) if res.changed else same.append(b.code))
         result.extra.update({"changed": len(changes), "same": len(same), "changes": [c.to_json() for c in changes]})
+        if not changes:  # every branch already stands at the tier the file gives it
+            result.status = UNCHANGED
+            return
         uow.audit("tier.import", {"file": path.name, "sha256": imp.sha256, "import_id": imp.id,
                                   "rows": len(rows), "same": same, "period": imp.period,
                                   "changes": [[c.branch, c.from_tier, c.to_tier, c.on_date.isoformat(), c.note,
