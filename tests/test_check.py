@@ -501,7 +501,7 @@ def test_the_worksheet_category_classifies_the_new_item(cli, tmp_path, forms):
     assert code == 0, doc
     [(rid, *_rest)] = rectifications()
     # only the false task makes an item; its tag is dated by the worksheet's 核查日期 and named in the audit event
-    assert query("SELECT item_id, category, severity, on_date FROM rectification_tag") == [
+    assert [(i, c, sv, str(d)) for i, c, sv, d in query("SELECT item_id, category, severity, on_date FROM rectification_tag")] == [
         (rid, "组织生活", "", "2024-03-31")]
     st = json_out(cli("rectify", "stats", "--year", "2024", "--json"))
     assert [(c["category"], c["items"]) for c in st["by_category"] if c["items"]] == [("组织生活", 1)]

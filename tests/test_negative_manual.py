@@ -23,13 +23,12 @@ def _add(cli, code, *extra, year="2024", reason="组织生活不严肃", basis="
                *extra)
 
 
-def _rows(db) -> list[tuple]:
-    c = sqlite3.connect(db)
-    try:
-        return c.execute("SELECT id, org_code, revoked_on, revoke_reason, adjustment_id FROM negative_manual "
-                         "ORDER BY id").fetchall()
-    finally:
-        c.close()
+def _rows(db=None) -> list[tuple]:
+    """The manual entries as stored, read through the test's store (SQLite file or the test server); dates as text."""
+    from tests.monthly_helpers import query
+
+    return [tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in r)
+            for r in query("SELECT id, org_code, revoked_on, revoke_reason, adjustment_id FROM negative_manual ORDER BY id")]
 
 
 def _events(cli) -> int:
