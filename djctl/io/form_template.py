@@ -167,25 +167,29 @@ MAIN_PART = "xl/worksheets/sheet1.xml"
 META_PART = "xl/worksheets/sheet2.xml"
 
 
+class NotReproduced(Exception):
+    """The cell writer here does not give the bytes this openpyxl wrote for a template's row."""
+
+
 class _Sheet:
     """A sheet of the template: the XML around its cells, each position's style and the rows it rendered."""
 
     def __init__(self, xml: bytes, rows: list[list[Any]], part: str) -> None:
         m = _SHEET_DATA.search(xml)
         if m is None:
-            raise ValueError(f"template {part}: no sheetData")
+            raise NotReproduced(f"template {part}: no sheetData")
         self.head = xml[: m.start(1)]
         self.tail = xml[m.end(1):]
         found = _ROW.findall(m.group(1))
         if [int(r) for r, _ in found] != list(range(1, len(rows) + 1)):
-            raise ValueError(f"template {part}: rows {[int(r) for r, _ in found]} for {len(rows)} rows")
+            raise NotReproduced(f"template {part}: rows {[int(r) for r, _ in found]} for {len(rows)} rows")
         self.styles = [[s.decode() for s in _CELL_STYLE.findall(body)] for _, body in found]
         self.values = [list(r) for r in rows]
         self.rows = [f'<row r="{r.decode()}">'.encode() + body + b"</row>" for r, body in found]
         for i, values in enumerate(rows):  # the writer here must give openpyxl's bytes for every rendered row
             if len(self.styles[i]) != len(values) or row_xml(i + 1, values, self.styles[i]).encode(
                     "ascii", "xmlcharrefreplace") != self.rows[i]:
-                raise ValueError(f"template {part}: row {i + 1} not reproduced")
+                raise NotReproduced(f"template {part}: row {i + 1} not reproduced")
 
     def fill(self, rows: Sequence[Sequence[Any]]) -> bytes:
         if len(rows) != len(self.values):
@@ -224,12 +228,18 @@ class FormTemplate:
     """A form kind rendered once; `fill` gives a unit's xlsx bytes."""
 
     def __init__(self, spec: FormSpec) -> None:
+        for row in spec.rows:  # a value no workbook can hold is refused here as in every fill (InputError)
+            for value, _ in row:
+                cell_xml("A1", "", value)
+        for key, value in spec.meta.items():
+            cell_xml("A1", "", key)
+            cell_xml("A1", "", str(value))
         rendered = render_openpyxl(spec)
         with zipfile.ZipFile(io.BytesIO(rendered)) as zf:
             parts = [(i.filename, zf.read(i)) for i in zf.infolist()]
         names = [n for n, _ in parts]
         if MAIN_PART not in names or META_PART not in names:
-            raise ValueError(f"template parts: {names}")
+            raise NotReproduced(f"template parts: {names}")
         raw = dict(parts)
         self.order = names
         self.main = _Sheet(raw[MAIN_PART], [[v for v, _ in row] for row in spec.rows], MAIN_PART)
@@ -254,39 +264,50 @@ class FormTemplate:
 
     def _core(self, on: date) -> _Member:
         if on not in self._cores:
-            iso = f"{on.isoformat()}T00:00:00Z".encode()
-            xml = _CORE_DATES.sub(lambda m: m.group(1) + iso + m.group(3), self.core or b"")
-            self._cores[on] = _member("docProps/core.xml", xml)
+            self._cores[on] = _member("docProps/core.xml", _core_dates(self.core or b"", on))
         return self._cores[on]
 
 
-_TEMPLATES: OrderedDict[tuple[Any, ...], FormTemplate] = OrderedDict()
+_TEMPLATES: OrderedDict[tuple[Any, ...], FormTemplate | None] = OrderedDict()
 _KEEP = 8
 
 
-def template_for(spec: FormSpec) -> FormTemplate:
-    """The template of the spec's shape: rendered on first use, kept for the process (a few kinds at most)."""
+def template_for(spec: FormSpec) -> FormTemplate | None:
+    """The template of the spec's shape: rendered on first use, kept for the process (a few kinds at most).
+    None when the cell writer here does not reproduce what this openpyxl wrote (another openpyxl, no lxml):
+    the forms of that shape are then rendered by openpyxl one by one."""
     key = spec.shape()
-    tpl = _TEMPLATES.get(key)
-    if tpl is None:
-        tpl = FormTemplate(spec)
-        _TEMPLATES[key] = tpl
-        while len(_TEMPLATES) > _KEEP:
-            _TEMPLATES.popitem(last=False)
-    else:
+    if key in _TEMPLATES:
         _TEMPLATES.move_to_end(key)
+        return _TEMPLATES[key]
+    try:
+        tpl: FormTemplate | None = FormTemplate(spec)
+    except NotReproduced:
+        tpl = None
+    _TEMPLATES[key] = tpl
+    while len(_TEMPLATES) > _KEEP:
+        _TEMPLATES.popitem(last=False)
     return tpl
 
 
 def form_bytes(spec: FormSpec, on: date) -> bytes:
-    return template_for(spec).fill(spec, on)
+    tpl = template_for(spec)
+    if tpl is not None:
+        return tpl.fill(spec, on)
+    with zipfile.ZipFile(io.BytesIO(render_openpyxl(spec))) as zf:  # the slow way, same dates and zip layout
+        parts = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    return zip_members([_member(n, _core_dates(b, on) if n == "docProps/core.xml" else b) for n, b in parts], on)
+
+
+def _core_dates(xml: bytes, on: date) -> bytes:
+    iso = f"{on.isoformat()}T00:00:00Z".encode()
+    return _CORE_DATES.sub(lambda m: m.group(1) + iso + m.group(3), xml)
 
 
 def write_spec(path: Any, spec: FormSpec, on: date, **kw: Any) -> Any:
-    """Write a form through the one safe writer (temporary file, sync, rename; links refused)."""
-    from djctl.io.outfile import check_target, write_bytes
+    """Write a form through the one safe writer (target checked, temporary file, sync, rename; links refused)."""
+    from djctl.io.outfile import write_bytes
 
-    check_target(path, inside=kw.get("inside"))
     return write_bytes(path, form_bytes(spec, on), **kw)
 
 

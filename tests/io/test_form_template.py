@@ -268,10 +268,17 @@ def test_the_zip_is_what_zipfile_writes():
 
 
 @pytest.mark.parametrize("bad", ["a\x01b", "x" * 32_768, "a\uffffb", "a\ud800b"])
-def test_text_no_workbook_can_hold_is_refused_and_nothing_written(tmp_path, bad):
-    with pytest.raises(InputError):
+def test_text_no_workbook_can_hold_is_refused_and_nothing_written(tmp_path, monkeypatch, bad):
+    monkeypatch.setattr(form_template, "_TEMPLATES", form_template.OrderedDict())
+    with pytest.raises(InputError):  # the first form of its shape: refused before the template is rendered
         write_form(tmp_path / "f.xlsx", **_form_kw(bad))
-    assert list(tmp_path.iterdir()) == []
+    assert not form_template._TEMPLATES
+    write_form(tmp_path / "ok.xlsx", **_form_kw("单位"))
+    with pytest.raises(InputError):  # a later one: refused by the fill
+        write_form(tmp_path / "f.xlsx", **_form_kw(bad))
+    with pytest.raises(InputError):
+        write_form(tmp_path / "f.xlsx", **_form_kw("单位", scores={"T01": (Decimal(1), bad)}))
+    assert [p.name for p in tmp_path.iterdir()] == ["ok.xlsx"]
 
 
 def test_a_link_is_never_written_through(tmp_path):
@@ -331,3 +338,16 @@ def test_libreoffice_converts_the_forms(tmp_path):
         assert ws["D2"].value == HOSTILE
         assert wb["_djctl"]["B2"].value == "U001" if name == "自评表.xlsx" else True
         assert ws.protection.sheet
+
+
+def test_without_a_reproducible_template_forms_are_rendered_one_by_one(tmp_path, monkeypatch):
+    """If this openpyxl writes cells differently (the template's self-check fails), each form is rendered by
+    openpyxl: the same workbook, the same file dates."""
+    monkeypatch.setattr(form_template, "_TEMPLATES", form_template.OrderedDict())
+    monkeypatch.setattr(form_template, "row_xml", lambda *a: "<row/>")
+    kw = _form_kw(HOSTILE, scores={"T01": (Decimal("4.5"), "好")})
+    new = write_form(tmp_path / "new.xlsx", **kw)
+    assert list(form_template._TEMPLATES.values()) == [None]
+    _same(old_write_form(tmp_path / "old.xlsx", **kw), new)
+    with zipfile.ZipFile(new) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2024, 3, 1, 0, 0, 0)}
