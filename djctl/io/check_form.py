@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
-from djctl.io.outfile import save_workbook
-from djctl.io.selfeval_form import HEADER_ROW, form_filename, header_cell
-from djctl.io.xlsx import Column, Workbook, find_table, read_meta, wo_cell, write_meta, form_kind_cn
+from djctl.io.form_template import FormSpec, Validation, write_spec
+from djctl.io.selfeval_form import HEADER_ROW, form_filename, header_cell, month_start
+from djctl.io.xlsx import Column, Workbook, find_table, form_kind_cn, read_meta
 
 SHEET = "核查表"
 FORM_KIND = "check"
@@ -63,70 +64,76 @@ def check_filename(month: str, unit_code: str, unit_name: str) -> str:
     return form_filename(month, unit_code, unit_name, FILE_SUFFIX)
 
 
+def check_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, draw_id: int, draw_label: str,
+               self_report_id: int, self_hash: str, task_hash: str, tasks: list[CheckFormTask],
+               check_day: date | None = None, checkers: str = "", categories: tuple[str, ...] = ()) -> FormSpec:
+    """One drawn unit's worksheet as cells (value, style key): the layout both writers share (io/form_template)."""
+    first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
+    v, pts = COL["核查得分"], COL["分值"]
+    score_dv = Validation.of(f"{v}{first}:{v}{last}", type="custom", allow_blank=False, showErrorMessage=True,
+                             formula1=f"AND(ISNUMBER({v}{first}),{v}{first}>=0,{v}{first}<={pts}{first},"
+                                      f"ROUND({v}{first},1)={v}{first})",
+                             errorTitle="核查得分无效", error="请填写 0 到分值之间的数，最多 1 位小数")
+    f = COL["是否虚假"]
+    flag_dv = Validation.of(f"{f}{first}:{f}{last}", type="list", formula1=f'"{YES},{NO}"', allow_blank=True,
+                            showErrorMessage=True, errorTitle="是否虚假",
+                            error="请选择「是」或「否」，或留空（按容差规则认定）")
+    validations = [score_dv, flag_dv]
+    cat = category_validation(categories, COL["问题类别"], first, last)
+    if cat is not None:
+        validations.append(cat)
+    rows: list[list[Any]] = [
+        [(f"{month_label}党建工作抽查核查表", "title")],
+        [("单位编码", "bold"), (unit_code, None), ("单位名称", "bold"), (unit_name, None)],
+        [("月份", "bold"), (month, None), ("抽签", "bold"), (f"#{draw_id}（{draw_label}）", None),
+         (DATE_LABEL, "bold"), (check_day.isoformat() if check_day else None, "unlocked")],
+        [(INSTRUCTIONS, None)],
+        [],
+        [(c.name, "header") for c in COLUMNS],
+    ]
+    for i, t in enumerate(tasks, 1):
+        rows.append([(i, None), (t.code, None), (t.name, "wrap"), (_num(t.points), None), (_num(t.self_score), None),
+                     (t.self_note or None, "wrap"),
+                     *[((checkers or None) if c == "核查人" else None, "unlocked_wrap" if c == "核查说明" else "unlocked")
+                       for c in FILL_COLUMNS]])
+    meta = {"kind": FORM_KIND, "unit": unit_code, "month": month, "draw_id": str(draw_id),
+            "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash}
+    return FormSpec(FORM_KIND, SHEET, (6, 10, 40, 8, 10, 28, 10, 10, 36, 12, 12), f"A{first}", tuple(validations),
+                    rows, meta)
+
+
 def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, draw_id: int,
                      draw_label: str, self_report_id: int, self_hash: str, task_hash: str,
                      tasks: list[CheckFormTask], check_day: date | None = None, checkers: str = "",
                      categories: tuple[str, ...] = ()) -> Path:
-    from openpyxl import Workbook as OWorkbook
-    from openpyxl.styles import Alignment, Font, Protection
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    wb = OWorkbook(write_only=True)
-    ws = wb.create_sheet(SHEET)
-    unlocked = Protection(locked=False)
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="center")
-    for letter, width in zip(LETTERS, (6, 10, 40, 8, 10, 28, 10, 10, 36, 12, 12)):
-        ws.column_dimensions[letter].width = width
-    first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
-    v, pts = COL["核查得分"], COL["分值"]
-    score_dv = DataValidation(type="custom", allow_blank=False, showErrorMessage=True,
-                              formula1=f"AND(ISNUMBER({v}{first}),{v}{first}>=0,{v}{first}<={pts}{first},"
-                                       f"ROUND({v}{first},1)={v}{first})",
-                              errorTitle="核查得分无效", error="请填写 0 到分值之间的数，最多 1 位小数")
-    score_dv.add(f"{v}{first}:{v}{last}")
-    f = COL["是否虚假"]
-    flag_dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True, showErrorMessage=True,
-                             errorTitle="是否虚假", error="请选择「是」或「否」，或留空（按容差规则认定）")
-    flag_dv.add(f"{f}{first}:{f}{last}")
-    ws.data_validations.append(score_dv)
-    ws.data_validations.append(flag_dv)
-    category_choices(ws, categories, COL["问题类别"], first, last)
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.freeze_panes = f"A{first}"
-    ws.append([wo_cell(ws, f"{month_label}党建工作抽查核查表", font=Font(bold=True, size=14))])
-    ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
-               wo_cell(ws, unit_name)])
-    ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month), wo_cell(ws, "抽签", font=bold),
-               wo_cell(ws, f"#{draw_id}（{draw_label}）"), wo_cell(ws, DATE_LABEL, font=bold),
-               wo_cell(ws, check_day.isoformat() if check_day else None, protection=unlocked)])
-    ws.append([wo_cell(ws, INSTRUCTIONS)])
-    ws.append([])
-    ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
-    for i, t in enumerate(tasks, 1):
-        ws.append([wo_cell(ws, i), wo_cell(ws, t.code), wo_cell(ws, t.name, alignment=wrap), wo_cell(ws, _num(t.points)),
-                   wo_cell(ws, _num(t.self_score)), wo_cell(ws, t.self_note or None, alignment=wrap),
-                   *[wo_cell(ws, (checkers or None) if c == "核查人" else None, protection=unlocked,
-                             **({"alignment": wrap} if c == "核查说明" else {}))
-                     for c in FILL_COLUMNS]])
-    write_meta(wb, {"kind": FORM_KIND, "unit": unit_code, "month": month, "draw_id": str(draw_id),
-                    "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash})
-    save_workbook(wb, path)
+    """Write one drawn unit's worksheet from the template of its shape (io/form_template); file dates: the
+    month's first day."""
+    spec = check_spec(unit_code=unit_code, unit_name=unit_name, month=month, month_label=month_label,
+                      draw_id=draw_id, draw_label=draw_label, self_report_id=self_report_id, self_hash=self_hash,
+                      task_hash=task_hash, tasks=tasks, check_day=check_day, checkers=checkers,
+                      categories=categories)
+    write_spec(path, spec, month_start(month))
     return path
 
 
+def category_validation(categories: tuple[str, ...], column: str, first: int, last: int) -> Validation | None:
+    """The scheme's 问题类别 as a drop-down (blank allowed); none when the list does not fit Excel's
+    255-character inline list (the import checks the words either way)."""
+    if not categories or len(",".join(categories)) >= 250:
+        return None
+    return Validation.of(f"{column}{first}:{column}{last}", type="list", formula1='"' + ",".join(categories) + '"',
+                         allow_blank=True, showErrorMessage=True, errorTitle="问题类别", error="请从列表中选择，或留空")
+
+
 def category_choices(ws, categories: tuple[str, ...], column: str, first: int, last: int) -> None:
-    """The scheme's 问题类别 as a drop-down on a worksheet's category column (blank allowed); none when the list
-    does not fit Excel's 255-character inline list (the import checks the words either way)."""
+    """`category_validation` added to an openpyxl worksheet (the look-back worksheet)."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    if not categories or len(",".join(categories)) >= 250:
+    v = category_validation(categories, column, first, last)
+    if v is None:
         return
-    dv = DataValidation(type="list", formula1='"' + ",".join(categories) + '"', allow_blank=True, showErrorMessage=True,
-                        errorTitle="问题类别", error="请从列表中选择，或留空")
-    dv.add(f"{column}{first}:{column}{last}")
+    dv = DataValidation(**dict(v.kwargs))
+    dv.add(v.sqref)
     ws.data_validations.append(dv)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,9 @@ from typing import Any
 from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
-from djctl.io.outfile import safe_part, save_workbook
-from djctl.io.xlsx import (Column, SheetData, Workbook, find_table, form_kind_cn, norm_text, read_meta, wo_cell,
-                           write_meta)
+from djctl.io.form_template import FormSpec, Validation, write_spec
+from djctl.io.outfile import safe_part
+from djctl.io.xlsx import Column, SheetData, Workbook, find_table, form_kind_cn, norm_text, read_meta
 
 SHEET = "自评表"
 FORM_KIND = "selfeval"
@@ -59,47 +60,49 @@ def form_filename(month: str, unit_code: str, unit_name: str, suffix: str = "") 
     return f"{safe_part(month)}_{safe_part(unit_code)}_{name}{suffix}.xlsx"
 
 
+def form_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, task_hash: str,
+              tasks: list[FormTask], title_suffix: str = "党建工作月度自评表",
+              scores: Mapping[str, tuple[Decimal, str]] | None = None) -> FormSpec:
+    """One unit's form as cells (value, style key): the layout both writers share (io/form_template)."""
+    first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
+    dv = Validation.of(f"F{first}:F{last}", type="custom", allow_blank=False, showErrorMessage=True,
+                       formula1=f"AND(ISNUMBER(F{first}),F{first}>=0,F{first}<=E{first},ROUND(F{first},1)=F{first})",
+                       errorTitle="自评得分无效", error="请填写 0 到分值之间的数，最多 1 位小数")
+    rows: list[list[Any]] = [
+        [(f"{month_label}{title_suffix}", "title")],
+        [("单位编码", "bold"), (unit_code, None), ("单位名称", "bold"), (unit_name, None)],
+        [("月份", "bold"), (month, None)],
+        [(INSTRUCTIONS, None)],
+        [],
+        [(c.name, "header") for c in COLUMNS],
+    ]
+    for i, t in enumerate(tasks, 1):
+        score, note = (scores or {}).get(t.code, (None, None))
+        rows.append([(i, None), (t.code, None), (t.name, "wrap"), (t.dimension, None), (_num(t.points), None),
+                     (None if score is None else _num(Decimal(score)), "unlocked"), (note, "unlocked_wrap")])
+    return FormSpec(FORM_KIND, SHEET, (6, 10, 48, 10, 8, 10, 40), f"A{first}", (dv,), rows,
+                    {"kind": FORM_KIND, "unit": unit_code, "month": month, "task_hash": task_hash})
+
+
 def write_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, task_hash: str,
                tasks: list[FormTask], title_suffix: str = "党建工作月度自评表",
                scores: Mapping[str, tuple[Decimal, str]] | None = None) -> Path:
-    """Write one unit's form. `scores` (task code -> (self score, note)) pre-fills the cells a unit fills
-    in, for demos and benchmarks that need returned forms; without it the cells are left empty."""
-    from openpyxl import Workbook as OWorkbook
-    from openpyxl.styles import Alignment, Font, Protection
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    wb = OWorkbook(write_only=True)
-    ws = wb.create_sheet(SHEET)
-    unlocked = Protection(locked=False)
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="center")
-    for letter, width in zip("ABCDEFG", (6, 10, 48, 10, 8, 10, 40)):
-        ws.column_dimensions[letter].width = width
-    first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
-    dv = DataValidation(type="custom", allow_blank=False, showErrorMessage=True,
-                        formula1=f"AND(ISNUMBER(F{first}),F{first}>=0,F{first}<=E{first},ROUND(F{first},1)=F{first})",
-                        errorTitle="自评得分无效", error="请填写 0 到分值之间的数，最多 1 位小数")
-    dv.add(f"F{first}:F{last}")
-    ws.data_validations.append(dv)
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.freeze_panes = f"A{first}"
-    ws.append([wo_cell(ws, f"{month_label}{title_suffix}", font=Font(bold=True, size=14))])
-    ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
-               wo_cell(ws, unit_name)])
-    ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month)])
-    ws.append([wo_cell(ws, INSTRUCTIONS)])
-    ws.append([])
-    ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
-    for i, t in enumerate(tasks, 1):
-        score, note = (scores or {}).get(t.code, (None, None))
-        ws.append([wo_cell(ws, i), wo_cell(ws, t.code), wo_cell(ws, t.name, alignment=wrap), wo_cell(ws, t.dimension),
-                   wo_cell(ws, _num(t.points)), wo_cell(ws, None if score is None else _num(Decimal(score)), protection=unlocked),
-                   wo_cell(ws, note, protection=unlocked, alignment=wrap)])
-    write_meta(wb, {"kind": FORM_KIND, "unit": unit_code, "month": month, "task_hash": task_hash})
-    save_workbook(wb, path)
+    """Write one unit's form from the template of its shape (rendered once a process, io/form_template).
+    `scores` (task code -> (self score, note)) pre-fills the cells a unit fills in, for demos and benchmarks
+    that need returned forms; without it the cells are left empty. Zip and document dates: the month's
+    first day (the same input gives the same bytes)."""
+    spec = form_spec(unit_code=unit_code, unit_name=unit_name, month=month, month_label=month_label,
+                     task_hash=task_hash, tasks=tasks, title_suffix=title_suffix, scores=scores)
+    write_spec(path, spec, month_start(month))
     return path
+
+
+def month_start(month: str) -> date:
+    """The first day of a `YYYY-MM` month (a form's file date); 1980-01-01 for anything else."""
+    try:
+        return date(int(month[:4]), int(month[5:7]), 1)
+    except (ValueError, IndexError):
+        return date(1980, 1, 1)
 
 
 def _num(d: Decimal) -> int | float:
