@@ -47,7 +47,7 @@ LazyGroup.REGISTRY = [
     _group("lookback", "lookback",
              "回头看抽签：从达标及以上等次的党支部中按等次分层随机抽取，记录种子与总体，可由任何人复算核验。"),
     _group("tier", "tier", "党支部分类定级：设定等次、导入验收结果、查看历史与达标率/过硬率统计。"),
-    _group("rectify", "rectify", "问题整改：登记整改事项、跟踪状态与反馈、销号、逾期提醒、生成问题整改反馈单。"),
+    _group("rectify", "rectify", "问题整改：登记整改事项与问题类别、整改反馈函与台账回收、审核销号、逾期提醒、整改率统计、整改“回头看”抽签复查。"),
     _group("negative-list", "negative",
            "年度负面清单：自评虚假的单位、“回头看”中反弹的支部、出现重复问题或整改逾期的单位或支部，逐条列明原因；也可经研究列入（add）或撤销（revoke）。"),
     _command("bulletin", "bulletin",

@@ -13,7 +13,7 @@ from djctl.cli._output import Output
 from djctl.cli._settings import settings
 from djctl.errors import ActionNeeded
 
-app = make_app(help="问题整改：登记整改事项、跟踪状态与反馈、销号、逾期提醒、生成问题整改反馈单。")
+app = make_app(help="问题整改：登记整改事项与问题类别、整改反馈函与台账回收、审核销号、逾期提醒、整改率统计、整改“回头看”抽签复查。")
 
 
 def _add_recheck_group() -> None:
