@@ -206,6 +206,13 @@ def test_staff_roster_months_year_explain_bulletin(cli, tmp_path):
     roster = workbook(tmp_path / "roster.xlsx", {"工委干部": STAFF})
     assert json_out(cli("staff", "roster", roster, "--json"))["files"][0]["status"] == "imported"
     assert json_out(cli("staff", "roster", roster, "--json"))["files"][0]["status"] == "unchanged"
+    # the same people in another file: unchanged; one more person in a dry run: reported, nothing written
+    same = workbook(tmp_path / "roster-resaved.xlsx", {"工委干部": STAFF, "Sheet2": [["x"]]})
+    assert json_out(cli("staff", "roster", same, "--json"))["files"][0]["status"] == "unchanged"
+    more = workbook(tmp_path / "roster-more.xlsx", {"工委干部": STAFF + [["S09", "新同志", "科员", "办公室"]]})
+    dry = json_out(cli("staff", "roster", more, "--dry-run", "--json"))["files"][0]
+    assert dry["status"] == "valid" and dry["added"] == ["S09"]
+    assert json_out(cli("staff", "roster", same, "--json"))["files"][0]["status"] == "unchanged"
     for m in range(1, 13):
         month = f"2024-{m:02d}"
         assert cli("staff", "template", "--month", month, "--out", f"t{m}.xlsx").exit_code == 0

@@ -18,30 +18,22 @@ from djctl.domain.people_scheme import STAFF_DIMENSIONS, fraction_text
 from djctl.domain.periods import parse_period
 from djctl.domain.points import from_x100, to_float, to_x100
 from djctl.domain.ranking import competition_ranks
-from djctl.errors import ActionNeeded, DjctlError, InputError, Problem
+from djctl.errors import ActionNeeded, InputError, Problem
 from djctl.io.people_xlsx import (ROSTER_COLUMNS, ROSTER_SHEET, STAFF_COLUMNS, STAFF_SHEET, read_staff_roster,
                                   read_staff_scores, write_form)
 from djctl.services.importing import (
-    IMPORTED,
     UNCHANGED,
-    VALID,
     FileResult,
     PeriodSheet,
     WorkbookImport,
-    file_sha256,
     import_workbook,
 )
-from djctl.store.audit import actor
 from djctl.store.content import row_digests
-from djctl.store.engine import Store, now
+from djctl.store.engine import Store
 from djctl.store.tables import ImportFile, StaffMember, StaffScore
 
 ROSTER_KIND, SCORE_KIND = "staff_roster", "staff"
 FIELDS = {"工作实绩": "work_x100", "作风表现": "conduct_x100", "综合测评": "overall_x100"}
-
-
-class _Stop(Exception):
-    """Roll back (dry run or refusal); the result is already filled in."""
 
 
 def _roster(session) -> dict[str, StaffMember]:
@@ -60,53 +52,43 @@ def write_roster_template(path: Path) -> Path:
 
 def import_roster(store: Store, path: Path, *, dry_run: bool = False) -> FileResult:
     """The staff roster, all or nothing: new people added, changed rows kept as a new version (the old one
-    inactive), people missing from the file marked as left (inactive). The same content again changes nothing."""
-    result = FileResult(str(path))
-    result.extra = {"added": [], "changed": [], "left": []}
-    try:
-        result.sha256 = file_sha256(path) if path.is_file() else ""
-        data = read_staff_roster(path)
-    except DjctlError as exc:
-        return result.refuse(exc)
-    result.rows = len(data.rows)
-    try:
-        with store.write() as uow:
-            s = uow.session
-            current = _roster(s)
-            new_rows = {r.code: r for r in data.rows}
-            added = [c for c in new_rows if c not in current]
-            changed = [c for c in new_rows if c in current and (current[c].name, current[c].position, current[c].department)
-                       != (new_rows[c].name, new_rows[c].position, new_rows[c].department)]
-            left = [c for c in current if c not in new_rows]
-            result.extra.update(added=added, changed=changed, left=left)
-            if not (added or changed or left):
-                result.status = UNCHANGED
-                raise _Stop
-            if dry_run:
-                result.status = VALID
-                raise _Stop
-            t = now()
-            imp = ImportFile(kind=ROSTER_KIND, path=str(path), sha256=result.sha256, rows=result.rows,
-                             actor=actor(), created_at=t)
-            s.add(imp)
-            s.flush()
-            old = [current[c] for c in changed + left]
-            for m in old:
-                m.active = False
-                s.add(m)
-            fresh = [StaffMember(code=c, name=new_rows[c].name, position=new_rows[c].position,
-                                 department=new_rows[c].department, import_id=imp.id, created_at=t)
-                     for c in added + changed]
-            s.add_all(fresh)
-            s.flush()
-            result.status = IMPORTED
-            uow.audit("staff.roster", {
-                "file": path.name, "sha256": result.sha256, "import_id": imp.id, "period": "",
-                "rows": [[r.code, r.name, r.position, r.department] for r in data.rows],
-                "added": added, "changed": changed, "left": left, "replaced": [],
-                "row_digests": row_digests(uow, staff_member=[m.id for m in old + fresh])})
-    except _Stop:
-        pass
+    inactive), people missing from the file marked as left (inactive). The same content again changes nothing;
+    a dry run rehearses the import and reports who would be added, changed and marked as left."""
+    def read(p: Path) -> tuple[str, list[Any]]:
+        return ROSTER_SHEET, read_staff_roster(p).rows
+
+    def write(uow: Any, imp: ImportFile, rows: list[Any], result: FileResult) -> None:
+        s = uow.session
+        current = _roster(s)
+        new_rows = {r.code: r for r in rows}
+        added = [c for c in new_rows if c not in current]
+        changed = [c for c in new_rows if c in current and (current[c].name, current[c].position, current[c].department)
+                   != (new_rows[c].name, new_rows[c].position, new_rows[c].department)]
+        left = [c for c in current if c not in new_rows]
+        result.extra.update(added=added, changed=changed, left=left)
+        if not (added or changed or left):
+            result.status = UNCHANGED
+            return
+        old = [current[c] for c in changed + left]
+        for m in old:
+            m.active = False
+            s.add(m)
+        fresh = [StaffMember(code=c, name=new_rows[c].name, position=new_rows[c].position,
+                             department=new_rows[c].department, import_id=imp.id, created_at=imp.created_at)
+                 for c in added + changed]
+        s.add_all(fresh)
+        s.flush()
+        uow.audit("staff.roster", {
+            "file": path.name, "sha256": imp.sha256, "import_id": imp.id, "period": "",
+            "rows": [[r.code, r.name, r.position, r.department] for r in rows],
+            "added": added, "changed": changed, "left": left, "replaced": [],
+            "row_digests": row_digests(uow, staff_member=[m.id for m in old + fresh])})
+
+    spec = WorkbookImport(ROSTER_KIND, read, lambda uow, sheet, rows: [], write, "工委干部名册有错误，未导入任何数据",
+                          rehearse=True)
+    result = import_workbook(store, path, spec, dry_run=dry_run)
+    result.extra = {"added": [], "changed": [], "left": [], **result.extra}
+    result.extra.pop("import_id", None)
     return result
 
 
