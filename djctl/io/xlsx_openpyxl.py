@@ -7,6 +7,7 @@ equivalence test and the benchmark also call it directly (`Workbook(path, _engin
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from typing import Any
 
@@ -23,7 +24,9 @@ class OpenpyxlBook:
 
         self.path = path
         try:
-            self.wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+            with warnings.catch_warnings():  # openpyxl's English notes (no default style, unknown extension…)
+                warnings.simplefilter("ignore", UserWarning)  # never reach a user's console
+                self.wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
         except (zipfile.BadZipFile, KeyError, EOFError, OSError) as exc:
             raise InputError(f"工作簿无法打开（文件已损坏：{exc.__class__.__name__}）", path=path,
                              hint="请在 Excel 中打开并重新保存为 .xlsx 后再导入") from exc
