@@ -24,6 +24,7 @@ YearOpt = Annotated[int, typer.Option("--year", "-y", help="年度，如 2024", 
 OutDirOpt = Annotated[Path, typer.Option("--out", "-o", help="输出目录")]
 SeedOpt = Annotated[Optional[str], typer.Option("--seed", help="抽签种子（建议事先公布的公开数字，如彩票开奖号码）")]
 XlsxOpt = Annotated[Optional[Path], typer.Option("--xlsx", help="同时导出为 .xlsx 表格")]
+RecordOpt = Annotated[Optional[Path], typer.Option("--record", help="导出的抽签记录文件（不打开数据库，独立核验）")]
 FilesArg = Annotated[list[Path], typer.Argument(help="要导入的 .xlsx 文件或目录（可多个）", show_default=False)]
 
 

@@ -10,7 +10,7 @@ import typer
 
 from djctl.cli._app import make_app
 from djctl.cli._imports import present_import
-from djctl.cli._options import DryRunOpt, FilesArg, JsonOpt, SeedOpt
+from djctl.cli._options import DryRunOpt, FilesArg, JsonOpt, RecordOpt, SeedOpt
 from djctl.cli._options import parse_date_opt as _date
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
@@ -144,7 +144,7 @@ def lookback_show(
 def lookback_verify(
     ctx: typer.Context,
     draw_id: DrawIdArg = None,
-    record: Annotated[Optional[Path], typer.Option("--record", help="导出的抽签记录文件（不打开数据库，独立核验）")] = None,
+    record: RecordOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """按记录的种子、标签与总体重新抽签，核对结果是否完全一致；不一致时逐项列出（退出码 1）。

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from djctl.cli._app import make_app
-from djctl.cli._options import JsonOpt, SeedOpt, parse_period_opt
+from djctl.cli._options import JsonOpt, RecordOpt, SeedOpt, parse_period_opt
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 
@@ -151,7 +151,7 @@ def sample_show(
 def sample_verify(
     ctx: typer.Context,
     draw_id: DrawIdArg = None,
-    record: Annotated[Optional[Path], typer.Option("--record", help="导出的抽签记录文件（不打开数据库，独立核验）")] = None,
+    record: RecordOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """按记录的种子、标签与总体重新抽签，核对结果是否完全一致；不一致时逐项列出（退出码 1）。
