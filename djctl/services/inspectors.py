@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from djctl.domain.inspection import InspectorShortage, assign_inspectors
 from djctl.errors import DjctlError
-from djctl.store.engine import Store, UnitOfWork, now
+from djctl.store.engine import Store, UnitOfWork
 from djctl.store.tables import Branch, Draw, Inspector, Unit
 
 ACTION = "inspector.import"
@@ -46,40 +46,56 @@ def _values(code: str, name: str, unit: str, group: str, role: str, served: str)
 
 
 def import_pool(store: Store, path: Path) -> PoolImport:
-    """Replace the active inspector pool with the file's (one transaction, one audit event)."""
+    """Replace the active inspector pool with the file's, through the one import pipeline (one transaction, one
+    audit event, an import_file row); a pool the store already holds, in any file, is unchanged. A refused
+    file raises its InputError (file, sheet, row, column), nothing written."""
     from djctl.errors import InputError, Problem
     from djctl.io.inspector_xlsx import SHEET, read_inspectors
-    from djctl.services.importing import file_sha256
+    from djctl.services.importing import REFUSED, UNCHANGED, WorkbookImport, import_workbook
     from djctl.store.content import row_digests
 
-    rows = read_inspectors(path)
-    digest = file_sha256(path)
-    new = {r.code: _values(r.code, r.name, r.unit_code, r.group, r.role, json.dumps([list(s) for s in r.served]))
-           for r in rows}
-    with store.write() as uow:
-        s = uow.session
-        units = {u.code for u in s.exec(select(Unit))}
-        bad = [Problem(f"所在单位编码「{r.unit_code}」不在名册中", SHEET, r.row, "所在单位编码")
+    def read(p: Path) -> tuple[str, list[Any]]:
+        return SHEET, read_inspectors(p)
+
+    def check(uow: UnitOfWork, sheet: str, rows: list[Any]) -> list[Problem]:
+        units = {u.code for u in uow.session.exec(select(Unit))}
+        bad = [Problem(f"所在单位编码「{r.unit_code}」不在名册中", sheet, r.row, "所在单位编码")
                for r in rows if r.unit_code and r.unit_code not in units]
-        bad += [Problem(f"曾任职单位「{c}」不在名册中", SHEET, r.row, "曾任职单位")
-                for r in rows for c, _ in r.served if c not in units]
-        if bad:
-            raise InputError("检查人员名单有错误，未导入任何数据", path=str(path), problems=bad)
+        return bad + [Problem(f"曾任职单位「{c}」不在名册中", sheet, r.row, "曾任职单位")
+                      for r in rows for c, _ in r.served if c not in units]
+
+    def new_values(rows: list[Any]) -> dict[str, tuple]:
+        return {r.code: _values(r.code, r.name, r.unit_code, r.group, r.role, json.dumps([list(s) for s in r.served]))
+                for r in rows}
+
+    def same(uow: UnitOfWork, rows: list[Any]) -> bool:
+        old = _active(uow.session)
+        return {o.code: _values(o.code, o.name, o.unit_code, o.group_name, o.role, o.served) for o in old} == new_values(rows)
+
+    def write(uow: UnitOfWork, imp: Any, rows: list[Any], result: Any) -> None:
+        s = uow.session
+        new = new_values(rows)
         old = _active(s)
-        if {o.code: _values(o.code, o.name, o.unit_code, o.group_name, o.role, o.served) for o in old} == new:
-            return PoolImport(str(path), digest, "unchanged", len(rows))
-        t = now()
         for o in old:
             o.active = False
             s.add(o)
         added = [Inspector(code=v[0], name=v[1], unit_code=v[2], group_name=v[3], role=v[4], served=v[5],
-                           active=True, created_at=t) for v in new.values()]
+                           active=True, created_at=imp.created_at) for v in new.values()]
         s.add_all(added)
         s.flush()
-        uow.audit(ACTION, {"file": Path(path).name, "sha256": digest, "rows": len(added),
+        result.extra.update(replaced=len(old), codes=sorted(new))
+        uow.audit(ACTION, {"file": Path(path).name, "sha256": imp.sha256, "import_id": imp.id, "rows": len(added),
                            "codes": sorted(new), "replaced": [o.id for o in old],
                            "row_digests": row_digests(uow, inspector=[o.id for o in old] + [a.id for a in added])})
-    return PoolImport(str(path), digest, "imported", len(added), len(old), sorted(new))
+
+    spec = WorkbookImport("inspectors", read, check, write, "检查人员名单有错误，未导入任何数据", same=same)
+    result = import_workbook(store, path, spec)
+    if result.status == REFUSED:  # the command reports a refusal as an error (exit 2), with every cell named
+        raise InputError(result.message, path=str(path),
+                         problems=[e for e in result.errors if e.sheet is not None] or None)
+    status = "unchanged" if result.status == UNCHANGED else "imported"
+    return PoolImport(str(path), result.sha256, status, result.rows, result.extra.get("replaced", 0),
+                      result.extra.get("codes", []))
 
 
 def list_pool(store: Store) -> list[dict[str, Any]]:

@@ -111,7 +111,7 @@ IMPORT_KINDS = {"org.import": "roster", "tier.import": "tier", "selfeval.import"
                 "check.import": "check", "votes.import": "votes", "lookback.import": "lookback",
                 "adjust.import": "adjust", "action.import": "actions", "debrief.import": "debrief",
                 "staff.roster": "staff_roster", "staff.import": "staff", "rectify.recheck": "recheck",
-                "rectify.feedback": "rectify_feedback"}
+                "rectify.feedback": "rectify_feedback", "inspector.import": "inspectors"}
 ROSTER_BASIS = "名册导入"
 
 
