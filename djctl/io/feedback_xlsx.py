@@ -96,6 +96,12 @@ def write_ledger(path: Path, *, unit_code: str, unit_name: str, period: str, per
     wrap = Alignment(wrap_text=True, vertical="center")
     for letter, width in zip("ABCDEFG", (10, 48, 40, 30, 12, 12, 30)):
         ws.column_dimensions[letter].width = width
+    # printed by a unit before it is filled or signed: A4 landscape, every column on one page width
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     first, last = HEADER_ROW + 1, HEADER_ROW + max(len(items), 1)
     dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True,
                         showErrorMessage=True, errorTitle="完成时间无效", error="请填写日期，如 2024-10-15")
@@ -110,7 +116,10 @@ def write_ledger(path: Path, *, unit_code: str, unit_name: str, period: str, per
                wo_cell(ws, unit_name)])
     ws.append([wo_cell(ws, "期间", font=bold), wo_cell(ws, period), wo_cell(ws, "截至日期", font=bold),
                wo_cell(ws, as_of.isoformat()), wo_cell(ws, "报送期限", font=bold), wo_cell(ws, reply_by.isoformat())])
-    ws.append([wo_cell(ws, INSTRUCTIONS)])
+    # the instructions wrap across the table's width (merged A:G, three lines high): printed whole on the page
+    ws.merged_cells.add(f"A{HEADER_ROW - 2}:G{HEADER_ROW - 2}")
+    ws.row_dimensions[HEADER_ROW - 2].height = 48
+    ws.append([wo_cell(ws, INSTRUCTIONS, alignment=Alignment(wrap_text=True, vertical="top"))])
     ws.append([])
     ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
     for it in items:
