@@ -87,7 +87,7 @@ def check_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, 
         [("单位编码", "bold"), (unit_code, None), ("单位名称", "bold"), (unit_name, None)],
         [("月份", "bold"), (month, None), ("抽签", "bold"), (f"#{draw_id}（{draw_label}）", None),
          (DATE_LABEL, "bold"), (check_day.isoformat() if check_day else None, "unlocked")],
-        [(INSTRUCTIONS, None)],
+        [(INSTRUCTIONS, "wrap")],
         [],
         [(c.name, "header") for c in COLUMNS],
     ]
@@ -99,7 +99,8 @@ def check_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, 
     meta = {"kind": FORM_KIND, "unit": unit_code, "month": month, "draw_id": str(draw_id),
             "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash}
     return FormSpec(FORM_KIND, SHEET, (6, 10, 40, 8, 10, 28, 10, 10, 36, 12, 12), f"A{first}", tuple(validations),
-                    rows, meta)
+                    rows, meta, merges=(f"A{HEADER_ROW - 2}:K{HEADER_ROW - 2}",), heights=((HEADER_ROW - 2, 45),),
+                    landscape=True)
 
 
 def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, draw_id: int,

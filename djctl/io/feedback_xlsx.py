@@ -24,7 +24,8 @@ from djctl.errors import InputError, Problem, ProblemList
 from djctl.io.cells import RowReader, plain_text, refuse_merged
 from djctl.io.outfile import save_workbook
 from djctl.io.selfeval_form import header_cell
-from djctl.io.xlsx import Column, Workbook, find_table, form_kind_cn, norm_text, read_meta, wo_cell, write_meta
+from djctl.io.xlsx import (Column, Workbook, find_table, form_kind_cn, norm_text, print_fit, read_meta, wo_cell,
+                           write_meta)
 
 SHEET = "整改台账"
 FORM_KIND = "rectify_feedback"
@@ -97,11 +98,7 @@ def write_ledger(path: Path, *, unit_code: str, unit_name: str, period: str, per
     for letter, width in zip("ABCDEFG", (10, 48, 40, 30, 12, 12, 30)):
         ws.column_dimensions[letter].width = width
     # printed by a unit before it is filled or signed: A4 landscape, every column on one page width
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_fit(ws, landscape=True)
     first, last = HEADER_ROW + 1, HEADER_ROW + max(len(items), 1)
     dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True,
                         showErrorMessage=True, errorTitle="完成时间无效", error="请填写日期，如 2024-10-15")

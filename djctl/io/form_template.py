@@ -71,12 +71,16 @@ class FormSpec:
     validations: tuple[Validation, ...]
     rows: list[list[Cell]]
     meta: dict[str, str] = field(default_factory=dict)
+    merges: tuple[str, ...] = ()                  # e.g. the instructions across the table: ("A4:G4",)
+    heights: tuple[tuple[int, float], ...] = ()   # (row, points)
+    landscape: bool = False                       # printed on A4, fit to one page width either way
 
     def shape(self) -> tuple[Any, ...]:
         """Everything of the spec that is the same for every unit of a template: the parts outside the cells
         and the style of every cell position."""
         return (self.kind, self.sheet, self.widths, self.freeze, self.validations,
-                tuple(tuple(style for _, style in row) for row in self.rows), tuple(self.meta))
+                tuple(tuple(style for _, style in row) for row in self.rows), tuple(self.meta), self.merges,
+                self.heights, self.landscape)
 
 
 # ---------------------------------------------------------------- the reference writer (openpyxl)
@@ -87,7 +91,7 @@ def render_openpyxl(spec: FormSpec) -> bytes:
     from openpyxl import Workbook as OWorkbook
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from djctl.io.xlsx import _col_letter, _discard_write_only, wo_cell, write_meta
+    from djctl.io.xlsx import _col_letter, _discard_write_only, print_fit, wo_cell, write_meta
 
     styles = _styles()
     wb = OWorkbook(write_only=True)
@@ -103,6 +107,11 @@ def render_openpyxl(spec: FormSpec) -> bytes:
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
         ws.freeze_panes = spec.freeze
+        for ref in spec.merges:
+            ws.merged_cells.add(ref)
+        for rownum, height in spec.heights:
+            ws.row_dimensions[rownum].height = height
+        print_fit(ws, spec.landscape)
         for row in spec.rows:
             ws.append([wo_cell(ws, value, **styles[style]) for value, style in row])
         write_meta(wb, spec.meta)
@@ -152,15 +161,16 @@ def cell_xml(ref: str, style: str, value: Any) -> str:
     raise TypeError(f"form cells take text and numbers, not {type(value).__name__}")
 
 
-def row_xml(rownum: int, values: Sequence[Any], styles: Sequence[str]) -> str:
+def row_xml(rownum: int, values: Sequence[Any], styles: Sequence[str], attrs: str = "") -> str:
+    """A row as openpyxl writes it; `attrs` are the row's own attributes (a set height), the template's."""
     cells = "".join(cell_xml(f"{_letter(i)}{rownum}", styles[i - 1], v) for i, v in enumerate(values, 1))
-    return f'<row r="{rownum}">{cells}</row>'
+    return f'<row r="{rownum}"{attrs}>{cells}</row>'
 
 
 # ---------------------------------------------------------------- the template
 
 _SHEET_DATA = re.compile(rb"<sheetData>(.*)</sheetData>", re.S)
-_ROW = re.compile(rb'<row r="(\d+)">(.*?)</row>', re.S)
+_ROW = re.compile(rb'<row r="(\d+)"([^>]*)>(.*?)</row>', re.S)
 _CELL_STYLE = re.compile(rb'<c r="[A-Z]+\d+"( s="\d+")?')
 _CORE_DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
 MAIN_PART = "xl/worksheets/sheet1.xml"
@@ -181,13 +191,14 @@ class _Sheet:
         self.head = xml[: m.start(1)]
         self.tail = xml[m.end(1):]
         found = _ROW.findall(m.group(1))
-        if [int(r) for r, _ in found] != list(range(1, len(rows) + 1)):
-            raise NotReproduced(f"template {part}: rows {[int(r) for r, _ in found]} for {len(rows)} rows")
-        self.styles = [[s.decode() for s in _CELL_STYLE.findall(body)] for _, body in found]
+        if [int(r) for r, _, _ in found] != list(range(1, len(rows) + 1)):
+            raise NotReproduced(f"template {part}: rows {[int(r) for r, _, _ in found]} for {len(rows)} rows")
+        self.styles = [[s.decode() for s in _CELL_STYLE.findall(body)] for _, _, body in found]
+        self.attrs = [a.decode() for _, a, _ in found]
         self.values = [list(r) for r in rows]
-        self.rows = [f'<row r="{r.decode()}">'.encode() + body + b"</row>" for r, body in found]
+        self.rows = [f'<row r="{r.decode()}"{a.decode()}>'.encode() + body + b"</row>" for r, a, body in found]
         for i, values in enumerate(rows):  # the writer here must give openpyxl's bytes for every rendered row
-            if len(self.styles[i]) != len(values) or row_xml(i + 1, values, self.styles[i]).encode(
+            if len(self.styles[i]) != len(values) or row_xml(i + 1, values, self.styles[i], self.attrs[i]).encode(
                     "ascii", "xmlcharrefreplace") != self.rows[i]:
                 raise NotReproduced(f"template {part}: row {i + 1} not reproduced")
 
@@ -202,7 +213,7 @@ class _Sheet:
             styles = self.styles[i]
             if len(values) != len(styles):
                 raise ValueError(f"row {i + 1} has {len(values)} cells, its template {len(styles)}")
-            parts.append(row_xml(i + 1, values, styles).encode("ascii", "xmlcharrefreplace"))
+            parts.append(row_xml(i + 1, values, styles, self.attrs[i]).encode("ascii", "xmlcharrefreplace"))
         parts.append(self.tail)
         return b"".join(parts)
 

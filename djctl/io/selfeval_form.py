@@ -72,7 +72,7 @@ def form_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, t
         [(f"{month_label}{title_suffix}", "title")],
         [("单位编码", "bold"), (unit_code, None), ("单位名称", "bold"), (unit_name, None)],
         [("月份", "bold"), (month, None)],
-        [(INSTRUCTIONS, None)],
+        [(INSTRUCTIONS, "wrap")],
         [],
         [(c.name, "header") for c in COLUMNS],
     ]
@@ -81,7 +81,8 @@ def form_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, t
         rows.append([(i, None), (t.code, None), (t.name, "wrap"), (t.dimension, None), (_num(t.points), None),
                      (None if score is None else _num(Decimal(score)), "unlocked"), (note, "unlocked_wrap")])
     return FormSpec(FORM_KIND, SHEET, (6, 10, 48, 10, 8, 10, 40), f"A{first}", (dv,), rows,
-                    {"kind": FORM_KIND, "unit": unit_code, "month": month, "task_hash": task_hash})
+                    {"kind": FORM_KIND, "unit": unit_code, "month": month, "task_hash": task_hash},
+                    merges=(f"A{HEADER_ROW - 2}:G{HEADER_ROW - 2}",), heights=((HEADER_ROW - 2, 45),), landscape=True)
 
 
 def write_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, task_hash: str,

@@ -413,6 +413,15 @@ def wo_cell(ws: Any, value: Any, **style: Any) -> Any:
     return cell
 
 
+def print_fit(ws: Any, landscape: bool = False) -> None:
+    """A form as a unit prints it: A4, every column on one page width (as many pages down as it takes)."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def write_meta(wb: Any, meta: dict[str, str]) -> None:
     """Add the very hidden key/value sheet (write-only workbook)."""
     ws = wb.create_sheet(META_SHEET)

@@ -26,7 +26,7 @@ from djctl.io.check_form import CheckFormTask, read_check_form, write_check_form
 from djctl.io.form_template import FormTemplate, form_bytes, zip_members
 from djctl.io.outfile import OutputError, save_workbook
 from djctl.io.selfeval_form import FormTask, form_spec, read_form, write_form
-from djctl.io.xlsx import wo_cell, write_meta
+from djctl.io.xlsx import print_fit, wo_cell, write_meta
 
 HOSTILE = '<&"> =1+1 \u202e'
 NAMES = ["第一测试厅机关党委", HOSTILE, "长" * 5000 + " 尾", "  =SUM(A1:A9) ", "x\ty\n😀 &amp; ]]>", "@cmd|' /C calc'!A0"]
@@ -65,11 +65,14 @@ def old_write_form(path, *, unit_code, unit_name, month, month_label, task_hash,
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.freeze_panes = f"A{first}"
+    ws.merged_cells.add(f"A{HEADER_ROW - 2}:G{HEADER_ROW - 2}")  # printing: the instructions across the table
+    ws.row_dimensions[HEADER_ROW - 2].height = 45
+    print_fit(ws, landscape=True)
     ws.append([wo_cell(ws, f"{month_label}{title_suffix}", font=Font(bold=True, size=14))])
     ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
                wo_cell(ws, unit_name)])
     ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month)])
-    ws.append([wo_cell(ws, INSTRUCTIONS)])
+    ws.append([wo_cell(ws, INSTRUCTIONS, alignment=wrap)])
     ws.append([])
     ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
     for i, t in enumerate(tasks, 1):
@@ -119,13 +122,16 @@ def old_write_check_form(path, *, unit_code, unit_name, month, month_label, draw
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.freeze_panes = f"A{first}"
+    ws.merged_cells.add(f"A{HEADER_ROW - 2}:K{HEADER_ROW - 2}")
+    ws.row_dimensions[HEADER_ROW - 2].height = 45
+    print_fit(ws, landscape=True)
     ws.append([wo_cell(ws, f"{month_label}党建工作抽查核查表", font=Font(bold=True, size=14))])
     ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
                wo_cell(ws, unit_name)])
     ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month), wo_cell(ws, "抽签", font=bold),
                wo_cell(ws, f"#{draw_id}（{draw_label}）"), wo_cell(ws, DATE_LABEL, font=bold),
                wo_cell(ws, check_day.isoformat() if check_day else None, protection=unlocked)])
-    ws.append([wo_cell(ws, INSTRUCTIONS)])
+    ws.append([wo_cell(ws, INSTRUCTIONS, alignment=wrap)])
     ws.append([])
     ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
     for i, t in enumerate(tasks, 1):
