@@ -83,7 +83,7 @@ def test_import_all_or_nothing_and_unchanged_the_second_time(cli, city):
         ["U002", "", "提醒谈话", "书记", "", "2024-02-01", "党费收缴不及时", "谈话〔2024〕1号", "工委副书记", str(city["item"])]],
         "Sheet2": [["x"]]})
     f = json_out(cli("action", "import", resaved, "--json"))["files"][0]
-    assert f["status"] == "unchanged" and "内容与已导入的数据相同" in f["message"]
+    assert f["status"] == "unchanged" and "内容与已导入的问责措施表相同" in f["message"]
     # one of them again beside a new one: that row is refused, nothing written
     mixed = workbook(d / "问责-混合.xlsx", {"问责措施": [HEADER,
         ["U003", "", "约谈", "单位", "", "2024-05-15", "主题党日流于形式", "示机工纪〔2024〕2号", "", ""],

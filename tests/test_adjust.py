@@ -181,7 +181,7 @@ def test_template_then_import_and_idempotence(cli, setup, tmp_path, store):
     # the same items in another file (re-saved by another program, rows in another order): unchanged, not doubled
     resaved = adjust_file(tmp_path / "另存.xlsx", [GOOD[2], GOOD[0], ["U002", "", 2024, "减分", 1.5, "党费收缴不及时", "x", "否"]])
     f2 = json_out(cli("adjust", "import", resaved, "--json"))["files"][0]
-    assert f2["status"] == "unchanged" and "内容与已导入的数据相同" in f2["message"] and len(adj_rows(store)) == 3
+    assert f2["status"] == "unchanged" and "内容与已导入的加减分项表相同" in f2["message"] and len(adj_rows(store)) == 3
     doc = json_out(cli("adjust", "list", "--year", "2024", "--json"))
     assert {i["source"] for i in doc["items"]} == {"import"}
     assert cli("audit", "verify").exit_code == 0

@@ -334,7 +334,7 @@ def test_reimporting_the_same_file_changes_nothing_and_says_so(cli, store, tmp_p
     wb.save(other)
     assert other.read_bytes() != path.read_bytes()
     f = json_out(cli("org", "import", other, "--json"))["files"][0]
-    assert f["status"] == "unchanged" and "内容与已导入的数据相同" in f["message"]
+    assert f["status"] == "unchanged" and "内容与已导入的名册相同" in f["message"]
     assert snapshot(store) == imported
 
 

@@ -38,6 +38,18 @@ def parse_period_opt(value: str, kinds: tuple[str, ...], option: str):
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
+def parse_points_opt(value: str | None, option: str):
+    """A points option (1.5) as a Decimal with at most one decimal (None stays None); a bad one exits 2."""
+    from djctl.domain.points import parse_points
+
+    if value is None:
+        return None
+    try:
+        return parse_points(value, max_decimals=1)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
 def parse_date_opt(value: str | None, option: str = "--date"):
     """An ISO date option (2024-06-30) as a date (None stays None); a bad one is a usage error (exit 2)."""
     from datetime import date

@@ -94,6 +94,15 @@ class Output:
         if not self.json:
             sys.stdout.write(message + "\n")
 
+    def files(self, paths: Sequence[Any], summary: str) -> None:
+        """Files a command wrote: {"files": [...]} in JSON, else one path a line and the summary."""
+        if self.json:
+            self.doc({"files": [str(p) for p in paths]})
+            return
+        for p in paths:
+            self.result(str(p))
+        self.info(summary)
+
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]],
               *, justify: Sequence[str] | None = None, caption: str | None = None) -> None:
         if self.json:

@@ -196,12 +196,7 @@ def recheck_forms(
     st = settings(ctx)
     out = Output(json_, st.quiet)
     paths = write_forms(st.open_store(must_exist=True), out_dir, draw_id=draw_id, year=year)
-    if json_:
-        out.doc({"files": [str(p) for p in paths]})
-        return
-    for p in paths:
-        out.result(str(p))
-    out.info(f"共生成整改回头看复查表 {len(paths)} 份")
+    out.files(paths, f"共生成整改回头看复查表 {len(paths)} 份")
 
 
 @app.command("import")

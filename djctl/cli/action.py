@@ -40,7 +40,7 @@ def action_add(
 
     示例：djctl action add U003 --kind 约谈 --secretary --date 2024-08-12 --reason 整改事项逾期未完成 --basis 示机工纪〔2024〕3号 --items 7
     """
-    from djctl.domain.points import parse_points
+    from djctl.cli._options import parse_points_opt
     from djctl.services.actions import add_action, describe
 
     d = _date(on_date)
@@ -52,12 +52,7 @@ def action_add(
         if not part.isdigit() or len(part) > 9:
             raise typer.BadParameter(f"「{part}」不是整改事项编号", param_hint="--items")
         ids.append(int(part))
-    points = None
-    if deduct is not None:
-        try:
-            points = parse_points(deduct, max_decimals=1)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--deduct") from None
+    points = parse_points_opt(deduct, "--deduct")
     st = settings(ctx)
     out = Output(json_, st.quiet)
     doc = add_action(st.open_store(must_exist=True), unit, kind=kind, on_date=d, reason=reason, basis=basis,

@@ -94,16 +94,11 @@ def negative_add(
     示例：djctl negative-list add U007 --year 2024 --reason 组织生活不严肃 --basis 示机工〔2024〕12号 --consequence 下年度必抽 --consequence 专项督查 --date 2024-12-20
     """
     from djctl import clock
-    from djctl.domain.points import parse_points
+    from djctl.cli._options import parse_points_opt
     from djctl.services.negative_manual import add_entry
 
     day = _date(on_date, "--date") if on_date else clock.today()
-    points = None
-    if deduct is not None:
-        try:
-            points = parse_points(deduct, max_decimals=1)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--deduct") from None
+    points = parse_points_opt(deduct, "--deduct")
     st = settings(ctx)
     out = Output(json_, st.quiet)
     doc = add_entry(st.open_store(must_exist=True), code, year=year, reason=reason, basis=basis,

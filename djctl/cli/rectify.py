@@ -326,12 +326,7 @@ def rectify_forms(
     st = settings(ctx)
     out = Output(json_, st.quiet)
     paths = write_forms(st.open_store(must_exist=True), out_dir, open_only=open_only, org=org)
-    if json_:
-        out.doc({"files": [str(p) for p in paths]})
-        return
-    for p in paths:
-        out.result(str(p))
-    out.info(f"共生成问题整改反馈单 {len(paths)} 份")
+    out.files(paths, f"共生成问题整改反馈单 {len(paths)} 份")
 
 
 @app.command("classify")

@@ -204,7 +204,7 @@ def import_actions(store: Store, path: Path, *, dry_run: bool = False) -> FileRe
     from djctl.io.actions_xlsx import read_actions
 
     spec = WorkbookImport(KIND, read_actions, _check_rows, _write_rows, "问责措施表有错误，未导入任何数据",
-                          same=_all_stored)
+                          same=_all_stored, what="问责措施表")
     return import_workbook(store, path, spec, dry_run=dry_run)
 
 

@@ -170,7 +170,7 @@ def import_adjustments(store: Store, path: Path, *, dry_run: bool = False) -> Fi
         return bool(rows) and all(_same_item(uow.session, r.year, r.code, r.kind, to_x100(r.points), r.reason)
                                   is not None for r in rows)
 
-    spec = WorkbookImport(KIND, read_adjustments, _check_rows, _write_rows, "加减分项表有错误，未导入任何数据", same=all_stored,
+    spec = WorkbookImport(KIND, read_adjustments, _check_rows, _write_rows, "加减分项表有错误，未导入任何数据", same=all_stored, what="加减分项表",
                           period=lambda rows: str(rows[0].year) if len({r.year for r in rows}) == 1 else "")
     return import_workbook(store, path, spec, dry_run=dry_run)
 

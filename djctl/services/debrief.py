@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+
 from sqlmodel import select
 
 from djctl import clock as _clock
@@ -105,15 +105,7 @@ def import_debrief(store: Store, path: Path, *, year: int, dry_run: bool = False
             "not_reported": [c for _, c in skipped], "replaced": result.extra.get("replaced", []),
             "row_digests": row_digests(uow, debrief=[x.id for x in new] + [x.id for x in result.retired])})
 
-    def active_rows(uow: Any) -> list[Any]:
-        return list(uow.session.exec(select(DebriefRow).where(DebriefRow.year == year,
-                                                              DebriefRow.active == True)))  # noqa: E712
-
-    def retire(uow: Any) -> None:
-        uow.conn.execute(update(DebriefRow).where(DebriefRow.year == year, DebriefRow.active == True)  # noqa: E712
-                         .values(active=False))
-
-    def same(stored: list[Any], rows: list[Any]) -> bool:
+    def same_rows(stored: list[Any], rows: list[Any]) -> bool:
         def key(code, secretary, day, votes, voters, note):
             return (code, secretary, day, *votes, voters or 0, note or "")
 
@@ -122,9 +114,10 @@ def import_debrief(store: Store, path: Path, *, year: int, dry_run: bool = False
                 == sorted(key(r.code, r.secretary, r.reported_on, [r.votes[lv] for lv in LEVELS], r.voters, r.note)
                           for r in rows))
 
-    sheet = PeriodSheet(str(year), f"{year} 年度", "述职评议表", active_rows, retire, replace, same)
+    sheet = PeriodSheet(str(year), f"{year} 年度", DebriefRow, "year", year, replace)
     spec = WorkbookImport(KIND, read, check, write, "述职评议表有错误，未导入任何数据", period=lambda rows: str(year),
-                          sheet=sheet)
+                          sheet=sheet,
+                          same=lambda uow, rows: same_rows(sheet.active_rows(uow), rows), what="述职评议表")
     result = import_workbook(store, path, spec, dry_run=dry_run)
     result.period = str(year)
     result.extra = {"year": year, "replaced": [], "not_reported": [c for _, c in skipped], **result.extra}

@@ -127,26 +127,35 @@ class WorkbookImport:
     #: a dry run writes too and then rolls back, so that it reports what the import would change
     rehearse: bool = False
     #: (unit of work, rows) -> whether the store already holds exactly these rows (another file of the same
-    #: content): then the file is unchanged like a file imported before, and nothing is written
+    #: content, re-saved or converted by another program): then the file is unchanged and nothing is written
     same: Callable[[Any, list[Any]], bool] | None = None
+    what: str = "数据"  # the kind's name in messages: 民主测评表, 述职评议表 …
 
 
 @dataclass(frozen=True)
 class PeriodSheet:
     """A kind whose rows stand for one period as a whole (the votes of a year, the 述职评议 of a year, the
-    staff scores of a month): a different file for a period already imported is refused unless `replace`;
-    with it, the period's active rows and files become history (inactive, the files `replaced_by` the new
-    one) in the same transaction. The same file again is unchanged only while it is the period's current one."""
+    staff scores of a month): rows of `model` whose `column` equals `value`, flagged `active`. A different file
+    for a period already imported is refused unless `replace`; with it, the period's active rows and files
+    become history (inactive, the files `replaced_by` the new one) in the same transaction. The same file
+    again is unchanged only while it is the period's current one."""
 
     period: str
     label: str  # the refusal's wording: f"{label}已导入过另一份{what}"
-    what: str
-    active_rows: Callable[[Any], list[Any]]  # (unit of work) -> the period's active rows (with `import_id`)
-    retire: Callable[[Any], None]  # (unit of work) -> mark them inactive
+    model: Any
+    column: str
+    value: Any
     replace: bool = False
-    # (stored active rows, rows read) -> whether they say the same: a file another program re-saved or converted
-    # with the same content is unchanged, not "another file"
-    same: Callable[[list[Any], list[Any]], bool] | None = None
+
+    def active_rows(self, uow: Any) -> list[Any]:
+        m = self.model
+        return list(uow.session.exec(select(m).where(getattr(m, self.column) == self.value,
+                                                     m.active == True)))  # noqa: E712
+
+    def retire(self, uow: Any) -> None:
+        m = self.model
+        uow.conn.execute(update(m).where(getattr(m, self.column) == self.value, m.active == True)  # noqa: E712
+                         .values(active=False))
 
 
 RESAVED = "内容与已导入的{what}相同（文件由其他程序另存或转换），未改动"
@@ -184,7 +193,7 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
                 return result
             if spec.same is not None and spec.same(uow, rows):
                 result.status = UNCHANGED
-                result.message = RESAVED.format(what="数据")
+                result.message = RESAVED.format(what=spec.what)
                 return result
             problems = spec.check(uow, sheet, rows)
             if problems:
@@ -195,12 +204,8 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
                 result.retired = ps.active_rows(uow)
                 old_ids = sorted({r.import_id for r in result.retired})
                 old = [f for f in (uow.session.get(ImportFile, i) for i in old_ids) if f is not None]
-                if old and ps.same is not None and ps.same(result.retired, rows):
-                    result.status, result.message = UNCHANGED, RESAVED.format(what=ps.what)
-                    result.extra["import_id"] = old[-1].id
-                    return result
                 if old and not ps.replace:
-                    result.refuse(InputError(f"{ps.label}已导入过另一份{ps.what}（{'、'.join(Path(o.path).name for o in old)}），"
+                    result.refuse(InputError(f"{ps.label}已导入过另一份{spec.what}（{'、'.join(Path(o.path).name for o in old)}），"
                                              "本文件内容不同", path=str(path),
                                              hint="确需以本文件替换，请加 --replace（旧数据保留为历史）"))
                     raise _Rollback
@@ -222,7 +227,7 @@ def import_workbook(store: Any, path: Path, spec: WorkbookImport, *, dry_run: bo
             spec.write(uow, imp, rows, result)
             if result.status == UNCHANGED:  # the writer found nothing to change: no file row, no event
                 result.extra.pop("import_id", None)
-                result.message = result.message or RESAVED.format(what="数据")
+                result.message = result.message or RESAVED.format(what=spec.what)
                 raise _Rollback
             if dry_run:  # a rehearsal: everything written is rolled back
                 result.extra.pop("import_id", None)

@@ -88,7 +88,8 @@ def import_pool(store: Store, path: Path) -> PoolImport:
                            "codes": sorted(new), "replaced": [o.id for o in old],
                            "row_digests": row_digests(uow, inspector=[o.id for o in old] + [a.id for a in added])})
 
-    spec = WorkbookImport("inspectors", read, check, write, "检查人员名单有错误，未导入任何数据", same=same)
+    spec = WorkbookImport("inspectors", read, check, write, "检查人员名单有错误，未导入任何数据", same=same,
+                          what="检查人员名单")
     result = import_workbook(store, path, spec)
     if result.status == REFUSED:  # the command reports a refusal as an error (exit 2), with every cell named
         raise InputError(result.message, path=str(path),

@@ -177,13 +177,31 @@ def standing(session: Any, year: int, as_of: date | None = None, kind: str | Non
     return [r for r in rows if stands(r.added_on, r.revoked_on, as_of)]
 
 
+def _codes_query():
+    from sqlalchemy import bindparam
+    from sqlalchemy import select as sa_select
+
+    m = NegativeManual.__table__
+    return (sa_select(m.c.org_code, m.c.reason, m.c.consequences, m.c.added_on, m.c.revoked_on)
+            .where(m.c.year == bindparam("year"), m.c.org_kind == bindparam("kind")).order_by(m.c.org_code, m.c.id))
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value  # SQLite gives ISO text
+
+
 def manual_codes(session: Any, year: int, kind: str, as_of: date | None = None,
                  consequence: str | None = None) -> dict[str, str]:
-    """code -> reason of the standing entries of one kind (only those carrying `consequence`, when given)."""
+    """code -> reason of the standing entries of one kind (only those carrying `consequence`, when given);
+    one compiled Core query, as the draws read it on their hot path."""
+    from djctl.store.compiled import exec_cached
+
     out: dict[str, str] = {}
-    for r in standing(session, year, as_of, kind):
-        if consequence is None or consequence in consequences_of(r):
-            out.setdefault(r.org_code, f"{MANUAL_CN}：{r.reason}")
+    for code, reason, consequences, added_on, revoked_on in exec_cached(
+            session.connection(), "negative.manual_codes", _codes_query, year=year, kind=kind):
+        if stands(_day(added_on), _day(revoked_on), as_of) and (
+                consequence is None or consequence in json.loads(consequences or "[]")):
+            out.setdefault(code, f"{MANUAL_CN}：{reason}")
     return out
 
 

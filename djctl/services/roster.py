@@ -81,7 +81,7 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False, deactivate
                                  + [[b.code, b.name, b.unit_code, b.members, b.tier] for b in branches],
                                  "row_digests": row_digests(uow, **{k: [r.id for r in v] for k, v in written.items()})})
 
-    spec = WorkbookImport("roster", read, check, write, "名册有错误，未导入任何数据", rehearse=True)
+    spec = WorkbookImport("roster", read, check, write, "名册有错误，未导入任何数据", rehearse=True, what="名册")
     report.file = import_workbook(store, path, spec, dry_run=dry_run)
     report.file.extra.pop("import_id", None)
     return report

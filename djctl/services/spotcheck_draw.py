@@ -63,30 +63,16 @@ def _negative_query() -> Executable:
             .order_by(n.c.org_code))
 
 
-def _manual_query() -> Executable:
-    from djctl.store.tables import NegativeManual
-
-    m = NegativeManual.__table__
-    return (sa_select(m.c.org_code, m.c.reason, m.c.consequences, m.c.added_on, m.c.revoked_on)
-            .where(m.c.year == bindparam("year"), m.c.org_kind == "unit").order_by(m.c.org_code, m.c.id))
-
-
-def _day(value: object) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value  # SQLite gives ISO text
-
-
 def negative_list_units(uow: UnitOfWork, year: int, as_of: date | None = None) -> dict[str, str]:
     """Units on `year`'s negative list, with the reason a draw shows: the active computed entries, and the
     entries put on it by decision with 下年度必抽 that stand on `as_of` (the draw's business date)."""
-    from djctl.domain.negative import MUST_DRAW, stands
+    from djctl.domain.negative import MUST_DRAW
+    from djctl.services.negative_manual import manual_codes
 
     rows = exec_cached(uow.conn, "sample.negative", _negative_query, year=year)
     out = {code: f"{year} 年度负面清单" for (code,) in rows}
-    # the same rule as negative_manual.manual_codes, as one compiled Core query (a draw is on the hot path)
-    for code, _reason, consequences, added_on, revoked_on in exec_cached(uow.conn, "sample.negative_manual",
-                                                                         _manual_query, year=year):
-        if stands(_day(added_on), _day(revoked_on), as_of) and MUST_DRAW in json.loads(consequences or "[]"):
-            out.setdefault(code, f"{year} 年度负面清单（经研究列入）")
+    for code in manual_codes(uow.session, year, "unit", as_of, MUST_DRAW):
+        out.setdefault(code, f"{year} 年度负面清单（经研究列入）")
     return dict(sorted(out.items()))
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+
 from sqlmodel import select
 
 from djctl import clock as _clock
@@ -85,7 +85,7 @@ def import_roster(store: Store, path: Path, *, dry_run: bool = False) -> FileRes
             "row_digests": row_digests(uow, staff_member=[m.id for m in old + fresh])})
 
     spec = WorkbookImport(ROSTER_KIND, read, lambda uow, sheet, rows: [], write, "工委干部名册有错误，未导入任何数据",
-                          rehearse=True)
+                          rehearse=True, what="工委干部名册")
     result = import_workbook(store, path, spec, dry_run=dry_run)
     result.extra = {"added": [], "changed": [], "left": [], **result.extra}
     result.extra.pop("import_id", None)
@@ -160,21 +160,14 @@ def import_scores(store: Store, path: Path, *, month: str, dry_run: bool = False
             "skipped": [c for _, c in skipped], "replaced": result.extra.get("replaced", []),
             "row_digests": row_digests(uow, staff_score=[x.id for x in fresh] + [x.id for x in result.retired])})
 
-    def active_rows(uow: Any) -> list[Any]:
-        return list(uow.session.exec(select(StaffScore).where(StaffScore.month == m,
-                                                              StaffScore.active == True)))  # noqa: E712
-
-    def retire(uow: Any) -> None:
-        uow.conn.execute(update(StaffScore).where(StaffScore.month == m, StaffScore.active == True)  # noqa: E712
-                         .values(active=False))
-
-    def same(stored: list[Any], rows: list[Any]) -> bool:
+    def same_rows(stored: list[Any], rows: list[Any]) -> bool:
         return (sorted((x.staff_code, *[getattr(x, FIELDS[d]) for d in STAFF_DIMENSIONS], x.note or "") for x in stored)
                 == sorted((r.code, *[to_x100(r.scores[d]) for d in STAFF_DIMENSIONS], r.note or "") for r in rows))
 
-    sheet = PeriodSheet(m, f"{m} ", "考评表", active_rows, retire, replace, same)
+    sheet = PeriodSheet(m, f"{m} ", StaffScore, "month", m, replace)
     spec = WorkbookImport(SCORE_KIND, read, check, write, "工委干部月度考评表有错误，未导入任何数据",
-                          period=lambda rows: m, sheet=sheet)
+                          period=lambda rows: m, sheet=sheet,
+                          same=lambda uow, rows: same_rows(sheet.active_rows(uow), rows), what="考评表")
     result = import_workbook(store, path, spec, dry_run=dry_run)
     result.period = m
     result.extra = {"month": m, "replaced": [], "skipped": [c for _, c in skipped], **result.extra}

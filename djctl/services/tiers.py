@@ -207,7 +207,8 @@ def import_tiers(store: Store, path: Path, *, dry_run: bool = False) -> FileResu
                                                              tier_change=[c.change_id for c in changes])})
 
     spec = WorkbookImport("tier", read, check, write, f"等次文件有错误，未导入任何数据（{SHEET_HINT}）",
-                          period=lambda rows: str(max(r.on_date for r in rows).year) if rows else "", rehearse=True)
+                          period=lambda rows: str(max(r.on_date for r in rows).year) if rows else "", rehearse=True,
+                          what="等次验收结果表")
     result = import_workbook(store, path, spec, dry_run=dry_run)
     result.extra.pop("import_id", None)
     return result

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+
 from sqlmodel import select
 
 from djctl.errors import ActionNeeded, DjctlError, Problem
@@ -99,19 +99,14 @@ def import_votes(store: Store, path: Path, *, year: int, dry_run: bool = False, 
             "rows": [[v.code, v.good, v.fairly_good, v.average, v.poor, v.voters] for v in rows],
             "skipped": [c for _, c in skipped], "replaced": result.extra.get("replaced", [])})
 
-    def active_rows(uow: Any) -> list[Any]:
-        return list(uow.session.exec(select(Vote).where(Vote.year == year, Vote.active == True)))  # noqa: E712
-
-    def retire(uow: Any) -> None:
-        uow.conn.execute(update(Vote).where(Vote.year == year, Vote.active == True).values(active=False))  # noqa: E712
-
-    def same(stored: list[Any], rows: list[Any]) -> bool:
+    def same_rows(stored: list[Any], rows: list[Any]) -> bool:
         return (sorted((v.unit_code, v.good, v.fairly_good, v.average, v.poor, v.voters) for v in stored)
                 == sorted((v.code, v.good, v.fairly_good, v.average, v.poor, v.voters) for v in rows))
 
-    sheet = PeriodSheet(str(year), f"{year} 年度", "民主测评表", active_rows, retire, replace, same)
+    sheet = PeriodSheet(str(year), f"{year} 年度", Vote, "year", year, replace)
     spec = WorkbookImport(KIND, read, check, write, "民主测评表有错误，未导入任何数据", period=lambda rows: str(year),
-                          sheet=sheet)
+                          sheet=sheet,
+                          same=lambda uow, rows: same_rows(sheet.active_rows(uow), rows), what="民主测评表")
     result = import_workbook(store, path, spec, dry_run=dry_run)
     result.period = str(year)
     result.extra = {"year": year, "replaced": [], "skipped": [c for _, c in skipped], **result.extra}
