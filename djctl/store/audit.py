@@ -84,15 +84,30 @@ def event_hash(prev_hash: str, seq: int, at: str, who: str, action: str, payload
 
 def append(conn, action: str, payload: dict) -> tuple[int, str]:
     """Append one event on `conn` (inside the caller's write transaction). Returns (seq, hash)."""
+    return append_many(conn, [(action, payload)])[0]
+
+
+def append_many(conn, events: list[tuple[str, dict]]) -> list[tuple[int, str]]:
+    """Append events (action, payload) in order, as `append` would one by one, in one executemany: a batch
+    of imported files keeps one event per file. Returns each event's (seq, hash)."""
+    if not events:
+        return []
     last = conn.execute(select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1)).first()
-    seq = (last.seq + 1) if last else 1
+    seq = last.seq if last else 0
     prev = last.hash if last else GENESIS
-    at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     who = actor()
-    body = canonical(payload)
-    h = event_hash(prev, seq, at, who, action, body)
-    conn.execute(AUDIT.insert().values(seq=seq, at=at, actor=who, action=action, payload=body, prev_hash=prev, hash=h))
-    return seq, h
+    rows, out = [], []
+    for action, payload in events:
+        seq += 1
+        at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        body = canonical(payload)
+        h = event_hash(prev, seq, at, who, action, body)
+        rows.append({"seq": seq, "at": at, "actor": who, "action": action, "payload": body, "prev_hash": prev,
+                     "hash": h})
+        out.append((seq, h))
+        prev = h
+    conn.execute(AUDIT.insert(), rows)
+    return out
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
 _PLAIN = (int, str, type(None))  # bool is an int
@@ -39,3 +39,26 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     params = rows if isinstance(rows, list) and isinstance(rows[0], tuple) else [tuple(r) for r in rows]
     conn.exec_driver_sql(sql, params)
     return len(rows)
+
+
+def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert `rows` (dicts with the same keys; Core processes the values) in one executemany and return their
+    new ids in the order of `rows`.
+
+    SQLite returns RETURNING rows of an executemany in no promised order, and SQLAlchemy then falls back to one
+    statement per row; the writer holds the database's write lock (BEGIN IMMEDIATE), so the ids are read back
+    as the rows above the largest id before the insert, in id order. Other databases use RETURNING with
+    SQLAlchemy's parameter-order guarantee.
+    """
+    if not rows:
+        return []
+    pk = table.c.id
+    if conn.dialect.name != "sqlite":
+        q = table.insert().returning(pk, sort_by_parameter_order=True)
+        return [r[0] for r in conn.execute(q, list(rows))]
+    before = conn.execute(select(func.max(pk))).scalar() or 0
+    conn.execute(table.insert(), list(rows))
+    ids = [r[0] for r in conn.execute(select(pk).where(pk > before).order_by(pk))]
+    if len(ids) != len(rows):  # another writer inside our transaction cannot happen; refuse rather than guess
+        raise RuntimeError(f"{table.name}: {len(rows)} rows inserted but {len(ids)} new ids found")
+    return ids
