@@ -322,13 +322,16 @@ def find_table(path: str, data: SheetData, columns: Sequence[Column], *, scan_ro
                          hint="请在第一行填写表头，其下每行一条数据；可用 djctl 生成的模板")
     best: tuple[int, list[str]] | None = None
     for rownum, cells in data.rows[:scan_rows]:
-        headers = [norm_text(c.value) for c in cells]
-        found = [c.name for c in required if any(c.matches(h) for h in headers if h)]
+        keys = [norm_header(c.value) for c in cells]  # each cell normalised once, matched against every column
+        present = set(keys)
+        present.discard("")
+        found = [c.name for c in required if not present.isdisjoint(_column_names(c))]
         if len(found) == len(required):
             mapping: dict[str, int] = {}
             problems = ProblemList(path)
             for col in columns:
-                hits = [i for i, h in enumerate(headers) if h and col.matches(h)]
+                names = _column_names(col)
+                hits = [i for i, k in enumerate(keys) if k and k in names]
                 if len(hits) > 1:
                     problems.add(f"表头「{col.name}」出现了 {len(hits)} 次", data.title, rownum)
                 elif hits:

@@ -12,6 +12,9 @@ import zipfile
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
+
+from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
 
 from djctl.errors import InputError, SecurityError
 
@@ -27,18 +30,26 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def _assert_defusedxml() -> None:
-    import openpyxl.xml
-
-    if not openpyxl.xml.DEFUSEDXML or not _parsers_defused():
+    xml, strings, reader = _openpyxl_parsers()
+    if not xml.DEFUSEDXML or not all(getattr(m.iterparse, "__module__", "").startswith("defusedxml")
+                                     for m in (strings, reader)):
         raise SecurityError("openpyxl 未启用 defusedxml，拒绝读取外来表格", hint="请安装 defusedxml 并勿设置 OPENPYXL_DEFUSEDXML=False")
 
 
-def _parsers_defused() -> bool:
-    """The iterparse that openpyxl's sheet and shared-string readers actually bound at import is defusedxml's."""
-    from openpyxl.reader import strings
-    from openpyxl.worksheet import _reader
+_PARSER_MODULES: tuple[Any, Any, Any] | None = None
 
-    return all(getattr(m.iterparse, "__module__", "").startswith("defusedxml") for m in (strings, _reader))
+
+def _openpyxl_parsers() -> tuple[Any, Any, Any]:
+    """openpyxl.xml and the modules whose bound iterparse reads sheets and shared strings (imported once;
+    the check above reads their attributes every time)."""
+    global _PARSER_MODULES
+    if _PARSER_MODULES is None:
+        import openpyxl.xml
+        from openpyxl.reader import strings
+        from openpyxl.worksheet import _reader
+
+        _PARSER_MODULES = (openpyxl.xml, strings, _reader)
+    return _PARSER_MODULES
 
 
 def spreadsheet_format(path: str | os.PathLike) -> str:
@@ -100,7 +111,7 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfi
     if head == _OLE_MAGIC:
         raise InputError("文件是加密的工作簿或旧版 .xls 格式，无法读取",
                          path=name, hint="请取消文件密码，或在 Excel 中「另存为」.xlsx 后再导入")
-    if not zipfile.is_zipfile(p):
+    if zf is None and not zipfile.is_zipfile(p):  # an open `zf` is a zip already
         suffix = p.suffix.lower()
         hint = "请在 Excel 中「另存为」Excel 工作簿（.xlsx）后再导入"
         if head.startswith(b"PK\x03\x04"):
@@ -137,7 +148,7 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfi
                 if not info.is_dir() and not info.filename.startswith("xl/media/") \
                         and not info.filename.lower().endswith(_IMAGE_SUFFIXES):
                     with zf.open(info) as fh:
-                        chunk = fh.read(PROLOG_SCAN)
+                        chunk = _prolog_bytes(fh)
                         _check_prolog(zf, info, name, chunk)
                         _defused_prolog(fh, chunk, name)
     except zipfile.BadZipFile as exc:
@@ -156,6 +167,26 @@ def zlib_error():
     import zlib
 
     return zlib.error
+
+
+_FIRST_READ = 2048
+
+
+def _prolog_bytes(fh: Any) -> bytes:
+    """A part's first bytes, enough to reach its root element: 2 KB, more (up to PROLOG_SCAN) only while
+    declarations, comments or processing instructions fill what was read (the sheet XML of a form is tens of
+    KB; decompressing all of it for its prolog was most of the guard's time)."""
+    chunk = fh.read(_FIRST_READ)
+    while len(chunk) < PROLOG_SCAN:
+        text = _as_utf8(chunk)
+        rest = text[_PROLOG_MISC.match(text).end():]
+        if len(rest) >= 2 and not rest.startswith((b"<!", b"<?")):
+            break  # a root element's start (or not XML at all): the scan and expat need nothing more
+        more = fh.read(min(len(chunk), PROLOG_SCAN - len(chunk)))
+        if not more:
+            break
+        chunk += more
+    return chunk
 
 
 def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, chunk: bytes) -> None:
@@ -191,10 +222,6 @@ def _defused_prolog(fh: Any, chunk: bytes, name: str) -> None:
     """The second wall, independent of the byte scan above: the part goes through expat with defusedxml's
     refusals (entity declarations, external references) up to its root element; declarations can stand
     nowhere else, so nothing after it needs parsing. Not-XML parts (printer settings, VBA) are skipped."""
-    from xml.parsers import expat
-
-    from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
-
     if not chunk.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00").startswith(b"<"):
         return
 

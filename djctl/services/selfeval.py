@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from djctl.domain.points import from_x100
 from djctl.errors import DjctlError, InputError
 from djctl.io.selfeval_form import FormTask, form_filename, read_form, write_form
 from djctl.io.outfile import inside, staged_dir
+from djctl.io.read_workers import ReadPool, workers_for
 from djctl.services.importing import UNCHANGED, FileResult, expand_paths, file_sha256, name_committed
 from djctl.services.selfeval_store import NOT_CURRENT, FormBatch
 from djctl.services.tasks import list_tasks, require_list
@@ -87,8 +88,7 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
         batch.clear()
 
     try:
-        for path in files:
-            result, form = read_one(path, sha256=shas[path], known=known)
+        for result, form in _read_all(files, shas, known):
             if not batch:
                 started = time.perf_counter()
             batch.append((result, form))
@@ -104,6 +104,31 @@ def _batch_files() -> int:
     """BATCH_FILES, or DJCTL_IMPORT_BATCH (1 = a transaction per file, as the crash tests also exercise)."""
     raw = os.environ.get("DJCTL_IMPORT_BATCH", "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else BATCH_FILES
+
+
+def _read_all(files: list[Path], shas: dict[Path, str | None],
+              known: dict[str, SeenImport]) -> Iterator[tuple[FileResult, Any]]:
+    """`read_one` of every file, in order. Files not yet imported are read by worker processes when there are
+    many (io/read_workers.py); what they read is taken exactly as if read here."""
+    todo = [p for p in files if shas[p] is not None and shas[p] not in known]
+    workers = workers_for(len(todo))
+    if workers < 2:
+        for path in files:
+            yield read_one(path, sha256=shas[path], known=known)
+        return
+    with ReadPool("djctl.io.selfeval_form:read_form", workers) as pool:
+        answers = pool.read([str(p) for p in todo])
+        for path in files:
+            if shas[path] is None or shas[path] in known:
+                yield read_one(path, sha256=shas[path], known=known)
+                continue
+            form, refusal = next(answers)
+            result = FileResult(str(path), sha256=shas[path])
+            if refusal is not None:
+                result.refuse(refusal.error())
+                yield result, None
+                continue
+            yield _read_result(result, form), form
 
 
 def read_one(path: Path, *, sha256: str | None = None,
@@ -128,11 +153,15 @@ def read_one(path: Path, *, sha256: str | None = None,
     except DjctlError as exc:
         result.refuse(exc)
         return result, None
+    return _read_result(result, form), form
+
+
+def _read_result(result: FileResult, form: Any) -> FileResult:
     result.rows = len(form.rows)
     result.subject, result.period = form.meta.unit, form.meta.month
     if form.problems.notes:  # formulas taken at their cached values: the report says so
         result.extra["notes"] = list(form.problems.notes)
-    return result, form
+    return result
 
 
 def write_batch(store: Store, batch: list[tuple[FileResult, Any]], *, replace: bool = False, dry_run: bool = False,
