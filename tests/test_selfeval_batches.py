@@ -136,7 +136,7 @@ def test_two_files_of_one_unit_month_in_one_batch(cli, five, tmp_path, replace):
         rows = query("SELECT active FROM self_report WHERE unit_code = 'U001' ORDER BY id")
         assert rows == [(0,), (1,)]  # the first kept as history, the second current
         notes = [n for (n,) in query("SELECT note FROM self_score s JOIN self_report r ON r.id = s.report_id "
-                                     "WHERE r.unit_code = 'U001' AND r.active = 1")]
+                                     "WHERE r.unit_code = 'U001' AND r.active")]
         assert notes[0] == "另一份说明"  # the first task's note, changed in the second file
-        assert query("SELECT count(*) FROM import_file WHERE subject = 'U001' AND active = 1") == [(1,)]
+        assert query("SELECT count(*) FROM import_file WHERE subject = 'U001' AND active") == [(1,)]
     assert json_out(cli("audit", "verify", "--json"))["ok"]
