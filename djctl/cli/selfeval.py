@@ -51,6 +51,9 @@ def selfeval_import(
 ) -> None:
     """导入各单位报送的自评表：每个文件整份导入或整份拒绝；同一文件重复导入不改动。
 
+    文件在 200 份以上时，用多个进程同时读取（每个处理器核心一个，最多 4 个；环境变量 DJCTL_IMPORT_WORKERS
+    可指定进程数，设为 1 则不并行），结果与逐份读取相同。
+
     示例：djctl selfeval import 收到的自评表/2024-03/
     """
     from djctl.services.selfeval import import_forms
