@@ -203,7 +203,7 @@ def eligibility_with_scheme(store: Store, year: int) -> tuple[EligibilityList, A
         units = active_units(s, y.year)
         neg_units = negative_codes(s, y.year, "unit")
         neg_branches = negative_codes(s, y.year, "branch")
-        branch_unit = {b.code: (b.unit_code, b.name) for b in s.exec(select(Branch))}
+        branch_unit = {c: (u, n) for c, u, n in s.exec(select(Branch.code, Branch.unit_code, Branch.name))}
         debriefs = debrief_ratings(s, y.year, scheme)
         from datetime import date as _date
 

@@ -45,7 +45,9 @@ def secretaries(session, year: int) -> list[Secretary]:
 
     units = active_units(session, year)
     out = [Secretary(u.code, "unit", u.name, u.kind, u.secretary, u.code) for u in units.values()]
-    for b in session.exec(select(Branch).where(Branch.active == True).order_by(Branch.code)):  # noqa: E712
+    from djctl.store.rows import plain_rows
+
+    for b in plain_rows(session, Branch, Branch.active == True, order_by=Branch.code):  # noqa: E712
         u = units.get(b.unit_code)
         if u is not None and u.kind != "党支部":
             out.append(Secretary(b.code, "branch", b.name, "党支部", "", u.code))

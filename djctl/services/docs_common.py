@@ -160,7 +160,7 @@ def fmt_rate(rate: str | None) -> str:
 
 
 def unit_names(session) -> dict[str, str]:
-    return {u.code: u.name for u in session.exec(select(Unit))}
+    return dict(session.exec(select(Unit.code, Unit.name)).all())
 
 
 def open_rectifications(session, as_of: date) -> list[tuple[Rectification, Any]]:
@@ -184,11 +184,11 @@ def month_gaps(session, months: list[str]) -> list[MonthGap]:
     a drawn unit that reported but has no check imported yet. One read, in month order."""
     from djctl.store.tables import CheckReport, SelfReport, TaskList
 
-    lists = {t.month for t in session.exec(select(TaskList).where(TaskList.active == True,  # noqa: E712
-                                                                  TaskList.month.in_(months)))}
-    reports = {(r.unit_code, r.month) for r in session.exec(select(SelfReport).where(
+    lists = set(session.exec(select(TaskList.month).where(TaskList.active == True,  # noqa: E712
+                                                          TaskList.month.in_(months))))
+    reports = {(u, m) for u, m in session.exec(select(SelfReport.unit_code, SelfReport.month).where(
         SelfReport.active == True, SelfReport.month.in_(months)))}  # noqa: E712
-    checks = {(c.unit_code, c.month) for c in session.exec(select(CheckReport).where(
+    checks = {(u, m) for u, m in session.exec(select(CheckReport.unit_code, CheckReport.month).where(
         CheckReport.active == True, CheckReport.month.in_(months)))}  # noqa: E712
     draws = {d.period: d for d in draws_for(session, "sample", months) if d.active}
     names = unit_names(session)

@@ -197,8 +197,8 @@ def compute(session, year: int, as_of: date | None = None) -> list[Finding]:
 
 
 def _names(session) -> dict[tuple[str, str], str]:
-    out = {("unit", u.code): u.name for u in session.exec(select(Unit))}
-    out.update({("branch", b.code): b.name for b in session.exec(select(Branch))})
+    out = {("unit", c): n for c, n in session.exec(select(Unit.code, Unit.name))}
+    out.update({("branch", c): n for c, n in session.exec(select(Branch.code, Branch.name))})
     return out
 
 

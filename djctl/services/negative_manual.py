@@ -159,8 +159,8 @@ def revoke_entry(store: Store, entry_id: int, *, reason: str, on_date: date) -> 
 
 
 def _names(session: Any) -> dict[str, str]:
-    out = {u.code: u.name for u in session.exec(select(Unit))}
-    out.update({b.code: b.name for b in session.exec(select(Branch))})
+    out = dict(session.exec(select(Unit.code, Unit.name)).all())
+    out.update(session.exec(select(Branch.code, Branch.name)).all())
     return out
 
 

@@ -27,7 +27,7 @@ from djctl.domain.rectify import closed_late, state_at
 from djctl.errors import DjctlError, InputError
 from djctl.store.content import row_digests
 from djctl.store.engine import Store, UnitOfWork, now
-from djctl.store.tables import Branch, Rectification, RectificationTag, Unit
+from djctl.store.tables import Branch, Rectification, RectificationTag
 
 UNCLASSIFIED = "未分类"
 
@@ -111,8 +111,10 @@ def _item_rows(session: Any, year: int, as_of: date) -> list[dict[str, Any]]:
                               .order_by(Rectification.id)))
     changes = changes_of(session, [int(r.id) for r in items])
     tags = tags_at(session, as_of)
-    units = {u.code: u for u in session.exec(select(Unit))}
-    branch_unit = {b.code: b.unit_code for b in session.exec(select(Branch))}
+    from djctl.services.scores import unit_rows
+
+    units = {u.code: u for u in unit_rows(session)}  # light rows: name, group_name
+    branch_unit = dict(session.exec(select(Branch.code, Branch.unit_code)).all())
     rows = []
     for r in items:
         cs = [c for c in changes.get(int(r.id), []) if c.on_date <= as_of]

@@ -34,7 +34,10 @@ def unit_active_in_year(u: Unit, year: int) -> bool:
 
 def active_units(session: Any, year: int) -> dict[str, Unit]:
     """Units active at some time in `year`, by code (sorted)."""
-    return {u.code: u for u in session.exec(select(Unit).order_by(Unit.code)) if unit_active_in_year(u, year)}
+    from djctl.store.rows import plain_rows
+
+    # read-only rows (every column, attribute access like Unit): callers read them, never write them
+    return {u.code: u for u in plain_rows(session, Unit, order_by=Unit.code) if unit_active_in_year(u, year)}
 
 
 def unit_problem(session: Any, units: dict[str, Unit], code: str, year: int) -> str | None:

@@ -24,7 +24,7 @@ from djctl.services.docs_common import draws_for
 from djctl.services.setup import load_scheme
 from djctl.store import audit
 from djctl.store.engine import Store
-from djctl.store.tables import CheckReport, SelfReport, TaskList, Unit
+from djctl.store.tables import CheckReport, SelfReport, TaskList
 
 FORMATS = ["docx", "md", "html", "xlsx"]
 
@@ -52,10 +52,14 @@ class YearEndResult:
 
 def find_gaps(session, y: Period) -> tuple[list[Gap], list[dict[str, str]]]:
     gaps: list[Gap] = []
-    units = list(session.exec(select(Unit).order_by(Unit.code)))
-    lists = {t.month for t in session.exec(select(TaskList).where(TaskList.active == True))}  # noqa: E712
-    reports = {(r.unit_code, r.month) for r in session.exec(select(SelfReport).where(SelfReport.active == True))}  # noqa: E712
-    checks = {(c.unit_code, c.month) for c in session.exec(select(CheckReport).where(CheckReport.active == True))}  # noqa: E712
+    from djctl.services.scores import unit_rows
+
+    units = unit_rows(session)  # light rows: code, name, active period
+    lists = set(session.exec(select(TaskList.month).where(TaskList.active == True)))  # noqa: E712
+    reports = {(u, m) for u, m in session.exec(select(SelfReport.unit_code, SelfReport.month)
+                                               .where(SelfReport.active == True))}  # noqa: E712
+    checks = {(u, m) for u, m in session.exec(select(CheckReport.unit_code, CheckReport.month)
+                                              .where(CheckReport.active == True))}  # noqa: E712
     draws = {d.period: d for d in draws_for(session, "sample", y.months) if d.active}
     missing: list[dict[str, str]] = []
     for m in y.months:
