@@ -13,6 +13,7 @@ these rules are checked:
   the 字号 centred under it, a red rule across the 版心 about 4 mm (2–7 mm) under the 字号;
 - no blank page, no page holding only the 署名/成文日期 (and 版记), no page holding only the 版记 with a page
   number;
+- the 附件说明 (附件：1. …, 2. …) on the page of the 署名 (never split from it);
 - 版记 (when the document has one) on the last page, its last rule on the last line of the 版心 (within 3 mm
   of the 版心's foot), read from the black rules of cairo's SVG;
 - no table cell broken one character a line, no number or date wrapped inside a cell;
@@ -210,6 +211,7 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
     if info.feedback_form and len(pages) != 1:
         bad(None, "feedback-one-page", f"问题整改反馈单共 {len(pages)} 页，应为 1 页")
     in_attachment = False
+    note_page = sig_page = None   # the pages of the 附件说明's first line and of the 署名
     for pg in pages:
         size = sorted((pg.width, pg.height))
         if abs(size[0] - A4[0]) > 2 or abs(size[1] - A4[1]) > 2:
@@ -254,6 +256,11 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
         if info.record and numbers and all(is_record(t, info.record) for t in texts):
             bad(pg.number, "record-alone", "本页只有版记，却编了页码（版记应在末页正文之下，或单独一页时不编页码）")
         sig = {_squash(s) for s in info.signature}
+        if not in_attachment:
+            if note_page is None and any(t.startswith("附件：") for t in texts):
+                note_page = pg.number
+            if sig_page is None and any(t in sig for t in texts):
+                sig_page = pg.number
         allowed = sig | {_squash(s) for s in info.record}
         if sig and any(t in sig for t in texts) and all(t in allowed for t in texts):
             bad(pg.number, "signature-alone", "本页只有发文机关署名和成文日期")
@@ -280,6 +287,8 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
             joined = "".join(texts_b)
             if NUMERIC.match(joined) and any(re.search(r"\d", t) for t in texts_b):
                 bad(pg.number, "cell-number-wraps", f"数字或日期在单元格中折行：“{' / '.join(texts_b)}”")
+    if note_page is not None and sig_page is not None and note_page != sig_page:
+        bad(sig_page, "attachment-note-split", f"附件说明被分在两页：“附件：”在第 {note_page} 页，署名在第 {sig_page} 页")
     if info.doc_number and pages:
         _check_head(pages[0], info, rules, bad, measures)
     if info.record and pages and record_rules is not None:

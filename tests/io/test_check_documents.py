@@ -102,6 +102,27 @@ def test_a_page_with_only_the_signature_and_the_record_is_found() -> None:
     assert check.check_pdf("x.docx", [with_text], info, []) == []
 
 
+def test_an_attachment_note_split_from_the_signature_is_found() -> None:
+    """附件：1. on one page, 2. and the 署名 on the next (the Q2 bulletin before the note kept together)."""
+    check = _script()
+    mm = check.MM
+    info = check.DocInfo(None, None, ["中共示范市直属机关工作委员会", "2025年1月10日"], False, [])
+    first, second = check.Page(1, *check.A4), check.Page(2, *check.A4)
+    first.lines = [check.Line("请各单位认真落实。", 40 * mm, 50 * mm, 150 * mm, 55 * mm, 0),
+                   check.Line("附件：1. 抽签情况公示", 40 * mm, 70 * mm, 120 * mm, 75 * mm, 1),
+                   check.Line("— 1 —", 160 * mm, 270 * mm, 178 * mm, 275 * mm, 9)]
+    second.lines = [check.Line("2. 未完成整改事项清单", 56 * mm, 40 * mm, 140 * mm, 45 * mm, 0),
+                    check.Line("中共示范市直属机关工作委员会", 100 * mm, 60 * mm, 150 * mm, 65 * mm, 1),
+                    check.Line("2025年1月10日", 110 * mm, 70 * mm, 150 * mm, 75 * mm, 2),
+                    check.Line("— 2 —", 32 * mm, 270 * mm, 50 * mm, 275 * mm, 9)]
+    found = check.check_pdf("x.docx", [first, second], info, [])
+    assert [(f.page, f.rule) for f in found] == [(2, "attachment-note-split")]
+    together = check.Page(1, *check.A4)
+    together.lines = first.lines[:2] + [check.Line(ln.text, ln.x0, ln.y0 + 40 * mm, ln.x1, ln.y1 + 40 * mm, ln.block + 2)
+                                        for ln in second.lines[:3]] + first.lines[2:]
+    assert check.check_pdf("x.docx", [together], info, []) == []
+
+
 def test_a_record_off_the_foot_or_alone_on_a_numbered_page_is_found(tmp_path: Path, monkeypatch) -> None:
     """Two documents broken on purpose: the 版记 unframed (in the flow, right under the date) and the 版记
     after a page break (a page of its own with a page number); the clean one passes."""

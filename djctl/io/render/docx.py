@@ -263,12 +263,18 @@ class _DocxBuilder:
             self._section(element, s)
         atts = doc["attachments"]
         names = [_attachment_name(a["heading"]) for a in atts]
+        if atts:  # the last lines of text go with the 附件说明 and the 署名 (GB/T 9704 7.3.5.4)
+            self._keep_last(element)
         if len(atts) == 1:
             self._para(element, f"附件：{names[0]}", "attachment_note")
         elif atts:
             for i, name in enumerate(names, 1):
                 prefix = "附件：" if i == 1 else "\u3000\u3000\u3000"
-                self._para(element, f"{prefix}{i}. {name}", "attachment_note")
+                # one blank line above the 附件说明 (the style's), none between its lines
+                p = self._para(element, f"{prefix}{i}. {name}", "attachment_note",
+                               '<w:spacing w:before="0"/>' if i > 1 else "")
+                if i < len(names):  # the 附件说明 is one block: never split across pages
+                    _keep_next(p)
         # the 署名 follows the last lines of text onto their page (never alone on a page)
         self._keep_last(element)
         return self._xml(element)
