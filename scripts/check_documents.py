@@ -11,7 +11,11 @@ these rules are checked:
 - page number "— n —" on every page, under the 版心, odd pages on the right, even pages on the left;
 - 版头 (when the document has a 发文字号): the mark centred, its top 35 mm below the top of the 版心 (±3 mm),
   the 字号 centred under it, a red rule across the 版心 about 4 mm (2–7 mm) under the 字号;
-- no blank page, no page holding only the 署名/成文日期 (and 版记);
+- no blank page, no page holding only the 署名/成文日期 (and 版记), no page holding only the 版记 with a page
+  number;
+- the 附件说明 (附件：1. …, 2. …) on the page of the 署名 (never split from it);
+- 版记 (when the document has one) on the last page, its last rule on the last line of the 版心 (within 3 mm
+  of the 版心's foot), read from the black rules of cairo's SVG;
 - no table cell broken one character a line, no number or date wrapped inside a cell;
 - each 问题整改反馈单 on one page;
 - no software words in the body (before the first attachment): djctl, lookback:, sample:, ceil(, hex
@@ -137,12 +141,18 @@ def read_pages(pdf: Path) -> list[Page]:
 
 def red_rules(pdf: Path, page: int = 1) -> list[tuple[float, float, float]]:
     """Red horizontal rules of a page as (y, x0, x1) in points, from pdftocairo's SVG."""
+    return hrules(pdf, page, "100%, ?0%, ?0%")
+
+
+def hrules(pdf: Path, page: int, colour: str = "0%, ?0%, ?0%") -> list[tuple[float, float, float]]:
+    """Horizontal rules (over 35 mm long) of one `colour` (an rgb() pattern) on a page, as (y, x0, x1)."""
     svg = subprocess.run(["pdftocairo", "-svg", "-f", str(page), "-l", str(page), str(pdf), "-"],
                          check=True, capture_output=True).stdout.decode("utf-8", "replace")
+    svg = svg[svg.find("</defs>"):] if "</defs>" in svg else svg     # glyph outlines live in <defs>
     out = []
     for m in re.finditer(r"<path ([^>]*)/>", svg):
         attrs = m.group(1)
-        if not re.search(r'(?:fill|stroke)(?:=")?:?rgb\(100%, ?0%, ?0%\)', attrs):
+        if not re.search(r'(?:fill|stroke)(?:=")?:?rgb\(' + colour + r"\)", attrs):
             continue
         d = re.search(r'd="([^"]*)"', attrs)
         if not d:
@@ -188,8 +198,10 @@ def _squash(s: str) -> str:
 
 
 def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[float, float, float]],
-              measures: dict | None = None) -> list[Finding]:
-    """The findings of one rendered document; `measures` (if given) receives the 版头 measurements."""
+              measures: dict | None = None, record_rules: list[tuple[float, float, float]] | None = None) -> list[Finding]:
+    """The findings of one rendered document; `measures` (if given) receives the 版头 and 版记 measurements.
+    `rules` are the red rules of the first page, `record_rules` the black rules of the page holding the 版记
+    (None: its position is not checked)."""
     f: list[Finding] = []
     measures = {} if measures is None else measures
 
@@ -199,6 +211,7 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
     if info.feedback_form and len(pages) != 1:
         bad(None, "feedback-one-page", f"问题整改反馈单共 {len(pages)} 页，应为 1 页")
     in_attachment = False
+    note_page = sig_page = None   # the pages of the 附件说明's first line and of the 署名
     for pg in pages:
         size = sorted((pg.width, pg.height))
         if abs(size[0] - A4[0]) > 2 or abs(size[1] - A4[1]) > 2:
@@ -240,7 +253,14 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
                 bad(pg.number, "margins", f"文字超出版心：“{ln.text[:20]}”")
                 break
         texts = [_squash(ln.text) for ln in body]
+        if info.record and numbers and all(is_record(t, info.record) for t in texts):
+            bad(pg.number, "record-alone", "本页只有版记，却编了页码（版记应在末页正文之下，或单独一页时不编页码）")
         sig = {_squash(s) for s in info.signature}
+        if not in_attachment:
+            if note_page is None and any(t.startswith("附件：") for t in texts):
+                note_page = pg.number
+            if sig_page is None and any(t in sig for t in texts):
+                sig_page = pg.number
         allowed = sig | {_squash(s) for s in info.record}
         if sig and any(t in sig for t in texts) and all(t in allowed for t in texts):
             bad(pg.number, "signature-alone", "本页只有发文机关署名和成文日期")
@@ -267,9 +287,56 @@ def check_pdf(name: str, pages: list[Page], info: DocInfo, rules: list[tuple[flo
             joined = "".join(texts_b)
             if NUMERIC.match(joined) and any(re.search(r"\d", t) for t in texts_b):
                 bad(pg.number, "cell-number-wraps", f"数字或日期在单元格中折行：“{' / '.join(texts_b)}”")
+    if note_page is not None and sig_page is not None and note_page != sig_page:
+        bad(sig_page, "attachment-note-split", f"附件说明被分在两页：“附件：”在第 {note_page} 页，署名在第 {sig_page} 页")
     if info.doc_number and pages:
         _check_head(pages[0], info, rules, bad, measures)
+    if info.record and pages and record_rules is not None:
+        _check_record(pages, info, record_rules, bad, measures)
     return f
+
+
+def is_record(text: str, pieces: list[str]) -> bool:
+    """Whether a line of the PDF is made of the 版记's texts only (pdftotext may join 印发机关 and date)."""
+    rest = _squash(text)
+    parts = sorted({_squash(p) for p in pieces if _squash(p)}, key=len, reverse=True)
+    while rest:
+        for p in parts:
+            if rest.startswith(p):
+                rest = rest[len(p):]
+                break
+        else:
+            return False
+    return True
+
+
+def record_page(pages: list[Page], info: DocInfo) -> Page | None:
+    """The last page with a line of the 版记."""
+    held = [pg for pg in pages if any(is_record(ln.text, info.record) for ln in pg.lines)]
+    return held[-1] if held else None
+
+
+RECORD_FOOT_MM = 3.0
+
+
+def _check_record(pages: list[Page], info: DocInfo, rules: list[tuple[float, float, float]], bad, measures: dict) -> None:
+    """GB/T 9704 7.5: the 版记 on the last page, its last rule on the last line of the 版心."""
+    pg = record_page(pages, info)
+    if pg is None:
+        bad(None, "record-foot", "PDF 中找不到版记（抄送、印发机关和印发日期）")
+        return
+    if pg.number != pages[-1].number:
+        bad(pg.number, "record-foot", f"版记在第 {pg.number} 页，应在最后一页（第 {pages[-1].number} 页）")
+    bottom = pg.height - (MARGINS["right"] if pg.landscape else MARGINS["bottom"]) * MM
+    low = max((ln for ln in pg.lines if is_record(ln.text, info.record)), key=lambda ln: ln.y1)
+    below = [r for r in rules if r[0] >= low.y1 - 1 and r[1] <= low.x0 + TOL and r[2] >= low.x1 - TOL]
+    if not below:
+        bad(pg.number, "record-foot", "版记下没有末条分隔线")
+        return
+    gap = (bottom - min(r[0] for r in below)) / MM
+    measures["record_rule_above_bottom_mm"] = round(gap, 1)
+    if not -TOL / MM <= gap <= RECORD_FOOT_MM:
+        bad(pg.number, "record-foot", f"版记末条分隔线距版心下边缘 {gap:.1f} mm，应在版心最后一行（{RECORD_FOOT_MM:.0f} mm 内）")
 
 
 def _check_head(pg: Page, info: DocInfo, rules: list[tuple[float, float, float]], bad, measures: dict) -> None:
@@ -328,7 +395,9 @@ def check_documents(paths: list[Path], pdf_dir: Path | None = None,
             pg = read_pages(pdf)
             pages[src.name] = len(pg)
             m: dict = {}
-            findings += check_pdf(src.name, pg, info, red_rules(pdf) if info.doc_number else [], m)
+            held = record_page(pg, info) if info.record else None
+            findings += check_pdf(src.name, pg, info, red_rules(pdf) if info.doc_number else [], m,
+                                  hrules(pdf, held.number) if held else ([] if info.record else None))
             if measures is not None and m:
                 measures[src.name] = m
     return findings, pages
@@ -359,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
                 m = measures[name]
                 print(f"     版头：标志上边缘距版心 {m.get('mark_top_mm')} mm（居中偏差 {m.get('mark_centre_offset_mm')} mm），"
                       f"红线在字号下 {m.get('rule_below_number_mm')} mm，宽 {m.get('rule_width_mm')} mm")
+            if "record_rule_above_bottom_mm" in measures.get(name, {}):
+                print(f"     版记：末条分隔线距版心下边缘 {measures[name]['record_rule_above_bottom_mm']} mm")
             for x in own:
                 print(f"     第 {x.page or '-'} 页 [{x.rule}] {x.message}")
         print(f"{len(pages)} 份文书，{sum(pages.values())} 页，{len(findings)} 处问题")

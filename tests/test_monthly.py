@@ -171,8 +171,9 @@ def test_forms_one_per_active_unit_locked_except_score_and_note(cli, tmp_path):
     assert wb.sheetnames == [SHEET, META]
     ws = wb[SHEET]
     assert ws.protection.sheet is True
-    assert [ws.cell(2, c).value for c in (1, 2, 3, 4)] == ["单位编码", "U002", "单位名称", "测试单位2机关党委"]
-    assert [ws.cell(3, c).value for c in (1, 2)] == ["月份", MONTH]
+    # labels where the columns are wide enough for them (A, 序号, is six characters wide)
+    assert [ws.cell(2, c).value for c in (1, 2, 3, 4, 5)] == [None, "单位编码", "U002", "单位名称", "测试单位2机关党委"]
+    assert [ws.cell(3, c).value for c in (1, 2, 3)] == [None, "月份", MONTH]
     assert [ws.cell(6, c).value for c in range(1, 8)] == list(COL)
     last = FIRST_TASK_ROW + len(doc["tasks"]) - 1
     assert ws.cell(last, 2).value == "T09" and ws.cell(last + 1, 2).value is None
@@ -197,10 +198,32 @@ def test_unit_names_are_written_as_text(cli, tmp_path):
     path = forms["U004"]
     assert path.name == "2024-03_U004_=1+1 & 测试.xlsx"
     ws = openpyxl.load_workbook(path)[SHEET]
-    assert (ws["D2"].value, ws["D2"].data_type) == ("=1+1 & <测试>", "s")
+    assert (ws["E2"].value, ws["E2"].data_type) == ("=1+1 & <测试>", "s")
     assert all(ws.cell(r, 3).data_type == "s" for r in range(FIRST_TASK_ROW, FIRST_TASK_ROW + 9))
     # the form still comes back in
     assert import_json(cli, fill_form(path, tmp_path / "back" / path.name))[0] == 0
+
+
+def test_a_form_of_the_earlier_header_layout_still_imports(cli, tmp_path):
+    """Forms handed out before the header moved (labels in column A, each value right of its label) read
+    the same: the unit and month are found right of their labels wherever they stand."""
+    s = setup_month(cli, tmp_path, units=1)
+    path = s.forms["U001"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET]
+    row2, row3 = [ws.cell(2, c).value for c in range(2, 6)], [ws.cell(3, c).value for c in range(2, 4)]
+    for c, v in enumerate([*row2, None], 1):
+        ws.cell(2, c).value = v
+    for c, v in enumerate([*row3, None], 1):
+        ws.cell(3, c).value = v
+    wb.save(path)
+    assert [ws.cell(2, c).value for c in (1, 2, 3)] == ["单位编码", "U001", "单位名称"]
+    # the header is read where this layout has it: a changed unit code in B2 is found ...
+    code, out = import_json(cli, fill_form(path, tmp_path / "bad" / path.name, edit=lambda wb: wb[SHEET].cell(2, 2, "U002")))
+    assert code == 2 and "单位编码被改为「U002」" in json.dumps(out, ensure_ascii=False)
+    # ... and the form as handed out comes back in
+    code, out = import_json(cli, fill_form(path, tmp_path / "back" / path.name))
+    assert code == 0, out
 
 
 def test_forms_for_chosen_units_and_unknown_unit(cli, tmp_path):

@@ -1,7 +1,8 @@
 """The self-assessment workbook (月度自评表): written per unit, read back when the unit returns it.
 
-Layout (sheet 自评表): a title, a header block (单位编码, 单位名称, 月份), the instructions, then the task
-table. A very hidden sheet carries the form kind, unit, month and the task-list hash. Only the score and
+Layout (sheet 自评表): a title, a header block (单位编码, 单位名称, 月份; each value right of its label, which
+the reader looks for anywhere above the table, so forms of the earlier layout, labels in column A, still
+read), the instructions, then the task table. A very hidden sheet carries the form kind, unit, month and the task-list hash. Only the score and
 note cells are unlocked; the score cells carry data validation (0 to 分值, at most one decimal).
 """
 
@@ -70,8 +71,11 @@ def form_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, t
                        errorTitle="自评得分无效", error="请填写 0 到分值之间的数，最多 1 位小数")
     rows: list[list[Any]] = [
         [(f"{month_label}{title_suffix}", "title")],
-        [("单位编码", "bold"), (unit_code, None), ("单位名称", "bold"), (unit_name, None)],
-        [("月份", "bold"), (month, None)],
+        # labels stand in the columns wide enough for them (A, the 序号 column, is not): 单位编码 and 月份 in B
+        # with their values in the wide C, 单位名称 in D with the name running on over E to G. The empty A cell
+        # has a style so that openpyxl writes it (the template fills rows of a fixed shape)
+        [(None, "bold"), ("单位编码", "bold"), (unit_code, None), ("单位名称", "bold"), (unit_name, None)],
+        [(None, "bold"), ("月份", "bold"), (month, None)],
         [(INSTRUCTIONS, "wrap")],
         [],
         [(c.name, "header") for c in COLUMNS],

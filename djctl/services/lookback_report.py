@@ -225,15 +225,18 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
 
     counts = {k: sum(1 for _, st in statuses if st == k) for k in ("已销号", "整改中", "逾期未整改")}
     sec4 = {"heading": "四、整改落实情况", "level": 1,
-            "paragraphs": ([f"“回头看”发现的问题共列为整改事项 {len(rects)} 项。截至{cn_date(on_date)}，已整改销号 "
+            "paragraphs": ([f"“回头看”发现的问题共列为整改事项 {len(rects)} 项（清单见附件3）。截至{cn_date(on_date)}，已整改销号 "
                             f"{counts['已销号']} 项，正在整改 {counts['整改中']} 项，逾期未整改 {counts['逾期未整改']} 项。"
                             + ("逾期未整改的支部将列入年度负面清单。" if counts["逾期未整改"] else "")]
                            if rects else ["本次“回头看”没有需要整改的问题。"]),
-            "tables": ([{"caption": "表4 “回头看”整改事项",
-                         "columns": ["序号", "支部", "问题", "整改期限", "状态"],
-                         "rows": [[i, names_b.get(r.org_code, r.org_code), short(r), cn_date(r.due), st]
-                                  for i, (r, st) in enumerate(statuses, 1)]}] if rects else []),
-            "figures": [], "subsections": []}
+            "tables": [], "figures": [], "subsections": []}
+    # the items' problem texts need the width of a landscape page: an attachment, not a body table
+    rect_attachment = {"heading": f"{year}年度“回头看”整改事项清单", "level": 1, "paragraphs": [], "landscape": True,
+                       "tables": [{"caption": f"截至{cn_date(on_date)}",
+                                   "columns": ["序号", "支部", "问题", "整改期限", "状态"],
+                                   "rows": [[i, names_b.get(r.org_code, r.org_code), short(r), cn_date(r.due), st]
+                                            for i, (r, st) in enumerate(statuses, 1)]}],
+                       "figures": [], "subsections": []}
     sec5 = {"heading": "五、下一步工作", "level": 1,
             "paragraphs": ["各单位党组织要对照反弹支部存在的问题举一反三，督促所属支部按期整改并报送《问题整改反馈单》，"
                            "整改情况纳入年度考核。",
@@ -259,7 +262,7 @@ def report_context(uow: UnitOfWork, year: int, scheme, *, on_date: date) -> dict
         **official_header(session, scheme, REPORT_KIND, str(year), on_date),
         "date": cn_date(on_date),
         "sections": [sec1, sec2, sec3, sec4, sec5],
-        "attachments": [attachment, _draw_notice(per_draw, year)],
+        "attachments": [attachment, _draw_notice(per_draw, year)] + ([rect_attachment] if rects else []),
         "numbers": {"year": year, "draws": [d.id for d in draws], "drawn": drawn, "checked": len(checked),
                     "rebounded": len(rebounded), "rebound_rate": None if rate_all is None else float(rate_all),
                     "by_tier": by_tier, "rebounded_branches": [o.code for o in rebounded],

@@ -1,6 +1,7 @@
 """Forms written from a rendered template (io/form_template) against the per-unit openpyxl writers they replace.
 
-The reference writers below are the old `write_form` / `write_check_form` bodies, kept verbatim here: every
+The reference writers below are the old `write_form` / `write_check_form` bodies, kept verbatim here (but for
+the self-assessment form's header rows, which follow its current layout): every
 zip member except the document dates must be byte-identical, and the workbooks must read the same in openpyxl
 (full and read-only) and python-calamine, cell by cell, with validations, protection, widths and the very
 hidden meta sheet; filled forms import unchanged; LibreOffice converts them.
@@ -69,9 +70,10 @@ def old_write_form(path, *, unit_code, unit_name, month, month_label, task_hash,
     ws.row_dimensions[HEADER_ROW - 2].height = 45
     print_fit(ws, landscape=True)
     ws.append([wo_cell(ws, f"{month_label}{title_suffix}", font=Font(bold=True, size=14))])
-    ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
-               wo_cell(ws, unit_name)])
-    ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month)])
+    # the header block as the form lays it out now (labels in B and D, where the columns are wide enough)
+    ws.append([wo_cell(ws, None, font=bold), wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code),
+               wo_cell(ws, "单位名称", font=bold), wo_cell(ws, unit_name)])
+    ws.append([wo_cell(ws, None, font=bold), wo_cell(ws, "月份", font=bold), wo_cell(ws, month)])
     ws.append([wo_cell(ws, INSTRUCTIONS, alignment=wrap)])
     ws.append([])
     ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
@@ -220,7 +222,7 @@ def test_self_assessment_forms_match_the_old_writer(tmp_path, filled):
         _same(old, new)
         wb = openpyxl.load_workbook(new)
         assert wb["_djctl"].sheet_state == "veryHidden"
-        assert wb["自评表"]["D2"].value == name and wb["自评表"]["D2"].data_type == "s"
+        assert wb["自评表"]["E2"].value == name and wb["自评表"]["E2"].data_type == "s"
         assert {r[0].value: r[1].value for r in wb["_djctl"].iter_rows()}["unit"] == f"U{n:03d}"
 
 
@@ -303,7 +305,7 @@ def test_a_row_of_another_shape_is_refused():
     with pytest.raises(ValueError):
         tpl.fill(spec, date(2024, 3, 1))
     # a different shape is a different template, written correctly
-    assert openpyxl.load_workbook(io.BytesIO(form_bytes(spec, date(2024, 3, 1))))["自评表"]["E2"].value == "多出的单元格"
+    assert openpyxl.load_workbook(io.BytesIO(form_bytes(spec, date(2024, 3, 1))))["自评表"]["F2"].value == "多出的单元格"
 
 
 def test_filled_forms_import_unchanged(tmp_path, monkeypatch):
@@ -341,7 +343,7 @@ def test_libreoffice_converts_the_forms(tmp_path):
     for name in ("自评表.xlsx", "核查表.xlsx"):
         wb = openpyxl.load_workbook(out / name)
         ws = wb.worksheets[0]
-        assert ws["D2"].value == HOSTILE
+        assert ws["E2" if name == "自评表.xlsx" else "D2"].value == HOSTILE
         assert wb["_djctl"]["B2"].value == "U001" if name == "自评表.xlsx" else True
         assert ws.protection.sheet
 

@@ -213,6 +213,39 @@ def test_docx_attachments_each_on_a_new_page(tmp_path: Path) -> None:
     assert texts.index("附件1") > texts.index("2024年4月10日")
 
 
+def test_docx_record_is_framed_at_the_foot_of_the_last_page(tmp_path: Path) -> None:
+    """版记: one framed paragraph per line group, the last at the bottom of the 版心, the 抄送 above it at the
+    distance of its height; a long 抄送 is broken here (each line within the width, none starting with a
+    comma, later lines after a tab); the last attachment table's last row keeps with it."""
+    cc = "市委组织部，市纪委监委派驻纪检监察组，市委宣传部，市委统战部，市直机关各部门，各区县直属机关工委，市委办公室"
+    atts = [{"heading": "问题清单", "landscape": True, "tables": [{"columns": ["单位", "问题"], "rows": [["甲", "乙"]]}]}]
+    [path] = render_document(make_ctx(cc=cc, printer="中共××市直属机关工作委员会办公室", print_date="2024年4月10日",
+                                      attachments=atts), ["docx"], tmp_path, "x")
+    d = docx.Document(str(path))
+    body = d.element.body
+    frames = [p for p in body.iter(qn("w:p")) if p.find(f"{qn('w:pPr')}/{qn('w:framePr')}") is not None]
+    assert len(frames) == 2 and body.findall(qn("w:p"))[-1].xpath("string(.)") == ""   # an empty anchor ends it
+    fp = [f.find(f"{qn('w:pPr')}/{qn('w:framePr')}") for f in frames]
+    sec = d.sections[-1]
+    height = (sec.page_height - sec.top_margin - sec.bottom_margin) * 1440 // 914400   # landscape 版心
+    assert fp[1].get(qn("w:yAlign")) == "bottom" and fp[1].get(qn("w:vAnchor")) == "margin"
+    cc_lines = [t.text for t in frames[0].iter(qn("w:t"))]
+    assert "".join(cc_lines) == f"抄送：{cc}。" and len(cc_lines) == 2
+    assert int(fp[0].get(qn("w:y"))) == height - (2 * 440 + 30) - (440 + 20)
+    assert int(fp[0].get(qn("w:w"))) == (sec.page_width - sec.left_margin - sec.right_margin) * 1440 // 914400
+    assert not any(line[0] in "，。" for line in cc_lines) and len(frames[0].findall(f"{qn('w:r')}/{qn('w:tab')}")) == 1
+    assert [t.text for t in frames[1].iter(qn("w:t"))] == ["中共××市直属机关工作委员会办公室", "2024年4月10日印发"]
+    last_row = d.tables[-1].rows[-1]._tr
+    assert all(p.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None for p in last_row.iter(qn("w:p")))
+    # without an attachment the 成文日期 keeps with the 版记; without a 版记 nothing is framed
+    [plain] = render_document(make_ctx(cc="市委组织部"), ["docx"], tmp_path, "y")
+    assert docx.Document(str(plain)).paragraphs[-3].text == "2024年4月10日"   # then the 抄送 frame, the anchor
+    assert _para(docx.Document(str(plain)), "2024年4月10日").paragraph_format.keep_with_next
+    [bare] = render_document(make_ctx(), ["docx"], tmp_path, "z")
+    assert "framePr" not in docx.Document(str(bare)).element.body.xml
+    assert not _para(docx.Document(str(bare)), "2024年4月10日").paragraph_format.keep_with_next
+
+
 def test_docx_user_template_restyled_in_word_is_used(tmp_path: Path) -> None:
     tdir = tmp_path / "tpl"
     tdir.mkdir()

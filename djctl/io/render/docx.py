@@ -125,7 +125,7 @@ def _render_docx(doc: dict[str, Any], tpl: TemplateRef, limits: RenderLimits, *,
     context["attachments_body"] = Markup(builder.attachments(doc))
     context["head_body"] = Markup(official.head_xml(doc, builder.style_ids, builder.text_width_twips))
     context["signature_body"] = Markup(official.signature_xml(doc, builder.style_ids))
-    context["record_body"] = Markup(official.record_xml(doc, builder.final_width_twips, *builder.final_page_twips))
+    context["record_body"] = Markup(official.record_xml(doc, builder.final_width_twips, builder.final_height_twips))
     env = make_sandbox("docx", limits)
     docx_tpl.render(context, jinja_env=env, autoescape=True)
     document = docx_tpl.docx
@@ -232,13 +232,13 @@ class _DocxBuilder:
         return self.portrait_width * 1440 // 914400
 
     @property
-    def final_page_twips(self) -> tuple[int, int, int]:
-        """(page height, bottom margin, left margin) of the document's last section, in twips."""
+    def final_height_twips(self) -> int:
+        """Height of the 版心 of the document's last section (after its orientation is set), in twips."""
         try:
             sec = self.document.sections[-1]
-            return tuple(int(x) * 1440 // 914400 for x in (sec.page_height, sec.bottom_margin, sec.left_margin))
+            return int(sec.page_height - sec.top_margin - sec.bottom_margin) * 1440 // 914400
         except (IndexError, TypeError):
-            return 16838, 1984, 1587
+            return 12756
 
     @property
     def final_width_twips(self) -> int:
@@ -263,19 +263,35 @@ class _DocxBuilder:
             self._section(element, s)
         atts = doc["attachments"]
         names = [_attachment_name(a["heading"]) for a in atts]
+        if atts:  # the last lines of text go with the 附件说明 and the 署名 (GB/T 9704 7.3.5.4)
+            self._keep_last(element)
         if len(atts) == 1:
             self._para(element, f"附件：{names[0]}", "attachment_note")
         elif atts:
             for i, name in enumerate(names, 1):
                 prefix = "附件：" if i == 1 else "\u3000\u3000\u3000"
-                self._para(element, f"{prefix}{i}. {name}", "attachment_note")
+                # one blank line above the 附件说明 (the style's), none between its lines
+                p = self._para(element, f"{prefix}{i}. {name}", "attachment_note",
+                               '<w:spacing w:before="0"/>' if i > 1 else "")
+                if i < len(names):  # the 附件说明 is one block: never split across pages
+                    _keep_next(p)
         # the 署名 follows the last lines of text onto their page (never alone on a page)
-        last = element[-1] if len(element) else None
-        if last is not None and last.tag == _w("p") and not self._is_placeholder(last):
-            _keep_next(last)
-        elif last is not None and self._is_placeholder(last):
-            self.keep_tables.add(int((last.xpath("string(.)") or "").rsplit("-", 1)[1]) - 1)
+        self._keep_last(element)
         return self._xml(element)
+
+    def _keep_last(self, element: Any) -> None:
+        """The last paragraph, or the last row of a last table, keeps with what follows."""
+        last = element[-1] if len(element) else None
+        if last is None:
+            return
+        if self._is_placeholder(last):
+            self.keep_tables.add(int((last.xpath("string(.)") or "").rsplit("-", 1)[1]) - 1)
+        elif last.tag == _w("p"):
+            _keep_next(last)
+        elif last.tag == _w("tbl"):   # a table laid inline (splice_tables=False), as `_table_xml` keep_last
+            rows = last.findall(_w("tr"))
+            for p in rows[-1].iter(_w("p")) if rows else ():
+                _keep_next(p)
 
     def attachments(self, doc: dict[str, Any]) -> str:
         element = self._container()
@@ -295,8 +311,16 @@ class _DocxBuilder:
             if a["heading"]:
                 self._para(element, _attachment_name(a["heading"]), "title")
             self._content(element, a)
-        if len(element) and (element[-1].tag == _w("tbl") or self._is_placeholder(element[-1])):
-            self._para(element, "", "normal")
+        ends_with_table = len(element) and (element[-1].tag == _w("tbl") or self._is_placeholder(element[-1]))
+        if atts and official.has_record(doc):
+            # the attachment's last lines keep with the 版记 at the foot of their page (never a page of its own)
+            self._keep_last(element)
+        if ends_with_table:
+            if atts and official.has_record(doc):   # a table is followed by a paragraph: one that takes no line
+                self._para(element, "", "normal", '<w:keepNext/><w:snapToGrid w:val="0"/><w:spacing w:before="0" '
+                           'w:after="0" w:line="20" w:lineRule="exact"/>')
+            else:
+                self._para(element, "", "normal")
         self.final_landscape = landscape
         if landscape:
             _set_orientation(self.document.sections[-1]._sectPr, landscape=True)

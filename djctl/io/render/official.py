@@ -135,52 +135,97 @@ def signature_xml(doc: dict[str, Any], styles: dict[str, str | None]) -> str:
         out.append(_p(styles.get("signature"), issuer,
                       f'<w:keepNext/><w:keepLines/><w:ind w:right="{right_sig}" w:rightChars="0" w:firstLine="0" '
                       'w:firstLineChars="0"/><w:jc w:val="right"/>'))
+    # with no attachment between them, the date keeps with the 版记 that stands at the foot of its page
+    keep = "<w:keepNext/>" if has_record(doc) and not doc.get("attachments") else ""
     if day:
         out.append(_p(styles.get("date"), day,
-                      f'<w:keepLines/><w:ind w:right="{right_date}" w:rightChars="0" w:firstLine="0" '
+                      f'{keep}<w:keepLines/><w:ind w:right="{right_date}" w:rightChars="0" w:firstLine="0" '
                       'w:firstLineChars="0"/><w:jc w:val="right"/>'))
     return "".join(out)
 
 
-def record_xml(doc: dict[str, Any], text_width_twips: int, page_height_twips: int = 16838,
-               bottom_margin_twips: int = 1984, left_margin_twips: int = 1587) -> str:
-    """版记: 抄送 and 印发机关/印发日期 between rules (首末条粗线、中间细线), as a table after the last
-    content of the last page. It is kept in the flow, not pinned to the foot of the page: a floating
-    table there made LibreOffice push its anchor onto a blank page of its own; the rows never split and
-    the first keeps with the second."""
+RECORD_LINE_TWIPS = 440         # one line of the 版记 (4号, 14 pt characters)
+RECORD_CHAR_TWIPS = 280
+_NO_LINE_START = set("，、。；：！？）》”’")
+
+
+def _record_lines(text: str, first: float, rest: float) -> list[str]:
+    """`text` cut into lines of at most `first` (then `rest`) full-width characters, never starting a
+    line with a closing mark: the 版记 breaks its own lines, so every renderer breaks them alike."""
+    lines: list[str] = []
+    cur, width, cap = "", 0.0, first
+    for ch in text:
+        w = _width(ch)
+        if width + w > cap and cur:
+            if ch in _NO_LINE_START and len(cur) > 1:   # take the last character along
+                lines.append(cur[:-1])
+                cur, width = cur[-1], _width(cur[-1])
+            else:
+                lines.append(cur)
+                cur, width = "", 0.0
+            cap = rest
+        cur += ch
+        width += w
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def has_record(doc: dict[str, Any]) -> bool:
+    """Whether the document prints a 版记 (an 抄送 or a 印发机关)."""
+    return bool(doc.get("cc") or doc.get("printer"))
+
+
+def record_xml(doc: dict[str, Any], text_width_twips: int, text_height_twips: int = 12756) -> str:
+    """版记: 抄送 and 印发机关/印发日期 between rules (首末条粗线、中间细线), its last rule on the last line
+    of the 版心 of the last page (GB/T 9704 7.5).
+
+    Each line group is a framed paragraph (w:framePr) positioned against the 版心 (the margins): the last
+    at its bottom (yAlign), the one above it at a computed distance; the rules are the paragraphs' own
+    borders (each frame one paragraph, so no border is shared between paragraphs; LibreOffice makes no
+    frame of framed paragraphs whose borders differ or have a `between` rule). The frames hang from the
+    empty paragraph that follows them, which ends the document: where it fits on the page of the 署名
+    (or of the attachment's last lines, which keep with it) the 版记 stands at that page's foot,
+    otherwise those last lines, the 署名 and the 版记 move to the next page together. Text keeps out of
+    the frames' way (wrap around). The 抄送 line is broken here, its later lines aligned after the
+    colon by a tab, so that Word, WPS and LibreOffice break it alike; text indents are made by the
+    first-line indent and tabs, never by the paragraph indents the rules run between."""
     cc, printer, printed = doc.get("cc"), doc.get("printer"), doc.get("print_date")
-    if not (cc or printer):
+    if not has_record(doc):
         return ""
     rpr = ('<w:rPr><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="仿宋_GB2312"/>'
            '<w:sz w:val="28"/><w:szCs w:val="28"/></w:rPr>')
-    ppr = '<w:pPr><w:spacing w:before="0" w:after="0" w:line="440" w:lineRule="exact"/><w:ind w:left="280" w:right="280" w:firstLine="0"/>'
-
-    def row(content: str, top: str, bottom: str) -> str:
-        borders = (f'<w:tcBorders><w:top w:val="single" w:sz="{top}" w:color="000000"/>'
-                   '<w:left w:val="nil"/><w:right w:val="nil"/>'
-                   f'<w:bottom w:val="single" w:sz="{bottom}" w:color="000000"/></w:tcBorders>')
-        return (f'<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr><w:tcW w:w="{text_width_twips}" w:type="dxa"/>'
-                f"{borders}</w:tcPr>{content}</w:tc></w:tr>")
-
-    rows = []
+    line, char = RECORD_LINE_TWIPS, RECORD_CHAR_TWIPS
+    groups: list[tuple[int, str, str]] = []      # (lines, tabs, runs)
     if cc:
-        rows.append(("cc", f'<w:p>{ppr.replace("<w:pPr>", "<w:pPr><w:keepNext/>")}<w:jc w:val="left"/></w:pPr><w:r>{rpr}'
-                           f'<w:t xml:space="preserve">抄送：{escape(cc.rstrip("。"), quote=False)}。</w:t></w:r></w:p>'))
+        after_colon = 4 * char                      # 左空一字, then 抄送：
+        lines = _record_lines(f"抄送：{cc.rstrip('。')}。", (text_width_twips - 2 * char) / char,
+                              (text_width_twips - after_colon - char) / char)
+        runs = "<w:br/><w:tab/>".join(f'<w:t xml:space="preserve">{escape(x, quote=False)}</w:t>' for x in lines)
+        groups.append((len(lines), f'<w:tab w:val="left" w:pos="{after_colon}"/>', runs))
     if printer:
-        tab = f'<w:tabs><w:tab w:val="right" w:pos="{text_width_twips - 280 - 120}"/></w:tabs>'
-        rows.append(("print", f'<w:p><w:pPr>{tab}<w:spacing w:before="0" w:after="0" w:line="440" w:lineRule="exact"/>'
-                              '<w:ind w:left="280" w:right="280" w:firstLine="0"/><w:jc w:val="left"/></w:pPr>'
-                              f'<w:r>{rpr}<w:t xml:space="preserve">{escape(printer, quote=False)}</w:t><w:tab/>'
-                              f'<w:t xml:space="preserve">{escape(printed or "", quote=False)}印发</w:t></w:r></w:p>'))
-    xml_rows = []
-    for i, (_, content) in enumerate(rows):
-        top = "8" if i == 0 else "4"       # 首条、末条分隔线粗（0.35 mm），中间细（0.25 mm）
-        bottom = "8" if i == len(rows) - 1 else "4"
-        xml_rows.append(row(content, top, bottom))
-    tbl = (f'<w:tbl xmlns:w="{W_NS}"><w:tblPr>'
-           f'<w:tblW w:w="{text_width_twips}" w:type="dxa"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
-           '<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar></w:tblPr>'
-           f'<w:tblGrid><w:gridCol w:w="{text_width_twips}"/></w:tblGrid>{"".join(xml_rows)}</w:tbl>')
-    spacer = (f'<w:p xmlns:w="{W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="{LINE_TWIPS}" '
-              'w:lineRule="exact"/></w:pPr></w:p>')
-    return spacer + tbl + f'<w:p xmlns:w="{W_NS}"><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/></w:pPr></w:p>'
+        groups.append((1, f'<w:tab w:val="right" w:pos="{text_width_twips - char}"/>',
+                       f'<w:t xml:space="preserve">{escape(printer, quote=False)}</w:t><w:tab/>'
+                       f'<w:t xml:space="preserve">{escape(printed or "", quote=False)}印发</w:t>'))
+    thick, thin = 8, 4                              # 首条、末条分隔线粗（0.35 mm），中间细（0.25 mm）
+    heights = []
+    for i, (n, _, _) in enumerate(groups):
+        top = thick if i == 0 else 0
+        bottom = thick if i == len(groups) - 1 else thin
+        heights.append((top, bottom, n * line + (top + bottom) * 20 // 8))
+    out = []
+    for i, ((n, tabs, runs), (top, bottom, h)) in enumerate(zip(groups, heights)):
+        if i == len(groups) - 1:
+            where = 'w:yAlign="bottom"'
+        else:
+            where = f'w:y="{text_height_twips - sum(x[2] for x in heights[i:])}"'
+        border = (f'<w:top w:val="single" w:sz="{top}" w:space="0" w:color="000000"/>' if top else "") + \
+            f'<w:bottom w:val="single" w:sz="{bottom}" w:space="0" w:color="000000"/>'
+        out.append(f'<w:p xmlns:w="{W_NS}"><w:pPr><w:framePr w:w="{text_width_twips}" w:wrap="around" '
+                   f'w:vAnchor="margin" w:hAnchor="margin" w:xAlign="center" {where}/><w:pBdr>{border}</w:pBdr>'
+                   f'<w:tabs>{tabs}</w:tabs><w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" '
+                   f'w:line="{line}" w:lineRule="exact"/><w:ind w:left="0" w:right="0" w:firstLine="{char}"/>'
+                   f'<w:jc w:val="left"/></w:pPr><w:r>{rpr}{runs}</w:r></w:p>')
+    out.append(f'<w:p xmlns:w="{W_NS}"><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" '
+               'w:line="20" w:lineRule="exact"/></w:pPr></w:p>')
+    return "".join(out)
