@@ -240,6 +240,7 @@ def _english_words(text: str) -> set[str]:
     text = re.sub(r"\b[A-Z]+\d+\b|\b\d{4}Q\d\b|\b[a-z]+:\d{4}[-\w#]*", " ", text)  # codes, periods, labels
     text = re.sub(r"\b[\w.-]+\.(?:xlsx|xls|ods|toml|json|db|txt|docx|md|html)\b", " ", text)  # file names
     text = re.sub(r"\bdjctl(?: [a-z-]+)+", " ", text)           # command lines in examples
+    text = re.sub(r"\bDJCTL_[A-Z_]+\b", " ", text)                # environment variable names
     return {w for w in re.findall(r"[A-Za-z_]{2,}", text) if w.lower() not in ALLOWED_WORDS}
 
 
