@@ -41,6 +41,21 @@ def _active(session) -> list[Inspector]:
     return list(session.exec(select(Inspector).where(Inspector.active == True).order_by(Inspector.code)))  # noqa: E712
 
 
+def _pool_query() -> Any:
+    from sqlalchemy import select as sa_select, true
+
+    t = Inspector.__table__
+    return sa_select(t.c.id).where(t.c.active == true()).limit(1)
+
+
+def _has_pool(uow: UnitOfWork) -> bool:
+    """Whether any inspector is active: one statement compiled once per process (every draw asks, most stores
+    have no pool; an ORM query is compiled again for every new store engine, a few ms of a 5,000-unit draw)."""
+    from djctl.store.compiled import exec_cached
+
+    return exec_cached(uow.conn, "inspectors.any", _pool_query).first() is not None
+
+
 def _values(code: str, name: str, unit: str, group: str, role: str, served: str) -> tuple:
     return (code, name, unit, group, role, served)
 
@@ -151,9 +166,9 @@ def _recent_pairs(uow: UnitOfWork, kind: str, period: str, months: int) -> dict[
 def assign(uow: UnitOfWork, record, scheme, *, kind: str, period: str) -> list[str]:
     """Add the inspectors to `record` (in place) when the store holds a pool; notes for the user.
     Too few eligible inspectors for a unit: DjctlError (exit 2) naming the unit and the rules."""
-    pool = _active(uow.session)
-    if not pool or not record.selected:
+    if not record.selected or not _has_pool(uow):
         return []
+    pool = _active(uow.session)
     rules = scheme.inspection
     units = {u.code: u for u in uow.session.exec(select(Unit))}
     branch_unit = {}
