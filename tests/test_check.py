@@ -73,9 +73,9 @@ def test_forms_for_drawn_reported_units_with_self_scores_locked_and_validated(cl
     wb = openpyxl.load_workbook(forms["U001"])
     assert wb.sheetnames == [SHEET, META]
     ws = wb[SHEET]
-    assert [ws.cell(2, c).value for c in (1, 2, 3, 4)] == ["单位编码", "U001", "单位名称", "测试单位1机关党委"]
-    assert [ws.cell(3, c).value for c in (1, 2)] == ["月份", MONTH]
-    assert ws["D2"].data_type == "s" and ws["B2"].data_type == "s"
+    assert [ws.cell(2, c).value for c in (2, 3, 5, 6)] == ["单位编码", "U001", "单位名称", "测试单位1机关党委"]
+    assert [ws.cell(3, c).value for c in (2, 3)] == ["月份", MONTH]
+    assert ws["F2"].data_type == "s" and ws["C2"].data_type == "s"  # code and name are text cells
     assert [ws.cell(6, c).value for c in range(1, 11)] == list(COL)
     last = FIRST + len(TASKS) - 1
     got = [(ws.cell(r, 2).value, ws.cell(r, 4).value, ws.cell(r, 5).value) for r in range(FIRST, last + 1)]
@@ -87,7 +87,7 @@ def test_forms_for_drawn_reported_units_with_self_scores_locked_and_validated(cl
     fill = {COL[c] for c in ("核查得分", "是否虚假", "核查说明", "核查人")}
     for row in range(1, last + 1):
         for col in range(1, 11):
-            unlocked = (row >= FIRST and col in fill) or (row, col) == (3, 6)  # and the 核查日期 cell
+            unlocked = (row >= FIRST and col in fill) or (row, col) == (3, 9)  # and the 核查日期 cell
             assert ws.cell(row, col).protection.locked is (not unlocked), (row, col)
     dvs = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
     score = dvs[f"G{FIRST}:G{last}"]
@@ -126,8 +126,8 @@ def ws_date(path) -> str:
     import openpyxl
 
     ws = openpyxl.load_workbook(path).active
-    assert ws.cell(3, 5).value == "核查日期"
-    return ws.cell(3, 6).value
+    assert ws.cell(3, 8).value == "核查日期"
+    return ws.cell(3, 9).value
 
 
 @pytest.mark.sqlite_only
@@ -345,9 +345,9 @@ CASES = [
     ("added-task", None, None, add_row, (FIRST + 9, "任务编码"), "「T99」不在"),
     ("missing-task", None, None, delete_row, (None, None), "缺少任务：T03"),
     ("duplicate-task", None, None, duplicate_row, (ROW["T02"], "任务编码"), "任务「T01」与第 7 行重复"),
-    ("header-unit", None, None, set_cells((2, 2, "U004")), (2, "单位编码"), "单位编码被改为「U004」"),
-    ("header-month", None, None, set_cells((3, 2, "2024-04")), (3, "月份"), "月份被改为「2024-04」"),
-    ("not-drawn", None, None, both(set_meta("unit", "U002"), set_cells((2, 2, "U002"))), None,
+    ("header-unit", None, None, set_cells((2, 3, "U004")), (2, "单位编码"), "单位编码被改为「U004」"),
+    ("header-month", None, None, set_cells((3, 3, "2024-04")), (3, "月份"), "月份被改为「2024-04」"),
+    ("not-drawn", None, None, both(set_meta("unit", "U002"), set_cells((2, 3, "U002"))), None,
      "U002 测试单位2机关党委 不在 2024-03 的抽查抽签结果中"),
     ("draw-id", None, None, set_meta("draw_id", "abc"), None, "抽签编号「abc」无效"),
     ("self-report-id", None, None, set_meta("self_report_id", "3"), None, "自评记录与单位、月份不符"),
@@ -463,7 +463,7 @@ def test_demo_step_checks_the_drawn_month(cli, tmp_path, forms):
 ])
 def test_check_date_on_the_worksheet_dates_the_findings(cli, tmp_path, forms, value, found, due):
     def edit(wb):
-        wb[SHEET].cell(3, 6).value = value
+        wb[SHEET].cell(3, 9).value = value
 
     fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, {"T02": 6}, {"T02": "是"}, edit=edit)
     code, doc = import_check(cli, tmp_path / "收回")
@@ -477,7 +477,7 @@ def test_check_date_on_the_worksheet_dates_the_findings(cli, tmp_path, forms, va
 @pytest.mark.parametrize("value, needle", [("下周", "「下周」不是有效日期"), ("2024-02-28", "核查日期 2024-02-28 早于所核查的月份")])
 def test_a_bad_check_date_is_refused_with_its_cell(cli, tmp_path, forms, value, needle):
     def edit(wb):
-        wb[SHEET].cell(3, 6).value = value
+        wb[SHEET].cell(3, 9).value = value
 
     fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, edit=edit)
     code, doc = import_check(cli, tmp_path / "收回")
@@ -548,3 +548,26 @@ def test_the_same_findings_resaved_by_another_program_are_unchanged(cli, tmp_pat
                                edit=set_cells((ROW["T02"], 11, "党费管理")))
     code, doc = import_check(cli, recategorised)
     assert code == 2 and "已经导入过另一份核查表" in doc["files"][0]["message"]
+
+
+@pytest.mark.sqlite_only
+def test_a_worksheet_of_the_earlier_header_layout_still_imports(cli, tmp_path, forms):
+    """Worksheets sent out before the header moved (labels from column A: 单位编码 A2, 月份 A3, 核查日期 E3 with
+    the date in F3) import as before: each value is read right of its label."""
+    def old_layout(wb):
+        ws = wb[SHEET]
+        header = [[ws.cell(r, c).value for c in range(1, 12)] for r in (2, 3)]
+        for r in (2, 3):
+            for c in range(1, 12):
+                ws.cell(r, c).value = None
+        code, name = header[0][2], header[0][5]
+        month, draw = header[1][2], header[1][5]
+        for c, v in enumerate(["单位编码", code, "单位名称", name], 1):
+            ws.cell(2, c).value = v
+        for c, v in enumerate(["月份", month, "抽签", draw, "核查日期", "2024-04-08"], 1):
+            ws.cell(3, c).value = v
+
+    fill_check(forms["U001"], tmp_path / "收回" / forms["U001"].name, {"T02": 6}, {"T02": "是"}, edit=old_layout)
+    code, doc = import_check(cli, tmp_path / "收回")
+    assert code == 0, doc
+    assert query("SELECT checked_on FROM check_report")[0][0] == "2024-04-08"

@@ -171,7 +171,7 @@ def test_check_worksheets_prefill_inspectors(cli, city, store, tmp_path):
     assert len(doc["files"]) == len(record["selected"]) > 0
     for f in doc["files"]:
         ws = load_workbook(f).active
-        unit = ws["B2"].value
+        unit = ws["C2"].value  # the unit code, right of its label in B2
         header = [c.value for c in ws[6]]
         col = header.index("核查人")
         want = "、".join(names[p] for p in record["inspection"]["assignments"][unit])

@@ -1,6 +1,7 @@
 """The spot-check worksheet (抽查核查表): written per drawn unit, read back when the committee has filled it.
 
-Layout (sheet 核查表): a title, a header block (单位编码, 单位名称, 月份, 抽签), the instructions, then the
+Layout (sheet 核查表): a title, a header block (单位编码, 单位名称, 月份, 抽签, 核查日期; each value right of its
+label, found anywhere above the table, so worksheets of the earlier layout, labels from column A, still read), the instructions, then the
 task table prefilled with the unit's stored self-scores. Only 核查得分, 是否虚假, 核查说明 and 核查人 are
 unlocked; 核查得分 carries data validation (0 to 分值, at most one decimal) and 是否虚假 a 是/否 list. A very
 hidden sheet carries the form kind, unit, month, the draw and self-report ids and a hash of the self-scores
@@ -18,7 +19,7 @@ from typing import Any
 from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
-from djctl.io.form_template import FormSpec, Validation, write_spec
+from djctl.io.form_template import FormSpec, Validation, wrapped_heights, write_spec
 from djctl.io.selfeval_form import HEADER_ROW, form_filename, header_cell, month_start
 from djctl.io.xlsx import Column, Workbook, find_table, form_kind_cn, read_meta
 
@@ -84,9 +85,13 @@ def check_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, 
         validations.append(cat)
     rows: list[list[Any]] = [
         [(f"{month_label}党建工作抽查核查表", "title")],
-        [("单位编码", "bold"), (unit_code, None), ("单位名称", "bold"), (unit_name, None)],
-        [("月份", "bold"), (month, None), ("抽签", "bold"), (f"#{draw_id}（{draw_label}）", None),
-         (DATE_LABEL, "bold"), (check_day.isoformat() if check_day else None, "unlocked")],
+        # labels stand in columns wide enough for them (A, the 序号 column, is not): 单位编码/月份 in B with their
+        # values in the wide C, 单位名称/抽签 in E with theirs in F, 核查日期 in H with the date in I. The empty
+        # cells have a style so that openpyxl writes them (the template fills rows of a fixed shape)
+        [(None, "bold"), ("单位编码", "bold"), (unit_code, None), (None, "bold"), ("单位名称", "bold"), (unit_name, None)],
+        [(None, "bold"), ("月份", "bold"), (month, None), (None, "bold"), ("抽签", "bold"),
+         (f"#{draw_id}（{draw_label}）", None), (None, "bold"), (DATE_LABEL, "bold"),
+         (check_day.isoformat() if check_day else None, "unlocked")],
         [(INSTRUCTIONS, "wrap")],
         [],
         [(c.name, "header") for c in COLUMNS],
@@ -98,9 +103,10 @@ def check_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, 
                        for c in FILL_COLUMNS]])
     meta = {"kind": FORM_KIND, "unit": unit_code, "month": month, "draw_id": str(draw_id),
             "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash}
-    return FormSpec(FORM_KIND, SHEET, (6, 10, 40, 8, 10, 28, 10, 10, 36, 12, 12), f"A{first}", tuple(validations),
-                    rows, meta, merges=(f"A{HEADER_ROW - 2}:K{HEADER_ROW - 2}",), heights=((HEADER_ROW - 2, 45),),
-                    landscape=True)
+    widths = (6, 10, 40, 8, 10, 28, 10, 10, 36, 12, 12)
+    heights = ((HEADER_ROW - 2, 45),) + wrapped_heights(rows[HEADER_ROW - 1:], widths, HEADER_ROW)
+    return FormSpec(FORM_KIND, SHEET, widths, f"A{first}", tuple(validations), rows, meta,
+                    merges=(f"A{HEADER_ROW - 2}:K{HEADER_ROW - 2}",), heights=heights, landscape=True)
 
 
 def write_check_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, draw_id: int,

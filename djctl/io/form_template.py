@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -81,6 +82,38 @@ class FormSpec:
         return (self.kind, self.sheet, self.widths, self.freeze, self.validations,
                 tuple(tuple(style for _, style in row) for row in self.rows), tuple(self.meta), self.merges,
                 self.heights, self.landscape)
+
+
+WRAP_STYLES = frozenset({"wrap", "unlocked_wrap", "header"})
+LINE_POINTS = 15.0  # one line of the default 11-point font
+
+
+def text_lines(text: str, width: float) -> int:
+    """About how many lines `text` takes wrapped in a column `width` characters wide (a CJK character counts
+    as two), line breaks included. Short texts (task names repeat on every unit's form) are cached."""
+    return _short_lines(text, width) if len(text) <= 200 else _lines(text, width)
+
+
+def _lines(text: str, width: float) -> int:
+    per_line = max(1.0, width - 1)
+    return sum(max(1, -(-sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part) // per_line))
+               for part in text.split("\n"))
+
+
+_short_lines = lru_cache(maxsize=4096)(_lines)
+
+
+def wrapped_heights(rows: list[list[Cell]], widths: tuple[float, ...], first_row: int) -> tuple[tuple[int, float], ...]:
+    """Row heights for the rows whose wrapped text takes more than one line: a row without a height keeps one
+    line in LibreOffice (and when printed), so a long task name ran into the next row. `rows[0]` is sheet row
+    `first_row`."""
+    out = []
+    for rownum, row in enumerate(rows, first_row):
+        lines = max((int(text_lines(v, widths[c])) for c, (v, style) in enumerate(row)
+                     if style in WRAP_STYLES and isinstance(v, str) and v and c < len(widths)), default=1)
+        if lines > 1:
+            out.append((rownum, min(409.0, lines * LINE_POINTS)))  # 409 points: Excel's highest row
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- the reference writer (openpyxl)

@@ -18,7 +18,7 @@ from typing import Any
 from djctl.domain.scheme import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
-from djctl.io.form_template import FormSpec, Validation, write_spec
+from djctl.io.form_template import FormSpec, Validation, wrapped_heights, write_spec
 from djctl.io.outfile import safe_part
 from djctl.io.xlsx import Column, SheetData, Workbook, find_table, form_kind_cn, norm_text, read_meta
 
@@ -84,9 +84,11 @@ def form_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, t
         score, note = (scores or {}).get(t.code, (None, None))
         rows.append([(i, None), (t.code, None), (t.name, "wrap"), (t.dimension, None), (_num(t.points), None),
                      (None if score is None else _num(Decimal(score)), "unlocked"), (note, "unlocked_wrap")])
-    return FormSpec(FORM_KIND, SHEET, (6, 10, 48, 10, 8, 10, 40), f"A{first}", (dv,), rows,
+    widths = (6, 10, 48, 10, 8, 10, 40)
+    heights = ((HEADER_ROW - 2, 45),) + wrapped_heights(rows[HEADER_ROW - 1:], widths, HEADER_ROW)
+    return FormSpec(FORM_KIND, SHEET, widths, f"A{first}", (dv,), rows,
                     {"kind": FORM_KIND, "unit": unit_code, "month": month, "task_hash": task_hash},
-                    merges=(f"A{HEADER_ROW - 2}:G{HEADER_ROW - 2}",), heights=((HEADER_ROW - 2, 45),), landscape=True)
+                    merges=(f"A{HEADER_ROW - 2}:G{HEADER_ROW - 2}",), heights=heights, landscape=True)
 
 
 def write_form(path: Path, *, unit_code: str, unit_name: str, month: str, month_label: str, task_hash: str,

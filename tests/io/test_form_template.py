@@ -10,9 +10,11 @@ hidden meta sheet; filled forms import unchanged; LibreOffice converts them.
 from __future__ import annotations
 
 import io
+import math
 import os
 import shutil
 import subprocess
+import unicodedata
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -42,6 +44,25 @@ CHECK_TASKS = [CheckFormTask("T01", "任务一", Decimal("5"), Decimal("4.5"), "
 # ---------------------------------------------------------------- the old writers, verbatim
 
 
+def _ref_lines(text, width):
+    """The reference rule for a wrapped cell: a CJK character is two characters wide, a line holds width - 1."""
+    if not isinstance(text, str) or not text:
+        return 1
+    total = 0
+    for part in text.split("\n"):
+        units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part)
+        total += max(1, math.ceil(units / (width - 1)))
+    return total
+
+
+def _ref_heights(ws, rows):
+    """rows: (row number, [(text, width), ...]) of the wrapped cells; a row over one line gets 15 points a line."""
+    for rownum, cells in rows:
+        lines = max([_ref_lines(t, w) for t, w in cells] or [1])
+        if lines > 1:
+            ws.row_dimensions[rownum].height = min(409, 15 * lines)
+
+
 def old_write_form(path, *, unit_code, unit_name, month, month_label, task_hash, tasks,
                    title_suffix="党建工作月度自评表", scores=None):
     from openpyxl import Workbook as OWorkbook
@@ -68,6 +89,9 @@ def old_write_form(path, *, unit_code, unit_name, month, month_label, task_hash,
     ws.freeze_panes = f"A{first}"
     ws.merged_cells.add(f"A{HEADER_ROW - 2}:G{HEADER_ROW - 2}")  # printing: the instructions across the table
     ws.row_dimensions[HEADER_ROW - 2].height = 45
+    _ref_heights(ws, [(HEADER_ROW, [(c.name, w) for c, w in zip(COLUMNS, (6, 10, 48, 10, 8, 10, 40))])]
+                 + [(HEADER_ROW + i, [(t.name, 48), ((scores or {}).get(t.code, (None, None))[1], 40)])
+                    for i, t in enumerate(tasks, 1)])
     print_fit(ws, landscape=True)
     ws.append([wo_cell(ws, f"{month_label}{title_suffix}", font=Font(bold=True, size=14))])
     # the header block as the form lays it out now (labels in B and D, where the columns are wide enough)
@@ -126,12 +150,16 @@ def old_write_check_form(path, *, unit_code, unit_name, month, month_label, draw
     ws.freeze_panes = f"A{first}"
     ws.merged_cells.add(f"A{HEADER_ROW - 2}:K{HEADER_ROW - 2}")
     ws.row_dimensions[HEADER_ROW - 2].height = 45
+    widths = (6, 10, 40, 8, 10, 28, 10, 10, 36, 12, 12)
+    _ref_heights(ws, [(HEADER_ROW, [(c.name, w) for c, w in zip(COLUMNS, widths)])]
+                 + [(HEADER_ROW + i, [(t.name, 40), (t.self_note, 28)]) for i, t in enumerate(tasks, 1)])
     print_fit(ws, landscape=True)
     ws.append([wo_cell(ws, f"{month_label}党建工作抽查核查表", font=Font(bold=True, size=14))])
-    ws.append([wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code), wo_cell(ws, "单位名称", font=bold),
-               wo_cell(ws, unit_name)])
-    ws.append([wo_cell(ws, "月份", font=bold), wo_cell(ws, month), wo_cell(ws, "抽签", font=bold),
-               wo_cell(ws, f"#{draw_id}（{draw_label}）"), wo_cell(ws, DATE_LABEL, font=bold),
+    ws.append([wo_cell(ws, None, font=bold), wo_cell(ws, "单位编码", font=bold), wo_cell(ws, unit_code),
+               wo_cell(ws, None, font=bold), wo_cell(ws, "单位名称", font=bold), wo_cell(ws, unit_name)])
+    ws.append([wo_cell(ws, None, font=bold), wo_cell(ws, "月份", font=bold), wo_cell(ws, month),
+               wo_cell(ws, None, font=bold), wo_cell(ws, "抽签", font=bold), wo_cell(ws, f"#{draw_id}（{draw_label}）"),
+               wo_cell(ws, None, font=bold), wo_cell(ws, DATE_LABEL, font=bold),
                wo_cell(ws, check_day.isoformat() if check_day else None, protection=unlocked)])
     ws.append([wo_cell(ws, INSTRUCTIONS, alignment=wrap)])
     ws.append([])
@@ -343,7 +371,7 @@ def test_libreoffice_converts_the_forms(tmp_path):
     for name in ("自评表.xlsx", "核查表.xlsx"):
         wb = openpyxl.load_workbook(out / name)
         ws = wb.worksheets[0]
-        assert ws["E2" if name == "自评表.xlsx" else "D2"].value == HOSTILE
+        assert ws["E2" if name == "自评表.xlsx" else "F2"].value == HOSTILE
         assert wb["_djctl"]["B2"].value == "U001" if name == "自评表.xlsx" else True
         assert ws.protection.sheet
 
@@ -359,3 +387,24 @@ def test_without_a_reproducible_template_forms_are_rendered_one_by_one(tmp_path,
     _same(old_write_form(tmp_path / "old.xlsx", **kw), new)
     with zipfile.ZipFile(new) as zf:
         assert {i.date_time for i in zf.infolist()} == {(2024, 3, 1, 0, 0, 0)}
+
+
+def test_rows_of_wrapped_text_get_the_height_of_their_lines(tmp_path):
+    """A row without a height stays one line in LibreOffice and in print: a long task name ran into the next
+    row. Rows whose wrapped cells take more lines get 15 points a line (at most Excel's 409)."""
+    from djctl.io.form_template import text_lines, wrapped_heights
+
+    assert text_lines("严格落实“三会一课”制度", 48) == 1
+    assert text_lines("学" * 30, 48) == 2             # 60 half-widths in 47 a line
+    assert text_lines("a" * 47, 48) == 1 and text_lines("a" * 48, 48) == 2
+    assert text_lines("第一行\n第二行", 48) == 2
+    rows = [[("短", "wrap")], [("长" * 30, "wrap"), ("x", None)], [("长" * 30, None)], [("好" * 5000, "unlocked_wrap")]]
+    assert wrapped_heights(rows, (48,), 7) == ((8, 30.0), (10, 409.0))
+    long_task = FormTask("T09", "学习贯彻党的创新理论（理论学习中心组、支部集中学习）并结合本单位实际开展专题研讨", "政治统领",
+                         Decimal(10))
+    path = write_form(tmp_path / "f.xlsx", unit_code="U1", unit_name="单位", month="2024-03", month_label="2024年3月",
+                      task_hash="ab" * 32, tasks=[*TASKS, long_task])
+    ws = openpyxl.load_workbook(path)["自评表"]
+    last = 6 + len(TASKS) + 1
+    assert ws.row_dimensions[last].height == 30
+    assert ws.row_dimensions[last - 1].height is None  # a short name keeps the default height
