@@ -18,6 +18,7 @@ from xml.parsers import expat
 from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
 
 from djctl.errors import InputError, SecurityError
+from djctl.io import zip_read
 
 MAX_FILE_BYTES = 50 * 1024 * 1024          # a returned form is a few KB; a roster a few MB
 MAX_MEMBERS = 2_000
@@ -148,16 +149,12 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfi
             for info in infos:  # every part but images: content types may give an XML part any name
                 if not info.is_dir() and not info.filename.startswith("xl/media/") \
                         and not info.filename.lower().endswith(_IMAGE_SUFFIXES):
-                    head = _member_head(zf, info)
-                    if head is not None and _reaches_root(head):
-                        # the usual case: its first bytes settle it (the bytes zf.open gives first)
-                        _check_prolog(zf, info, name, head)
-                        if _defused_prolog(_EMPTY, head, name):
-                            continue
-                    with zf.open(info) as fh:
-                        chunk = _prolog_bytes(fh)
-                        _check_prolog(zf, info, name, chunk)
-                        _defused_prolog(fh, chunk, name)
+                    # a part the same to the byte as one that passed already (io/zip_read.py) passes
+                    key = zip_read.part_key(zf, info)
+                    if zip_read.passed(key):
+                        continue
+                    _check_part(zf, info, name)
+                    zip_read.mark_passed(key)
     except zipfile.BadZipFile as exc:
         raise InputError(f"工作簿已损坏（zip 结构错误：{exc}）", path=name,
                          hint="文件可能未完整传输，请让报送单位重新发送") from exc
@@ -168,6 +165,20 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfi
     except NotImplementedError as exc:  # zipfile: an unknown compression method or flag (patched data, …)
         raise InputError(f"工作簿已损坏或使用了不支持的压缩方式（{exc}）", path=name,
                          hint="请在 Excel 中「另存为」Excel 工作簿（.xlsx）后再导入") from exc
+
+
+def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """One part's prolog: no DTD or entity declaration before its root element (raises)."""
+    head = _member_head(zf, info)
+    if head is not None and _reaches_root(head):
+        # the usual case: its first bytes settle it (the bytes zf.open gives first)
+        _check_prolog(zf, info, name, head)
+        if _defused_prolog(_EMPTY, head, name):
+            return
+    with zf.open(info) as fh:
+        chunk = _prolog_bytes(fh)
+        _check_prolog(zf, info, name, chunk)
+        _defused_prolog(fh, chunk, name)
 
 
 def zlib_error():
@@ -287,19 +298,10 @@ def _member_head(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
     size and CRC checked, as zf.open checks them at the end of a part. None for anything else (encrypted,
     another method, an odd header, a size or CRC that does not hold, fewer bytes than the part should give):
     the caller reads the part through zf.open, which refuses what is wrong with it."""
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
-        return None
-    fp = zf.fp
-    if fp is None:
+    raw = zip_read.stored_bytes(zf, info, 16384)
+    if raw is None:
         return None
     try:
-        fp.seek(info.header_offset)
-        local = fp.read(30)
-        if len(local) != 30 or local[:4] != b"PK\x03\x04":
-            return None
-        skip = int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
-        fp.seek(info.header_offset + 30 + skip)
-        raw = fp.read(min(info.compress_size, 16384))
         whole = info.file_size <= _FIRST_READ   # a small part is read whole, and its CRC checked, as zf.open does
         want = info.file_size + 1 if whole else _FIRST_READ
         if info.compress_type == zipfile.ZIP_STORED:

@@ -9,6 +9,8 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from djctl.io.zip_read import read_part
+
 
 @dataclass
 class Parts:
@@ -55,7 +57,7 @@ def _rels(zf: zipfile.ZipFile, names: set[str], part: str) -> list[tuple[str, st
     if rels not in names:
         return []
     out = []
-    for el in _tags(zf.read(rels), b"Relationship"):
+    for el in _tags(read_part(zf, rels), b"Relationship"):
         if el.get("TargetMode") == "External":
             continue
         target = el.get("Target") or ""
@@ -78,7 +80,7 @@ def workbook_parts(zf: zipfile.ZipFile) -> Parts | None:
                 parts.sst = m
             elif t.endswith("/styles") and m in names:
                 parts.styles = m
-        for el in _tags(zf.read(book), b"sheet"):
+        for el in _tags(read_part(zf, book), b"sheet"):
             hit = rels.get(el.get("id") or "")
             if hit and hit[1] in names:
                 parts.sheets[el.get("name") or ""] = hit[1]

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from djctl.io.zip_read import inflate
+
 CHUNK = 1 << 20
 
 
@@ -82,7 +84,9 @@ def scan_sheet(zf: zipfile.ZipFile, member: str, *, styles_needed: bool = True) 
     cols: set[bytes] = set()
     carry = b""
     pats = None
-    with zf.open(member) as fh:
+    info = zf.getinfo(member)
+    whole = inflate(zf, info) if info.file_size <= CHUNK else None  # a form's sheet: one read, no ZipExtFile
+    with (_Whole(whole) if whole is not None else zf.open(info)) as fh:
         while True:
             chunk = fh.read(CHUNK)
             buf = carry + chunk
@@ -101,11 +105,12 @@ def scan_sheet(zf: zipfile.ZipFile, member: str, *, styles_needed: bool = True) 
             cell_ref, cell_no_ref, row_ref, row_no_ref, style, formula, *specials = pats
             refs = cell_ref.findall(part)
             if refs:
-                cols.update(a for a, _ in refs)
-                max_row = max(max_row, max(int(b) for _, b in refs))
+                letters, numbers = zip(*refs)
+                cols.update(letters)
+                max_row = max(max_row, max(map(int, set(numbers))))
             rows = row_ref.findall(part)
             if rows:
-                max_row = max(max_row, max(int(r) for r in rows))
+                max_row = max(max_row, max(map(int, rows)))
             # cells and rows without a reference: counted by pattern only when a quick count says there are any
             if pats is _PREFIXED or part.count(b"<c ") + part.count(b"<c>") != part.count(b'<c r="'):
                 no_ref_cells += len(cell_no_ref.findall(part))
@@ -122,6 +127,23 @@ def scan_sheet(zf: zipfile.ZipFile, member: str, *, styles_needed: bool = True) 
     max_col = max((_col_index(c) for c in cols), default=0)
     return SheetScan(max_row + no_ref_rows, max_col + no_ref_cells, special, formulas,
                      frozenset(int(s) for s in styles))
+
+
+class _Whole:
+    """A part already read whole, read as a file (`scan_sheet`'s loop)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def read(self, _size: int) -> bytes:
+        data, self._data = self._data, None
+        return data or b""
+
+    def __enter__(self) -> _Whole:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._data = None
 
 
 def formula_cells(zf: zipfile.ZipFile, member: str) -> dict[tuple[int, int], str] | None:
@@ -197,7 +219,28 @@ def date_styles(zf: zipfile.ZipFile, member: str | None) -> frozenset[int]:
     """The cell style ids openpyxl reads as dates or durations (its own rule, `is_date_format`)."""
     if not member:
         return frozenset()
-    data = zf.read(member)
+    from djctl.io.zip_read import read_part
+
+    return _date_styles_of(read_part(zf, member))
+
+
+_DATE_STYLES: dict[bytes, frozenset[int]] = {}
+
+
+def _date_styles_of(data: bytes) -> frozenset[int]:
+    """`date_styles` of a styles part's bytes (remembered: a month's forms share one styles part)."""
+    hit = _DATE_STYLES.get(data)
+    if hit is None:
+        hit = _parse_date_styles(data)
+        if len(data) > 256 * 1024:
+            return hit
+        if len(_DATE_STYLES) >= 64:
+            _DATE_STYLES.clear()
+        _DATE_STYLES[data] = hit
+    return hit
+
+
+def _parse_date_styles(data: bytes) -> frozenset[int]:
     custom: dict[bytes, str] = {}
     for tag in _NUMFMT.findall(data):
         attrs = dict(_ATTR.findall(tag))
