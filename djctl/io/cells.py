@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from djctl.domain.points import parse_count, parse_points
@@ -30,6 +31,48 @@ def number_problem(raw: Any, exc: ValueError) -> str:
     「-1」不能为负数, 「2.5」应为整数, 「8.55」最多保留 1 位小数 …; the cell's value is always quoted."""
     text = str(exc)
     return text if "「" in text else f"「{'' if raw is None else raw}」{text}"
+
+
+def _has_number(value: Any) -> bool:
+    return type(value) is int or type(value) is float
+
+
+def _points(raw: Any, max_decimals: int) -> Decimal:
+    """parse_points, remembered for the plain numbers and short texts a month's forms repeat (a Decimal is
+    immutable; a refusal is not remembered). Keyed by the value's type too: 1, 1.0 and True are equal keys."""
+    if type(raw) in (int, str) or (type(raw) is float and raw):  # not 0.0, which -0.0 equals
+        if type(raw) is str and len(raw) > 40:
+            return parse_points(raw, max_decimals=max_decimals)
+        return _points_cached(type(raw), raw, max_decimals)
+    return parse_points(raw, max_decimals=max_decimals)
+
+
+@lru_cache(maxsize=4096)
+def _points_cached(_kind: type, raw: Any, max_decimals: int) -> Decimal:
+    return parse_points(raw, max_decimals=max_decimals)
+
+
+@lru_cache(maxsize=4096)
+def _checked_code(text: str) -> tuple[str, str | None]:
+    """(the code as NFKC text, why it is refused or None): a pure function of the cell's text, remembered."""
+    value = unicodedata.normalize("NFKC", text).strip()
+    if not value:
+        return "", None
+    if re.search(r"\s", value):
+        return value, f"编码「{printable(value)}」中含有空白字符"
+    why = code_problem(value)
+    return value, (f"编码「{printable(value)}」无效：{why}" if why else None)
+
+
+def _clean(raw: str, long: bool) -> str:
+    if len(raw) <= 200:
+        return _clean_cached(raw, long)
+    return clean_long_text(raw) if long else clean_name(raw)
+
+
+@lru_cache(maxsize=8192)
+def _clean_cached(raw: str, long: bool) -> str:
+    return clean_long_text(raw) if long else clean_name(raw)
 
 
 class RowReader:
@@ -64,7 +107,7 @@ class RowReader:
         # names are kept as typed (only trimmed): NFKC would turn full-width （） into ASCII ()
         # hidden characters are stripped at the door (see domain/textclean.py for the choice per field)
         raw = plain_text(cell.value)
-        value = clean_long_text(raw) if max_len > 200 else clean_name(raw)
+        value = _clean(raw, max_len > 200)
         if required and not value:
             self.error(column, "不能为空")
         if len(value) > max_len:
@@ -76,17 +119,13 @@ class RowReader:
         cell = self._no_formula(column)
         if cell is None:
             return ""
-        value = unicodedata.normalize("NFKC", plain_text(cell.value)).strip()
+        value, why = _checked_code(plain_text(cell.value))
         if not value:
             if required:
                 self.error(column, "不能为空")
             return ""
-        if re.search(r"\s", value):
-            self.error(column, f"编码「{printable(value)}」中含有空白字符")
-            return value
-        why = code_problem(value)
         if why:
-            self.error(column, f"编码「{printable(value)}」无效：{why}")
+            self.error(column, why)
         return value
 
     def count(self, column: str, *, required: bool = True, empty: str = "不能为空") -> int | None:
@@ -108,11 +147,11 @@ class RowReader:
         cell = self._no_formula(column)
         if cell is None:
             return None
-        if cell.value is None or norm_text(cell.value) == "":
+        if not _has_number(cell.value) and norm_text(cell.value) == "":
             self.error(column, "不能为空（每项都要填写，0 分也要填 0）")
             return None
         try:
-            value = parse_points(cell.value, max_decimals=max_decimals)
+            value = _points(cell.value, max_decimals)
         except ValueError as exc:
             self.error(column, number_problem(cell.value, exc))
             return None

@@ -55,7 +55,7 @@ _norm_header_cached = lru_cache(maxsize=4096)(_norm_header_text)
 # ---------------------------------------------------------------- reading
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """A cell as read. `formula`: a formula without a usable value (refused). `from_formula`: the formula
     whose cached number `value` is (taken, and the import report says so)."""
@@ -74,15 +74,35 @@ class SheetData:
     merged: list[str] = field(default_factory=list)
 
     def merged_cells(self) -> set[tuple[int, int]]:
-        from openpyxl.utils.cell import range_boundaries
-
         out: set[tuple[int, int]] = set()
         for ref in self.merged:
-            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            min_col, min_row, max_col, max_row = _range_bounds(ref)
             for r in range(min_row, max_row + 1):
                 for c in range(min_col, max_col + 1):
                     out.add((r, c))
         return out
+
+
+_CELL_RANGE = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?")
+
+
+def _range_bounds(ref: str) -> tuple[int, int, int, int]:
+    """(min_col, min_row, max_col, max_row) of "A4:G4" or "B2", as openpyxl's range_boundaries gives them
+    (which reads anything else: a reader that never meets an odd range never imports openpyxl)."""
+    m = _CELL_RANGE.fullmatch(ref)
+    if m is None:
+        from openpyxl.utils.cell import range_boundaries
+
+        return range_boundaries(ref)
+    a, r1, b, r2 = m.groups()
+    return _col_number(a), int(r1), _col_number(b or a), int(r2 or r1)
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
 
 
 class Workbook:

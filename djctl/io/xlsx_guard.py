@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import zipfile
 import zlib
 from contextlib import nullcontext
@@ -32,6 +33,15 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def _assert_defusedxml() -> None:
+    """openpyxl parses with defusedxml. Until something has imported openpyxl (the reference reader
+    does, io/xlsx_openpyxl.py, and checks again before it opens a workbook), the conditions openpyxl
+    will decide it by at import are checked instead: a worker that reads with calamine only never pays for
+    importing openpyxl (a tenth of a second)."""
+    if "openpyxl" not in sys.modules:
+        if os.environ.get("OPENPYXL_DEFUSEDXML", "True") != "True":
+            raise SecurityError("openpyxl 未启用 defusedxml，拒绝读取外来表格",
+                                hint="请安装 defusedxml 并勿设置 OPENPYXL_DEFUSEDXML=False")
+        return  # defusedxml itself is imported by this module
     xml, strings, reader = _openpyxl_parsers()
     if not xml.DEFUSEDXML or not all(getattr(m.iterparse, "__module__", "").startswith("defusedxml")
                                      for m in (strings, reader)):

@@ -21,7 +21,9 @@ class OpenpyxlBook:
         import openpyxl
 
         from djctl.io.xlsx import _from_defusedxml
+        from djctl.io.xlsx_guard import _assert_defusedxml
 
+        _assert_defusedxml()  # now that openpyxl is imported: its parsers themselves
         self.path = path
         try:
             with warnings.catch_warnings():  # openpyxl's English notes (no default style, unknown extension…)

@@ -39,9 +39,24 @@ _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(Relationship|sheet)\b([^>]*)>")
 _ATTR = re.compile(rb"(?:^|\s)(?:[A-Za-z_][\w.-]*:)?([A-Za-z]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 
+_SEEN_TAGS: dict[tuple[bytes, bytes], list[dict[str, str]]] = {}
+
+
 def _tags(data: bytes, kind: bytes) -> list[dict[str, str]]:
     """The attributes of every `kind` element (the guard has refused DTDs and entities: a pattern over
-    these small parts reads them as a parser would, without building a tree)."""
+    these small parts reads them as a parser would, without building a tree). Remembered for parts up to
+    64 KB: a month's forms share these parts byte for byte (io/zip_read.py); callers only read the result."""
+    if len(data) > 64 * 1024:
+        return _parse_tags(data, kind)
+    hit = _SEEN_TAGS.get((data, kind))
+    if hit is None:
+        if len(_SEEN_TAGS) >= 256:
+            _SEEN_TAGS.clear()
+        hit = _SEEN_TAGS[(data, kind)] = _parse_tags(data, kind)
+    return hit
+
+
+def _parse_tags(data: bytes, kind: bytes) -> list[dict[str, str]]:
     out = []
     for tag, attrs in _TAG.findall(data):
         if tag == kind:

@@ -269,9 +269,11 @@ def _is_date_code(code: str) -> bool:
     return bool(is_date_format(code) or is_timedelta_format(code))
 
 
-@lru_cache(maxsize=256)
-def _is_date_builtin(fid: int) -> bool:
-    from openpyxl.styles.numbers import builtin_format_code
+#: the built-in number formats openpyxl reads as dates or durations (its BUILTIN_FORMATS through
+#: is_date_format/is_timedelta_format; a test derives the set from openpyxl itself): written out so that a
+#: reader meeting only built-in formats never imports openpyxl
+DATE_BUILTINS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})
 
-    code = builtin_format_code(fid)
-    return bool(code) and _is_date_code(code)
+
+def _is_date_builtin(fid: int) -> bool:
+    return fid in DATE_BUILTINS
