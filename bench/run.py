@@ -1133,6 +1133,16 @@ def to_json(doc: dict[str, Any]) -> dict[str, Any]:
 # =========================================================================== entry point
 
 
+def installed_bytecode(root: Path) -> None:
+    """Byte-code caching on for this run and every process it starts (djctl's read workers too), in a cache
+    under the work directory, as it is for an installed djctl (pip compiles it), even where
+    PYTHONDONTWRITEBYTECODE is set: otherwise each worker compiles djctl's sources at its start."""
+    os.environ["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.pycache_prefix = str(root / "pycache")
+    sys.dont_write_bytecode = False
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1188,10 +1198,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sizes = [base.units]
 
-    if not args.spawn and hasattr(os, "fork"):
-        preload()
     root = args.keep or Path(tempfile.mkdtemp(prefix="djctl-bench-"))
     root.mkdir(parents=True, exist_ok=True)
+    installed_bytecode(root)
+    if not args.spawn and hasattr(os, "fork"):
+        preload()
     print(f"# djctl benchmark · python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
           f"load {os.getloadavg()[0]:.1f} · {date.today().isoformat()}")
     print(f"# command: python bench/run.py {' '.join(argv if argv is not None else sys.argv[1:])}")

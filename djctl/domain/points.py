@@ -37,6 +37,19 @@ def from_x100(value: int) -> Decimal:
 
 def to_x100(value: Decimal) -> int:
     """Decimal points -> integer hundredths; refuses values finer than 0.01."""
+    try:
+        return _to_x100_cached(value)
+    except TypeError:  # unhashable (a signalling NaN): refused below, uncached
+        return _to_x100(value)
+
+
+@lru_cache(maxsize=4096)
+def _to_x100_cached(value: Decimal) -> int:
+    # equal Decimals (4.6, 4.60) have equal hundredths; an import converts the same few scores thousands of times
+    return _to_x100(value)
+
+
+def _to_x100(value: Decimal) -> int:
     scaled = Decimal(value) * HUNDRED
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} 的精度超过 0.01")
