@@ -48,8 +48,9 @@ def _patterns(p: bytes) -> tuple[re.Pattern[bytes], ...]:
         re.compile(rb"<" + p + rb"v>(?:\s*[-+]?[0-9]*\.0*(?![0-9])"  # a whole number written with a point,
                    rb"|[^<]*[eE]"  # an exponent (or a text value with an e),
                    rb"|\s*[-+]?[0-9]{16,})"),  # more digits than a float keeps
-        re.compile(rb"<" + p + rb"(?:is\s*/>|is>\s*(?=<\s*/)|t\b[^>]*/>|t\b[^>]*>(?=<\s*/))"),  # empty text
-        re.compile(_UNPRESERVED % p),
+        re.compile(rb"<" + p + rb"is(?:\s*/>|>\s*(?=<\s*/))"),  # an empty inline string
+        # empty text, or text with white space calamine would trim (_UNPRESERVED): one pass over the <t> tags
+        re.compile(rb"<" + p + rb"t(?:\b[^>]*/>|\b[^>]*>(?=<\s*/)|(?![^>]*preserve)(?:\s[^>]*)?>(?:\s|[^<]*+(?<=\s)<))"),
     )
 
 
@@ -90,7 +91,7 @@ def scan_sheet(zf: zipfile.ZipFile, member: str, *, styles_needed: bool = True) 
         while True:
             chunk = fh.read(CHUNK)
             buf = carry + chunk
-            if chunk:
+            if chunk and whole is None:
                 cut = buf.rfind(b"<")
                 if cut <= 0:
                     carry = buf
@@ -122,7 +123,7 @@ def scan_sheet(zf: zipfile.ZipFile, member: str, *, styles_needed: bool = True) 
                 special = any(pat.search(look) for pat in specials)
             if not formulas:
                 formulas = formula.search(look) is not None
-            if not chunk:
+            if not chunk or whole is not None:  # the end, or all of it at once
                 break
     max_col = max((_col_index(c) for c in cols), default=0)
     return SheetScan(max_row + no_ref_rows, max_col + no_ref_cells, special, formulas,
