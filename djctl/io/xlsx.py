@@ -9,6 +9,7 @@ no string is silently truncated.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 import zipfile
@@ -150,8 +151,11 @@ class Workbook:
             try:
                 from python_calamine import CalamineWorkbook
 
-                with open(self.path, "rb") as fh:
-                    self._cal = CalamineWorkbook.from_filelike(fh)
+                if isinstance(self._zf.fp, io.BytesIO):  # the file read once by the guard: the same bytes
+                    self._cal = CalamineWorkbook.from_filelike(io.BytesIO(self._zf.fp.getvalue()))
+                else:
+                    with open(self.path, "rb") as fh:
+                        self._cal = CalamineWorkbook.from_filelike(fh)
             except BaseException as exc:  # noqa: BLE001 - a Rust panic too: the reference reader decides
                 if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
                     raise

@@ -6,6 +6,7 @@ Chinese message, never parsed into memory exhaustion or entity expansion.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -27,6 +28,7 @@ MAX_TOTAL_UNCOMPRESSED = 400 * 1024 * 1024
 MAX_MEMBER_UNCOMPRESSED = 300 * 1024 * 1024
 MAX_RATIO = 150                             # uncompressed / compressed for members above 1 MB
 PROLOG_SCAN = 64 * 1024
+IN_MEMORY_BYTES = 1024 * 1024            # files up to this size are read once, into memory
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg")
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -78,16 +80,29 @@ def spreadsheet_format(path: str | os.PathLike) -> str:
 def open_spreadsheet(path: str | os.PathLike) -> tuple[str, zipfile.ZipFile | None]:
     """`spreadsheet_format`, keeping the checked zip open for the reader (the caller closes it)."""
     p = Path(path)
-    if p.is_file() and 0 < p.stat().st_size <= MAX_FILE_BYTES:
-        with open(p, "rb") as fh:
-            head = fh.read(8)
+    try:
+        size = p.stat().st_size if p.is_file() else 0
+    except OSError:
+        size = 0
+    if 0 < size <= MAX_FILE_BYTES:
+        try:
+            # a small file (a returned form is a few KB) is read once: the checks below and the reader then see
+            # the same bytes, without opening the file again
+            data = p.read_bytes() if size <= IN_MEMORY_BYTES else None
+            if data is not None:
+                head = data[:8]
+            else:
+                with open(p, "rb") as fh:
+                    head = fh.read(8)
+        except OSError:
+            data, head = None, b""
         if head == _OLE_MAGIC and p.suffix.lower() != ".xlsx":  # an OLE ".xlsx" is a password-protected one
             return "xls", None
         if head.startswith(b"PK\x03\x04"):
             from djctl.io.calamine_read import ODS_MIME
 
             try:
-                zf = zipfile.ZipFile(p)
+                zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else p)
             except (zipfile.BadZipFile, OSError, EOFError):
                 zf = None  # refused below with the guard's message
             if zf is not None:
@@ -96,7 +111,7 @@ def open_spreadsheet(path: str | os.PathLike) -> tuple[str, zipfile.ZipFile | No
                 except Exception:  # noqa: BLE001 - as is_ods: not an .ods
                     ods = False
                 try:
-                    check_workbook_file(path, ods=ods, zf=zf)
+                    check_workbook_file(path, ods=ods, zf=zf, _seen=(len(data), head) if data is not None else None)
                 except BaseException:
                     zf.close()
                     raise
@@ -105,21 +120,27 @@ def open_spreadsheet(path: str | os.PathLike) -> tuple[str, zipfile.ZipFile | No
     return "xlsx", None
 
 
-def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfile.ZipFile | None = None) -> None:
+def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfile.ZipFile | None = None,
+                        _seen: tuple[int, bytes] | None = None) -> None:
     """Refuse anything that is not a plain, reasonably sized .xlsx (or .ods), before it is parsed.
     `zf`: the file already opened as a zip (left open)."""
     _assert_defusedxml()
     p = Path(path)
     name = str(path)
-    if not p.is_file():
-        raise InputError("文件不存在", path=name)
-    size = p.stat().st_size
+    if _seen is not None:  # `zf` holds the file's bytes, read whole: their size and first bytes
+        size, head = _seen
+    else:
+        if not p.is_file():
+            raise InputError("文件不存在", path=name)
+        size = p.stat().st_size
+        head = b""
     if size == 0:
         raise InputError("文件为空（0 字节），不是有效的 .xlsx 工作簿", path=name)
     if size > MAX_FILE_BYTES:
         raise InputError(f"文件过大（{size // (1024 * 1024)} MB，上限 {MAX_FILE_BYTES // (1024 * 1024)} MB）", path=name)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
+    if _seen is None:
+        with open(p, "rb") as fh:
+            head = fh.read(8)
     if head == _OLE_MAGIC:
         raise InputError("文件是加密的工作簿或旧版 .xls 格式，无法读取",
                          path=name, hint="请取消文件密码，或在 Excel 中「另存为」.xlsx 后再导入")

@@ -93,3 +93,18 @@ def test_memory_is_bounded(monkeypatch):
         cache.put(i, b"x", 100)
     assert cache._bytes <= 1000
     assert 49 in cache and 0 not in cache
+
+
+def test_a_small_workbook_is_read_once_checks_and_reader_see_the_same_bytes(tmp_path):
+    """Read into memory before the guard: replacing the file afterwards changes nothing of what is read."""
+    from djctl.io.xlsx import Workbook
+
+    path = H.base_roster(tmp_path / "roster.xlsx")
+    other = H.base_roster(tmp_path / "other.xlsx", units=1)
+    with Workbook(path) as wb:
+        sheet = wb.sheetnames[0]
+        path.write_bytes(other.read_bytes())  # swapped on disk between the check and the read
+        rows = wb.sheet(sheet).rows
+    with Workbook(tmp_path / "other.xlsx") as wb:
+        fewer = wb.sheet(sheet).rows
+    assert len(rows) > len(fewer)
