@@ -559,3 +559,26 @@ def test_deactivated_unit_dates_are_inclusive(cli, tmp_path):
 @pytest.fixture(scope="session")
 def zip_bomb_file(tmp_path_factory) -> Path:
     return H.cached_zip_bomb(tmp_path_factory.mktemp("bomb"), H.over_member_cap())
+
+
+def test_org_list_states_each_units_standing_as_of_a_date(cli, tmp_path):
+    """在册 / 已撤销 / 未成立 as of `--as-of` (today by default, DJCTL_TODAY in scripted runs): a unit not yet
+    established is not called revoked, and an earlier date gives the standing of that day."""
+    units = [["U001", "甲局机关党委", "机关党委", "第1组", "张三", 20, None, None],
+             ["U002", "乙局机关党委", "机关党委", "第1组", "张三", 20, None, "2024-06-30"],
+             ["U003", "丙局机关党委", "机关党委", "第1组", "张三", 20, "2024-07-01", None]]
+    header = UNIT_HEADER + ["启用日期", "撤销日期"]
+    assert cli("org", "import", roster(tmp_path / "r.xlsx", units, [], unit_header=header)).exit_code == 0
+
+    def standing(*args: str) -> tuple[str, dict[str, str]]:
+        r = cli("org", "list", "--json", *args)
+        assert r.exit_code == 0, r.output
+        doc = json.loads(r.output)
+        return doc["as_of"], {u["code"]: u["status"] for u in doc["units"]}
+
+    assert standing("--as-of", "2024-06-30") == ("2024-06-30", {"U001": "在册", "U002": "在册", "U003": "未成立"})
+    assert standing("--as-of", "2024-07-01") == ("2024-07-01", {"U001": "在册", "U002": "已撤销", "U003": "在册"})
+    r = cli("org", "list", "--as-of", "2024-07-01")
+    assert r.exit_code == 0 and "状态截至 2024-07-01" in r.output and "未成立" not in r.output
+    assert "已撤销" in cli("org", "list", "--as-of", "2024-07-01").output
+    assert cli("org", "list", "--as-of", "2024-02-30").exit_code == 2

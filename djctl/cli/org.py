@@ -9,6 +9,7 @@ import typer
 
 from djctl.cli._app import make_app
 from djctl.cli._options import DryRunOpt, JsonOpt
+from djctl.cli._options import parse_date_opt as _date
 from djctl.cli._output import Output
 from djctl.cli._settings import settings
 from djctl.errors import InputError
@@ -59,23 +60,23 @@ def org_list(
     ctx: typer.Context,
     group: Annotated[Optional[str], typer.Option("--group", help="只列出某分组")] = None,
     branches: Annotated[bool, typer.Option("--branches", help="同时列出支部")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="按哪一天判断在册、已撤销或未成立（默认今天），如 2024-12-31")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """列出单位（和支部）。
+    """列出单位（和支部），状态按截至日期判断。
 
-    示例：djctl org list --group 第一协作组 --json
+    示例：djctl org list --group 第一协作组 --as-of 2024-12-31 --json
     """
     from djctl.services.roster import list_org
 
     st = settings(ctx)
     out = Output(json_, st.quiet)
-    doc = list_org(st.open_store(must_exist=True), group)
+    doc = list_org(st.open_store(must_exist=True), group, as_of=_date(as_of, "--as-of") if as_of else None)
     if json_:
         out.doc(doc)
         return
-    out.table(f"单位（{len(doc['units'])}）", ["编码", "名称", "类型", "分组", "党员", "状态"],
-              [(u["code"], u["name"], u["kind"], u["group"], u["members"], "在册" if u["active"] else "已撤销")
-               for u in doc["units"]])
+    out.table(f"单位（{len(doc['units'])}，状态截至 {doc['as_of']}）", ["编码", "名称", "类型", "分组", "党员", "状态"],
+              [(u["code"], u["name"], u["kind"], u["group"], u["members"], u["status"]) for u in doc["units"]])
     if branches:
         out.table(f"支部（{len(doc['branches'])}）", ["编码", "名称", "所属单位", "党员", "等次"],
                   [(b["code"], b["name"], b["unit"], b["members"], b["tier"]) for b in doc["branches"]])

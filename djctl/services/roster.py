@@ -175,14 +175,26 @@ def unit_active_on_month(u: Unit, month: str) -> bool:
     return month_active(month, u.active_from, u.active_to)
 
 
-def list_org(store: Store, group: str | None = None) -> dict[str, Any]:
+def unit_status(active_from: date | None, active_to: date | None, as_of: date) -> str:
+    """A unit's standing on a date: 在册, 已撤销 (its end date has passed) or 未成立 (its start date is later)."""
+    if active_from is not None and active_from > as_of:
+        return "未成立"
+    if active_to is not None and active_to < as_of:
+        return "已撤销"
+    return "在册"
+
+
+def list_org(store: Store, group: str | None = None, as_of: date | None = None) -> dict[str, Any]:
+    """Units (and branches) with each unit's standing as of a date (DESIGN §6: the command's date, today by
+    default, taken once)."""
     with store.read() as uow:
         s = uow.session
         units = s.exec(select(Unit).order_by(Unit.code)).all()
         branches = s.exec(select(Branch).order_by(Branch.code)).all()
-    today = _clock.today()
+    day = as_of or _clock.today()
     unit_rows = [{"code": u.code, "name": u.name, "kind": u.kind, "group": u.group_name, "members": u.members,
-                  "active": (u.active_to is None or u.active_to >= today) and (u.active_from is None or u.active_from <= today),
+                  "active": unit_status(u.active_from, u.active_to, day) == "在册",
+                  "status": unit_status(u.active_from, u.active_to, day),
                   "secretary": u.secretary,
                   "active_from": _jsonable(u.active_from), "active_to": _jsonable(u.active_to)}
                  for u in units if group is None or u.group_name == group]
@@ -190,7 +202,7 @@ def list_org(store: Store, group: str | None = None) -> dict[str, Any]:
     branch_rows = [{"code": b.code, "name": b.name, "unit": b.unit_code, "members": b.members, "tier": b.tier,
                     "tier_date": _jsonable(b.tier_date), "active": b.active}
                    for b in branches if b.unit_code in codes]
-    return {"units": unit_rows, "branches": branch_rows}
+    return {"as_of": day.isoformat(), "units": unit_rows, "branches": branch_rows}
 
 
 def show_org(store: Store, code: str) -> dict[str, Any]:
