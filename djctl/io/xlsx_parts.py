@@ -50,7 +50,7 @@ def _tags(data: bytes, kind: bytes) -> list[dict[str, str]]:
         return _parse_tags(data, kind)
     hit = _SEEN_TAGS.get((data, kind))
     if hit is None:
-        if len(_SEEN_TAGS) >= 256:
+        if len(_SEEN_TAGS) >= 64:
             _SEEN_TAGS.clear()
         hit = _SEEN_TAGS[(data, kind)] = _parse_tags(data, kind)
     return hit

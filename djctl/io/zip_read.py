@@ -63,7 +63,10 @@ class _Bounded:
     def get(self, key: Any) -> Any:
         hit = self._d.get(key)
         if hit is not None:
-            self._d.move_to_end(key)
+            try:
+                self._d.move_to_end(key)
+            except KeyError:  # forgotten meanwhile by another thread: still a hit for this caller
+                pass
         return hit
 
     def __contains__(self, key: Any) -> bool:
