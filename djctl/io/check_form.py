@@ -97,8 +97,8 @@ def check_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, 
         [(c.name, "header") for c in COLUMNS],
     ]
     for i, t in enumerate(tasks, 1):
-        rows.append([(i, None), (t.code, None), (t.name, "wrap"), (_num(t.points), None), (_num(t.self_score), None),
-                     (t.self_note or None, "wrap"),
+        rows.append([(i, "cell"), (t.code, "cell"), (t.name, "cell_wrap"), (_num(t.points), "cell"),
+                     (_num(t.self_score), "cell"), (t.self_note or None, "cell_wrap"),
                      *[((checkers or None) if c == "核查人" else None, "unlocked_wrap" if c == "核查说明" else "unlocked")
                        for c in FILL_COLUMNS]])
     meta = {"kind": FORM_KIND, "unit": unit_code, "month": month, "draw_id": str(draw_id),

@@ -38,14 +38,20 @@ from djctl.io.xlsx import cell_value
 
 def _styles() -> dict[str | None, dict[str, Any]]:
     """The style keys a spec may use, as openpyxl style keyword arguments."""
-    from openpyxl.styles import Alignment, Font, Protection
+    from openpyxl.styles import Alignment, Border, Font, Protection, Side
 
     unlocked = Protection(locked=False)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="center")
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)  # the table's cells: ruled when printed
     return {None: {}, "title": {"font": Font(bold=True, size=14)}, "bold": {"font": bold},
-            "header": {"font": bold, "alignment": wrap}, "wrap": {"alignment": wrap},
-            "unlocked": {"protection": unlocked}, "unlocked_wrap": {"protection": unlocked, "alignment": wrap}}
+            "header": {"font": bold, "alignment": Alignment(wrap_text=True, vertical="center", horizontal="center"),
+                       "border": box},
+            "wrap": {"alignment": wrap}, "cell": {"border": box, "alignment": Alignment(vertical="center")},
+            "cell_wrap": {"border": box, "alignment": wrap},
+            "unlocked": {"protection": unlocked, "border": box, "alignment": Alignment(vertical="center")},
+            "unlocked_wrap": {"protection": unlocked, "alignment": wrap, "border": box}}
 
 
 Cell = tuple[Any, str | None]  # (value, style key)
@@ -84,7 +90,7 @@ class FormSpec:
                 self.heights, self.landscape)
 
 
-WRAP_STYLES = frozenset({"wrap", "unlocked_wrap", "header"})
+WRAP_STYLES = frozenset({"wrap", "cell_wrap", "unlocked_wrap", "header"})
 LINE_POINTS = 15.0  # one line of the default 11-point font
 
 

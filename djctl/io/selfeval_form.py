@@ -82,7 +82,7 @@ def form_spec(*, unit_code: str, unit_name: str, month: str, month_label: str, t
     ]
     for i, t in enumerate(tasks, 1):
         score, note = (scores or {}).get(t.code, (None, None))
-        rows.append([(i, None), (t.code, None), (t.name, "wrap"), (t.dimension, None), (_num(t.points), None),
+        rows.append([(i, "cell"), (t.code, "cell"), (t.name, "cell_wrap"), (t.dimension, "cell"), (_num(t.points), "cell"),
                      (None if score is None else _num(Decimal(score)), "unlocked"), (note, "unlocked_wrap")])
     widths = (6, 10, 48, 10, 8, 10, 40)
     heights = ((HEADER_ROW - 2, 45),) + wrapped_heights(rows[HEADER_ROW - 1:], widths, HEADER_ROW)

@@ -66,7 +66,7 @@ def _ref_heights(ws, rows):
 def old_write_form(path, *, unit_code, unit_name, month, month_label, task_hash, tasks,
                    title_suffix="党建工作月度自评表", scores=None):
     from openpyxl import Workbook as OWorkbook
-    from openpyxl.styles import Alignment, Font, Protection
+    from openpyxl.styles import Alignment, Border, Font, Protection, Side
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from djctl.io.selfeval_form import COLUMNS, HEADER_ROW, INSTRUCTIONS, _num
@@ -75,6 +75,9 @@ def old_write_form(path, *, unit_code, unit_name, month, month_label, task_hash,
     unlocked = Protection(locked=False)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="center")
+    box = Border(left=Side(style="thin"), right=Side(style="thin"), top=Side(style="thin"), bottom=Side(style="thin"))
+    mid = Alignment(vertical="center")  # the table is ruled; its header centred
+    head = Alignment(wrap_text=True, vertical="center", horizontal="center")
     for letter, width in zip("ABCDEFG", (6, 10, 48, 10, 8, 10, 40)):
         ws.column_dimensions[letter].width = width
     first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
@@ -100,12 +103,15 @@ def old_write_form(path, *, unit_code, unit_name, month, month_label, task_hash,
     ws.append([wo_cell(ws, None, font=bold), wo_cell(ws, "月份", font=bold), wo_cell(ws, month)])
     ws.append([wo_cell(ws, INSTRUCTIONS, alignment=wrap)])
     ws.append([])
-    ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
+    ws.append([wo_cell(ws, c.name, font=bold, alignment=head, border=box) for c in COLUMNS])
     for i, t in enumerate(tasks, 1):
         score, note = (scores or {}).get(t.code, (None, None))
-        ws.append([wo_cell(ws, i), wo_cell(ws, t.code), wo_cell(ws, t.name, alignment=wrap), wo_cell(ws, t.dimension),
-                   wo_cell(ws, _num(t.points)), wo_cell(ws, None if score is None else _num(Decimal(score)), protection=unlocked),
-                   wo_cell(ws, note, protection=unlocked, alignment=wrap)])
+        ws.append([wo_cell(ws, i, border=box, alignment=mid), wo_cell(ws, t.code, border=box, alignment=mid),
+                   wo_cell(ws, t.name, alignment=wrap, border=box), wo_cell(ws, t.dimension, border=box, alignment=mid),
+                   wo_cell(ws, _num(t.points), border=box, alignment=mid),
+                   wo_cell(ws, None if score is None else _num(Decimal(score)), protection=unlocked, border=box,
+                           alignment=mid),
+                   wo_cell(ws, note, protection=unlocked, alignment=wrap, border=box)])
     write_meta(wb, {"kind": "selfeval", "unit": unit_code, "month": month, "task_hash": task_hash})
     save_workbook(wb, path)
     return path
@@ -114,7 +120,7 @@ def old_write_form(path, *, unit_code, unit_name, month, month_label, task_hash,
 def old_write_check_form(path, *, unit_code, unit_name, month, month_label, draw_id, draw_label, self_report_id,
                          self_hash, task_hash, tasks, check_day=None, checkers="", categories=()):
     from openpyxl import Workbook as OWorkbook
-    from openpyxl.styles import Alignment, Font, Protection
+    from openpyxl.styles import Alignment, Border, Font, Protection, Side
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from djctl.io.check_form import COL, COLUMNS, DATE_LABEL, FILL_COLUMNS, INSTRUCTIONS, LETTERS, NO, YES, _num
@@ -124,6 +130,9 @@ def old_write_check_form(path, *, unit_code, unit_name, month, month_label, draw
     unlocked = Protection(locked=False)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="center")
+    box = Border(left=Side(style="thin"), right=Side(style="thin"), top=Side(style="thin"), bottom=Side(style="thin"))
+    mid = Alignment(vertical="center")  # the table is ruled; its header centred
+    head = Alignment(wrap_text=True, vertical="center", horizontal="center")
     for letter, width in zip(LETTERS, (6, 10, 40, 8, 10, 28, 10, 10, 36, 12, 12)):
         ws.column_dimensions[letter].width = width
     first, last = HEADER_ROW + 1, HEADER_ROW + len(tasks)
@@ -160,15 +169,17 @@ def old_write_check_form(path, *, unit_code, unit_name, month, month_label, draw
     ws.append([wo_cell(ws, None, font=bold), wo_cell(ws, "月份", font=bold), wo_cell(ws, month),
                wo_cell(ws, None, font=bold), wo_cell(ws, "抽签", font=bold), wo_cell(ws, f"#{draw_id}（{draw_label}）"),
                wo_cell(ws, None, font=bold), wo_cell(ws, DATE_LABEL, font=bold),
-               wo_cell(ws, check_day.isoformat() if check_day else None, protection=unlocked)])
+               wo_cell(ws, check_day.isoformat() if check_day else None, protection=unlocked, border=box, alignment=mid)])
     ws.append([wo_cell(ws, INSTRUCTIONS, alignment=wrap)])
     ws.append([])
-    ws.append([wo_cell(ws, c.name, font=bold, alignment=wrap) for c in COLUMNS])
+    ws.append([wo_cell(ws, c.name, font=bold, alignment=head, border=box) for c in COLUMNS])
     for i, t in enumerate(tasks, 1):
-        ws.append([wo_cell(ws, i), wo_cell(ws, t.code), wo_cell(ws, t.name, alignment=wrap), wo_cell(ws, _num(t.points)),
-                   wo_cell(ws, _num(t.self_score)), wo_cell(ws, t.self_note or None, alignment=wrap),
-                   *[wo_cell(ws, (checkers or None) if c == "核查人" else None, protection=unlocked,
-                             **({"alignment": wrap} if c == "核查说明" else {}))
+        ws.append([wo_cell(ws, i, border=box, alignment=mid), wo_cell(ws, t.code, border=box, alignment=mid),
+                   wo_cell(ws, t.name, alignment=wrap, border=box), wo_cell(ws, _num(t.points), border=box, alignment=mid),
+                   wo_cell(ws, _num(t.self_score), border=box, alignment=mid),
+                   wo_cell(ws, t.self_note or None, alignment=wrap, border=box),
+                   *[wo_cell(ws, (checkers or None) if c == "核查人" else None, protection=unlocked, border=box,
+                             alignment=wrap if c == "核查说明" else mid)
                      for c in FILL_COLUMNS]])
     write_meta(wb, {"kind": "check", "unit": unit_code, "month": month, "draw_id": str(draw_id),
                     "self_report_id": str(self_report_id), "self_hash": self_hash, "task_hash": task_hash})
