@@ -37,9 +37,18 @@ def norm_text(value: Any) -> str:
 
 
 def norm_header(value: Any) -> str:
+    # short texts cached from the cell's own text: every returned form repeats the same headers, and
+    # find_table asks for each cell and column (long ones are not, so a hostile workbook cannot fill the
+    # cache with big strings)
+    if type(value) is str and len(value) <= 64:
+        return _norm_header_raw(value)
     text = norm_text(value)
-    # short texts cached: every returned form repeats the same headers, and find_table asks for each cell
-    # and column (long ones are not, so a hostile workbook cannot fill the cache with big strings)
+    return _norm_header_cached(text) if len(text) <= 64 else _norm_header_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _norm_header_raw(value: str) -> str:
+    text = norm_text(value)
     return _norm_header_cached(text) if len(text) <= 64 else _norm_header_text(text)
 
 
