@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import typer
+
+from djctl.domain.textclean import display_width
 
 try:  # typer ≥ 0.26 carries its own click; its HelpFormatter is not re-exported under a public name
     from typer._click import Context as _Context
@@ -42,10 +43,6 @@ PHRASES = [
     (re.compile(r"COMMAND \[ARGS\]\.\.\."), "命令 [参数]…"),
     (re.compile(r"\.\.\.$"), "…"),
 ]
-
-
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1 for ch in text)
 
 
 def _metavar(match: re.Match[str]) -> str:

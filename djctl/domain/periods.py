@@ -116,6 +116,24 @@ def month_bounds(month_str: str) -> tuple[date, date]:
     return p.first_day(), p.last_day()
 
 
+IN_REGISTER, REVOKED, NOT_YET = "在册", "已撤销", "未成立"
+
+
+def standing_on(day: date, active_from: date | None, active_to: date | None) -> str:
+    """A unit's standing on a day: 在册 (both dates inclusive), 已撤销 (its end date has passed) or 未成立 (its
+    start date is later)."""
+    if active_from is not None and active_from > day:
+        return NOT_YET
+    if active_to is not None and active_to < day:
+        return REVOKED
+    return IN_REGISTER
+
+
+def active_on(day: date, active_from: date | None, active_to: date | None) -> bool:
+    """A unit is in the register on a day (start and end dates inclusive)."""
+    return standing_on(day, active_from, active_to) == IN_REGISTER
+
+
 def month_active(month_str: str, active_from: date | None, active_to: date | None) -> bool:
     """A unit is active in a month if its active period overlaps that month at all."""
     first, last = month_bounds(month_str)

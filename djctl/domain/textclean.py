@@ -90,3 +90,9 @@ def _show(ch: str) -> str:
 def printable(text: str) -> str:
     """`text` for a message or the terminal: hidden characters shown as <U+XXXX>, never passed through."""
     return "".join(ch if ch.isprintable() and not _INVISIBLE.match(ch) else f"<U+{ord(ch):04X}>" for ch in text)
+
+
+def display_width(text: str) -> int:
+    """How many half-width columns `text` takes on a screen or in a spreadsheet column: a wide (CJK)
+    character two, a combining mark none, anything else one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1 for ch in text)

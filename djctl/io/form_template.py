@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import re
 import struct
-import unicodedata
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -34,6 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from djctl.errors import InputError
+from djctl.domain.textclean import display_width
 from djctl.io.xlsx import cell_value
 
 def _styles() -> dict[str | None, dict[str, Any]]:
@@ -102,8 +102,7 @@ def text_lines(text: str, width: float) -> int:
 
 def _lines(text: str, width: float) -> int:
     per_line = max(1.0, width - 1)
-    return sum(max(1, -(-sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part) // per_line))
-               for part in text.split("\n"))
+    return sum(max(1, -(-display_width(part) // per_line)) for part in text.split("\n"))
 
 
 _short_lines = lru_cache(maxsize=4096)(_lines)

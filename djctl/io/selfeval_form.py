@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -128,19 +127,9 @@ def header_cell(data: SheetData, label: str) -> tuple[int | None, str | None]:
         if rownum >= HEADER_ROW:
             break
         for i, c in enumerate(cells):
-            if c.value is not None and _norm_label(c.value) == label:
+            if norm_text(c.value) == label:
                 return rownum, norm_text(cells[i + 1].value) if i + 1 < len(cells) else ""
     return None, None
-
-
-def _norm_label(value: Any) -> str:
-    """norm_text of a header-block cell, remembered for short texts (every form repeats its labels)."""
-    return _norm_label_cached(value) if type(value) is str and len(value) <= 64 else norm_text(value)
-
-
-@lru_cache(maxsize=4096)
-def _norm_label_cached(value: str) -> str:
-    return norm_text(value)
 
 
 @dataclass

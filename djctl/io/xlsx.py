@@ -21,6 +21,7 @@ from typing import Any
 
 from djctl.errors import InputError, ProblemList, SecurityError
 from djctl.io.xlsx_guard import open_spreadsheet
+from djctl.io.xlsx_scan import col_index, scan_sheet
 
 MAX_CELL_CHARS = 32_767
 META_SHEET = "_djctl"
@@ -28,26 +29,24 @@ _MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9
 
 
 def norm_text(value: Any) -> str:
-    """NFKC-normalised, trimmed text of a cell ('' for None)."""
+    """NFKC-normalised, trimmed text of a cell ('' for None). Short texts are remembered: every returned
+    form repeats its labels, headers and codes (long ones are not, so a hostile workbook cannot fill the
+    cache with big strings)."""
     if value is None:
         return ""
+    if type(value) is str:
+        return _norm_short(value) if len(value) <= 64 else unicodedata.normalize("NFKC", value).strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+@lru_cache(maxsize=8192)
+def _norm_short(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip()
+
+
 def norm_header(value: Any) -> str:
-    # short texts cached from the cell's own text: every returned form repeats the same headers, and
-    # find_table asks for each cell and column (long ones are not, so a hostile workbook cannot fill the
-    # cache with big strings)
-    if type(value) is str and len(value) <= 64:
-        return _norm_header_raw(value)
-    text = norm_text(value)
-    return _norm_header_cached(text) if len(text) <= 64 else _norm_header_text(text)
-
-
-@lru_cache(maxsize=4096)
-def _norm_header_raw(value: str) -> str:
     text = norm_text(value)
     return _norm_header_cached(text) if len(text) <= 64 else _norm_header_text(text)
 
@@ -105,14 +104,7 @@ def _range_bounds(ref: str) -> tuple[int, int, int, int]:
 
         return range_boundaries(ref)
     a, r1, b, r2 = m.groups()
-    return _col_number(a), int(r1), _col_number(b or a), int(r2 or r1)
-
-
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
+    return col_index(a), int(r1), col_index(b or a), int(r2 or r1)
 
 
 class Workbook:
@@ -235,8 +227,6 @@ class Workbook:
     def _scan(self, name: str) -> Any:
         """The sheet's XML scan (None when the sheet's part cannot be found or read)."""
         if name not in self._scans:
-            from djctl.io.xlsx_scan import scan_sheet
-
             if self._zf is None:
                 self._zf = zipfile.ZipFile(self.path)
                 from djctl.io.xlsx_parts import workbook_parts

@@ -67,23 +67,9 @@ def read_sheet(wb: Any, name: str, scan: Any, merged: bool) -> Any:
                 raise InputError(f"工作表「{name}」行数超过上限 {max_rows}，拒绝读取", path=wb.path)
         return True
 
-    if by_row:
-        for rownum, row in enumerate(values, start=1):
-            if not add(rownum, row):
-                return None
-    else:  # no formulas (a returned form): `add` without them, inline
-        plain = _PLAIN
-        for rownum, row in enumerate(values, start=1):
-            if row.count("") == len(row):
-                continue
-            if not set(map(type, row)) <= plain:
-                return None
-            out = [None if v == "" else int(v) if type(v) is float and v.is_integer() else v for v in row]
-            while out[-1] is None:
-                out.pop()
-            rows.append((rownum, [Cell(v) for v in out]))
-            if len(rows) > max_rows:
-                raise InputError(f"工作表「{name}」行数超过上限 {max_rows}，拒绝读取", path=wb.path)
+    for rownum, row in enumerate(values, start=1):
+        if not add(rownum, row):
+            return None
     for rownum in sorted(by_row):  # formula rows past calamine's last value (no cached value)
         add(rownum, [])
     return SheetData(name, rows, merge_refs(ranges))

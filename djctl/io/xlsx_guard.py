@@ -184,23 +184,24 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfi
                     key = zip_read.part_key(zf, info)
                     if zip_read.passed(key):
                         continue
-                    _check_part(zf, info, name)
+                    _check_part(zf, info, name, key[3] if key else None)
                     zip_read.mark_passed(key)
     except zipfile.BadZipFile as exc:
         raise InputError(f"工作簿已损坏（zip 结构错误：{exc}）", path=name,
                          hint="文件可能未完整传输，请让报送单位重新发送") from exc
     except EOFError as exc:
         raise InputError("工作簿已损坏（内容被截断）", path=name, hint="文件可能未完整传输，请让报送单位重新发送") from exc
-    except zlib_error() as exc:
+    except zlib.error as exc:
         raise InputError("工作簿已损坏（内部数据无法解压）", path=name, hint="文件可能未完整传输，请让报送单位重新发送") from exc
     except NotImplementedError as exc:  # zipfile: an unknown compression method or flag (patched data, …)
         raise InputError(f"工作簿已损坏或使用了不支持的压缩方式（{exc}）", path=name,
                          hint="请在 Excel 中「另存为」Excel 工作簿（.xlsx）后再导入") from exc
 
 
-def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
-    """One part's prolog: no DTD or entity declaration before its root element (raises)."""
-    head = _member_head(zf, info)
+def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, raw: bytes | None) -> None:
+    """One part's prolog: no DTD or entity declaration before its root element (raises). `raw`: the part's
+    stored bytes when already read."""
+    head = _member_head(zf, info, raw)
     if head is not None and _reaches_root(head):
         # the usual case: its first bytes settle it (the bytes zf.open gives first)
         _check_prolog(zf, info, name, head)
@@ -210,12 +211,6 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
         chunk = _prolog_bytes(fh)
         _check_prolog(zf, info, name, chunk)
         _defused_prolog(fh, chunk, name)
-
-
-def zlib_error():
-    import zlib
-
-    return zlib.error
 
 
 _FIRST_READ = 2048
@@ -322,28 +317,11 @@ class _Empty:
 _EMPTY = _Empty()
 
 
-def _member_head(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
-    """A part's first bytes (up to _FIRST_READ) read from the archive directly: its local header, then at most
-    16 KB of its stored or deflated data. What zf.open would give first, without the ZipExtFile machinery
-    (a tenth of a millisecond a part, ten parts a form); a part no longer than that is read whole and its
-    size and CRC checked, as zf.open checks them at the end of a part. None for anything else (encrypted,
-    another method, an odd header, a size or CRC that does not hold, fewer bytes than the part should give):
-    the caller reads the part through zf.open, which refuses what is wrong with it."""
-    raw = zip_read.stored_bytes(zf, info, 16384)
-    if raw is None:
-        return None
-    try:
-        whole = info.file_size <= _FIRST_READ   # a small part is read whole, and its CRC checked, as zf.open does
-        want = info.file_size + 1 if whole else _FIRST_READ
-        if info.compress_type == zipfile.ZIP_STORED:
-            head = raw[:want]
-        else:
-            head = zlib.decompressobj(-15).decompress(raw, want)
-    except (OSError, ValueError, zlib.error):
-        return None
-    if whole:  # a size or CRC that does not hold: zf.open reads it and refuses it with zipfile's error
-        return head if len(head) == info.file_size and zlib.crc32(head) == info.CRC else None
-    return head if len(head) == _FIRST_READ else None
+def _member_head(zf: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes | None = None) -> bytes | None:
+    """A part's first bytes (up to _FIRST_READ) straight from the archive, without zipfile's ZipExtFile (a tenth
+    of a millisecond a part, ten parts a form): `zip_read.head`. None: the caller reads the part through
+    zf.open, which refuses what is wrong with it."""
+    return zip_read.head(zf, info, _FIRST_READ, raw)
 
 
 class _RootReached(Exception):

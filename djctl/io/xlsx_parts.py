@@ -7,6 +7,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from djctl.io.zip_read import read_part
@@ -39,21 +40,11 @@ _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(Relationship|sheet)\b([^>]*)>")
 _ATTR = re.compile(rb"(?:^|\s)(?:[A-Za-z_][\w.-]*:)?([A-Za-z]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 
-_SEEN_TAGS: dict[tuple[bytes, bytes], list[dict[str, str]]] = {}
-
-
 def _tags(data: bytes, kind: bytes) -> list[dict[str, str]]:
     """The attributes of every `kind` element (the guard has refused DTDs and entities: a pattern over
     these small parts reads them as a parser would, without building a tree). Remembered for parts up to
     64 KB: a month's forms share these parts byte for byte (io/zip_read.py); callers only read the result."""
-    if len(data) > 64 * 1024:
-        return _parse_tags(data, kind)
-    hit = _SEEN_TAGS.get((data, kind))
-    if hit is None:
-        if len(_SEEN_TAGS) >= 64:
-            _SEEN_TAGS.clear()
-        hit = _SEEN_TAGS[(data, kind)] = _parse_tags(data, kind)
-    return hit
+    return _tags_cached(data, kind) if len(data) <= 64 * 1024 else _parse_tags(data, kind)
 
 
 def _parse_tags(data: bytes, kind: bytes) -> list[dict[str, str]]:
@@ -63,6 +54,9 @@ def _parse_tags(data: bytes, kind: bytes) -> list[dict[str, str]]:
             out.append({k.decode(): html.unescape((a or b).decode("utf-8", "replace"))
                         for k, a, b in _ATTR.findall(attrs)})
     return out
+
+
+_tags_cached = lru_cache(maxsize=64)(_parse_tags)
 
 
 def _rels(zf: zipfile.ZipFile, names: set[str], part: str) -> list[tuple[str, str, str]]:

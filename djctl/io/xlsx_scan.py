@@ -22,10 +22,11 @@ import html
 import re
 import zipfile
 from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from djctl.io.zip_read import inflate
+from djctl.io.zip_read import inflate, read_part
 
 CHUNK = 1 << 20
 
@@ -75,76 +76,66 @@ class SheetScan:
     styles: frozenset[int]  # style ids used by cells
 
 
+def _pieces(zf: zipfile.ZipFile, member: str) -> Iterator[tuple[bytes, bytes]]:
+    """A part's XML in bounded pieces cut before a '<', so a tag is never split: (piece, the piece and the next
+    two bytes, which the lookaheads above need). A part of at most CHUNK bytes (a form's sheet) is one piece,
+    inflated at once."""
+    info = zf.getinfo(member)
+    whole = inflate(zf, info) if info.file_size <= CHUNK else None
+    if whole is not None:
+        yield whole, whole
+        return
+    carry = b""
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            buf = carry + chunk
+            if not chunk:
+                yield buf, buf
+                return
+            cut = buf.rfind(b"<")
+            if cut <= 0:
+                carry = buf
+                continue
+            carry = buf[cut:]
+            yield buf[:cut], buf[:cut + 2]
+
+
 def scan_sheet(zf: zipfile.ZipFile, member: str, *, styles_needed: bool = True) -> SheetScan:
-    """One bounded pass over a sheet's XML (chunks cut before a '<', so a tag is never split).
+    """One bounded pass over a sheet's XML (`_pieces`).
     `styles_needed=False`: the workbook has no date format, so the cells' styles are not collected."""
-    max_row = max_col = 0
+    max_row = 0
     no_ref_cells = no_ref_rows = 0
     special = formulas = False
     styles: set[bytes] = set()
     cols: set[bytes] = set()
-    carry = b""
     pats = None
-    info = zf.getinfo(member)
-    whole = inflate(zf, info) if info.file_size <= CHUNK else None  # a form's sheet: one read, no ZipExtFile
-    with (_Whole(whole) if whole is not None else zf.open(info)) as fh:
-        while True:
-            chunk = fh.read(CHUNK)
-            buf = carry + chunk
-            if chunk and whole is None:
-                cut = buf.rfind(b"<")
-                if cut <= 0:
-                    carry = buf
-                    continue
-                part, carry = buf[:cut], buf[cut:]
-                look = buf[:cut + 2]  # the lookaheads above need the next two bytes
-            else:
-                part = look = buf
-                carry = b""
-            if pats is None:  # SpreadsheetML written with a namespace prefix (x:c, x:v) needs the slower patterns
-                pats = _PLAIN if b"<sheetData" in look else _PREFIXED
-            cell_ref, cell_no_ref, row_ref, row_no_ref, style, formula, *specials = pats
-            refs = cell_ref.findall(part)
-            if refs:
-                letters, numbers = zip(*refs)
-                cols.update(letters)
-                max_row = max(max_row, max(map(int, set(numbers))))
-            rows = row_ref.findall(part)
-            if rows:
-                max_row = max(max_row, max(map(int, rows)))
-            # cells and rows without a reference: counted by pattern only when a quick count says there are any
-            if pats is _PREFIXED or part.count(b"<c ") + part.count(b"<c>") != part.count(b'<c r="'):
-                no_ref_cells += len(cell_no_ref.findall(part))
-            if pats is _PREFIXED or part.count(b"<row ") + part.count(b"<row>") != part.count(b'<row r="'):
-                no_ref_rows += len(row_no_ref.findall(part))
-            if styles_needed:
-                styles.update(style.findall(part))
-            if not special:
-                special = any(pat.search(look) for pat in specials)
-            if not formulas:
-                formulas = formula.search(look) is not None
-            if not chunk or whole is not None:  # the end, or all of it at once
-                break
-    max_col = max((_col_index(c) for c in cols), default=0)
+    for part, look in _pieces(zf, member):
+        if pats is None:  # SpreadsheetML written with a namespace prefix (x:c, x:v) needs the slower patterns
+            pats = _PLAIN if b"<sheetData" in look else _PREFIXED
+        cell_ref, cell_no_ref, row_ref, row_no_ref, style, formula, *specials = pats
+        refs = cell_ref.findall(part)
+        if refs:
+            letters, numbers = zip(*refs)
+            cols.update(letters)
+            max_row = max(max_row, max(map(int, set(numbers))))
+        rows = row_ref.findall(part)
+        if rows:
+            max_row = max(max_row, max(map(int, rows)))
+        # cells and rows without a reference: counted by pattern only when a quick count says there are any
+        if pats is _PREFIXED or part.count(b"<c ") + part.count(b"<c>") != part.count(b'<c r="'):
+            no_ref_cells += len(cell_no_ref.findall(part))
+        if pats is _PREFIXED or part.count(b"<row ") + part.count(b"<row>") != part.count(b'<row r="'):
+            no_ref_rows += len(row_no_ref.findall(part))
+        if styles_needed:
+            styles.update(style.findall(part))
+        if not special:
+            special = any(pat.search(look) for pat in specials)
+        if not formulas:
+            formulas = formula.search(look) is not None
+    max_col = max((col_index(c) for c in cols), default=0)
     return SheetScan(max_row + no_ref_rows, max_col + no_ref_cells, special, formulas,
                      frozenset(int(s) for s in styles))
-
-
-class _Whole:
-    """A part already read whole, read as a file (`scan_sheet`'s loop)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data: bytes | None = data
-
-    def read(self, _size: int) -> bytes:
-        data, self._data = self._data, None
-        return data or b""
-
-    def __enter__(self) -> _Whole:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._data = None
 
 
 def formula_cells(zf: zipfile.ZipFile, member: str) -> dict[tuple[int, int], str] | None:
@@ -185,12 +176,13 @@ def formula_cells(zf: zipfile.ZipFile, member: str) -> dict[tuple[int, int], str
 
 def _ref(ref: str) -> tuple[int, int]:
     letters = ref.rstrip("0123456789")
-    return int(ref[len(letters):]), _col_index(letters.encode())
+    return int(ref[len(letters):]), col_index(letters)
 
 
-def _col_index(letters: bytes) -> int:
+def col_index(letters: str | bytes) -> int:
+    """A column's number from its letters (A = 1, XFD = 16384), as text or bytes."""
     n = 0
-    for ch in letters:
+    for ch in letters.encode() if isinstance(letters, str) else letters:
         n = n * 26 + ch - 64
     return n
 
@@ -198,47 +190,16 @@ def _col_index(letters: bytes) -> int:
 def has_empty_shared_string(zf: zipfile.ZipFile, member: str | None) -> bool:
     """Whether the shared-string table holds an empty text (openpyxl reads it as '', calamine as empty) or
     white space that calamine would trim."""
-    if not member:
-        return False
-    carry = b""
-    with zf.open(member) as fh:
-        while True:
-            chunk = fh.read(CHUNK)
-            buf = carry + chunk
-            cut = buf.rfind(b"<") if chunk else len(buf)
-            if cut <= 0 and chunk:
-                carry = buf
-                continue
-            if _EMPTY_TEXT.search(buf[:cut + 2]):
-                return True
-            carry = buf[cut:]
-            if not chunk:
-                return False
+    return bool(member) and any(_EMPTY_TEXT.search(look) for _, look in _pieces(zf, member))
 
 
 def date_styles(zf: zipfile.ZipFile, member: str | None) -> frozenset[int]:
     """The cell style ids openpyxl reads as dates or durations (its own rule, `is_date_format`)."""
     if not member:
         return frozenset()
-    from djctl.io.zip_read import read_part
-
-    return _date_styles_of(read_part(zf, member))
-
-
-_DATE_STYLES: dict[bytes, frozenset[int]] = {}
-
-
-def _date_styles_of(data: bytes) -> frozenset[int]:
-    """`date_styles` of a styles part's bytes (remembered: a month's forms share one styles part)."""
-    hit = _DATE_STYLES.get(data)
-    if hit is None:
-        hit = _parse_date_styles(data)
-        if len(data) > 256 * 1024:
-            return hit
-        if len(_DATE_STYLES) >= 64:
-            _DATE_STYLES.clear()
-        _DATE_STYLES[data] = hit
-    return hit
+    data = read_part(zf, member)
+    # remembered by the part's bytes: a month's forms share one styles part (a large one is not kept)
+    return _date_styles_cached(data) if len(data) <= 256 * 1024 else _parse_date_styles(data)
 
 
 def _parse_date_styles(data: bytes) -> frozenset[int]:
@@ -261,6 +222,9 @@ def _parse_date_styles(data: bytes) -> frozenset[int]:
         if is_date:
             out.add(idx)
     return frozenset(out)
+
+
+_date_styles_cached = lru_cache(maxsize=64)(_parse_date_styles)
 
 
 @lru_cache(maxsize=256)

@@ -104,6 +104,11 @@ def mark_passed(key: PartKey | None) -> None:
         PASSED.put(key, True, len(key[3]) + 64)
 
 
+def _inflated(raw: bytes, method: int, limit: int) -> bytes:
+    """At most `limit` bytes of a part's content from its stored bytes (raises zlib.error)."""
+    return raw[:limit] if method == zipfile.ZIP_STORED else zlib.decompressobj(-15).decompress(raw, limit)
+
+
 def inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes | None = None) -> bytes | None:
     """The part's bytes from its stored bytes (read here unless given), or None when they do not inflate to
     the size and CRC the directory gives (zipfile then reads the part, and refuses it). Never more than one
@@ -114,13 +119,29 @@ def inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes | None = None
         raw = stored_bytes(zf, info)
         if raw is None:
             return None
-    size = info.file_size
     try:
-        data = raw[:size + 1] if info.compress_type == zipfile.ZIP_STORED \
-            else zlib.decompressobj(-15).decompress(raw, size + 1)
+        data = _inflated(raw, info.compress_type, info.file_size + 1)
     except zlib.error:
         return None
-    return data if len(data) == size and zlib.crc32(data) == info.CRC else None
+    return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
+
+
+def head(zf: zipfile.ZipFile, info: zipfile.ZipInfo, n: int, raw: bytes | None = None) -> bytes | None:
+    """The part's first `n` bytes, as zf.open gives them first, from its stored bytes (at most 16 KB of them
+    read here unless given). A part of at most `n` bytes is read whole, its size and CRC checked as zf.open
+    checks them at its end. None for anything else (encrypted, another method, an odd local header, a size
+    or CRC that does not hold, fewer bytes than the part should give): zipfile must read it."""
+    if info.file_size <= n:
+        return inflate(zf, info, raw)
+    if raw is None:
+        raw = stored_bytes(zf, info, 16384)
+        if raw is None:
+            return None
+    try:
+        data = _inflated(raw, info.compress_type, n)
+    except zlib.error:
+        return None
+    return data if len(data) == n else None
 
 
 def read_part(zf: zipfile.ZipFile, name: str) -> bytes:

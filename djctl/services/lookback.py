@@ -34,6 +34,7 @@ from typing import Any
 from sqlmodel import select
 
 from djctl import clock as _clock
+from djctl.domain.periods import active_on
 from djctl.domain.points import fmt, round2
 from djctl.domain.sampling import run_draw
 from djctl.domain.tiers import normalize_tier, tier_level
@@ -103,9 +104,7 @@ def items_hash(items) -> str:
 
 
 def _unit_in_register(u: Unit | None, day: date) -> bool:
-    if u is None:
-        return True
-    return (u.active_from is None or u.active_from <= day) and (u.active_to is None or u.active_to >= day)
+    return u is None or active_on(day, u.active_from, u.active_to)
 
 
 def eligible_branches(session, as_of: date) -> dict[str, str]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import select
 
 from djctl import clock as _clock
+from djctl.domain.periods import active_on, month_active, standing_on
 from djctl.errors import InputError, Problem
 from djctl.io.outfile import save_workbook
 from djctl.io.roster_xlsx import BRANCH_SHEET, UNIT_SHEET, read_roster
@@ -170,18 +171,7 @@ def _apply(uow: Any, report: RosterReport, units: list[Any], branches: list[Any]
 
 
 def unit_active_on_month(u: Unit, month: str) -> bool:
-    from djctl.domain.periods import month_active
-
     return month_active(month, u.active_from, u.active_to)
-
-
-def unit_status(active_from: date | None, active_to: date | None, as_of: date) -> str:
-    """A unit's standing on a date: 在册, 已撤销 (its end date has passed) or 未成立 (its start date is later)."""
-    if active_from is not None and active_from > as_of:
-        return "未成立"
-    if active_to is not None and active_to < as_of:
-        return "已撤销"
-    return "在册"
 
 
 def list_org(store: Store, group: str | None = None, as_of: date | None = None) -> dict[str, Any]:
@@ -193,8 +183,8 @@ def list_org(store: Store, group: str | None = None, as_of: date | None = None) 
         branches = s.exec(select(Branch).order_by(Branch.code)).all()
     day = as_of or _clock.today()
     unit_rows = [{"code": u.code, "name": u.name, "kind": u.kind, "group": u.group_name, "members": u.members,
-                  "active": unit_status(u.active_from, u.active_to, day) == "在册",
-                  "status": unit_status(u.active_from, u.active_to, day),
+                  "active": active_on(day, u.active_from, u.active_to),
+                  "status": standing_on(day, u.active_from, u.active_to),
                   "secretary": u.secretary,
                   "active_from": _jsonable(u.active_from), "active_to": _jsonable(u.active_to)}
                  for u in units if group is None or u.group_name == group]

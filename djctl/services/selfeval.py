@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import nullcontext
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,18 +71,6 @@ def import_forms(store: Store, paths: list[Path], *, replace: bool = False, dry_
     whose files were not yet reported: every file is wholly in the store or wholly absent.
     """
     files = expand_paths(paths)
-    # workers start now, while the files are hashed (their start is a tenth of a second); a run whose files
-    # turn out to be imported already leaves them unused
-    workers = workers_for(len(files))
-    with ReadPool(READER, workers) if workers >= 2 else nullcontext() as pool:
-        return _import(store, files, pool, replace=replace, dry_run=dry_run, progress=progress)
-
-
-READER = "djctl.io.selfeval_form:read_form"
-
-
-def _import(store: Store, files: list[Path], pool: ReadPool | None, *, replace: bool, dry_run: bool,
-            progress: Callable[[FileResult], None] | None) -> list[FileResult]:
     shas = {path: _sha_or_none(path) for path in files}
     known = seen_imports(store, {sha for sha in shas.values() if sha})
     task_lists: dict[int, dict[str, Any]] = {}
@@ -101,7 +88,7 @@ def _import(store: Store, files: list[Path], pool: ReadPool | None, *, replace: 
         batch.clear()
 
     try:
-        for result, form in _read_all(files, shas, known, pool):
+        for result, form in _read_all(files, shas, known):
             if not batch:
                 started = time.perf_counter()
             batch.append((result, form))
@@ -119,27 +106,29 @@ def _batch_files() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else BATCH_FILES
 
 
-def _read_all(files: list[Path], shas: dict[Path, str | None], known: dict[str, SeenImport],
-              pool: ReadPool | None) -> Iterator[tuple[FileResult, Any]]:
-    """`read_one` of every file, in order. Files not yet imported are read by the worker processes of `pool`
-    when there is one (io/read_workers.py); what they read is taken exactly as if read here."""
+def _read_all(files: list[Path], shas: dict[Path, str | None],
+              known: dict[str, SeenImport]) -> Iterator[tuple[FileResult, Any]]:
+    """`read_one` of every file, in order. Files not yet imported are read by worker processes when there are
+    many (io/read_workers.py); what they read is taken exactly as if read here."""
     todo = [p for p in files if shas[p] is not None and shas[p] not in known]
-    if pool is None or not todo:
+    workers = workers_for(len(todo))
+    if workers < 2:
         for path in files:
             yield read_one(path, sha256=shas[path], known=known)
         return
-    answers = pool.read([str(p) for p in todo])
-    for path in files:
-        if shas[path] is None or shas[path] in known:
-            yield read_one(path, sha256=shas[path], known=known)
-            continue
-        form, refusal = next(answers)
-        result = FileResult(str(path), sha256=shas[path])
-        if refusal is not None:
-            result.refuse(refusal.error())
-            yield result, None
-            continue
-        yield _read_result(result, form), form
+    with ReadPool("djctl.io.selfeval_form:read_form", workers) as pool:
+        answers = pool.read([str(p) for p in todo])
+        for path in files:
+            if shas[path] is None or shas[path] in known:
+                yield read_one(path, sha256=shas[path], known=known)
+                continue
+            form, refusal = next(answers)
+            result = FileResult(str(path), sha256=shas[path])
+            if refusal is not None:
+                result.refuse(refusal.error())
+                yield result, None
+                continue
+            yield _read_result(result, form), form
 
 
 def read_one(path: Path, *, sha256: str | None = None,

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from djctl.domain.periods import active_on
 from djctl.domain.tiers import movements, normalize_tier, steps_up, tier_counts, tier_rates
 from djctl.errors import DjctlError, InputError, Problem
 from djctl.services.importing import UNCHANGED, FileResult, WorkbookImport, import_workbook
@@ -218,9 +219,7 @@ def import_tiers(store: Store, path: Path, *, dry_run: bool = False) -> FileResu
 
 
 def _unit_active_at(u: Unit | None, day: date) -> bool:
-    if u is None:
-        return True
-    return (u.active_from is None or u.active_from <= day) and (u.active_to is None or u.active_to >= day)
+    return u is None or active_on(day, u.active_from, u.active_to)
 
 
 def tiers_at(branch: Branch, changes: list[TierChange], day: date) -> str | None:
