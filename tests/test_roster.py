@@ -582,3 +582,11 @@ def test_org_list_states_each_units_standing_as_of_a_date(cli, tmp_path):
     assert r.exit_code == 0 and "状态截至 2024-07-01" in r.output and "未成立" not in r.output
     assert "已撤销" in cli("org", "list", "--as-of", "2024-07-01").output
     assert cli("org", "list", "--as-of", "2024-02-30").exit_code == 2
+
+
+def test_org_list_refuses_a_group_that_does_not_exist(cli, tmp_path):
+    units = [["U001", "甲局机关党委", "机关党委", "第1组", "张三", 20]]
+    assert cli("org", "import", roster(tmp_path / "r.xlsx", units, [])).exit_code == 0
+    assert [u["code"] for u in json.loads(cli("org", "list", "--group", "第1组", "--json").output)["units"]] == ["U001"]
+    r = cli("org", "list", "--group", "第一组")
+    assert r.exit_code == 2 and "没有分组「第一组」" in r.output and "第1组" in r.output

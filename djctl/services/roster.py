@@ -182,6 +182,9 @@ def list_org(store: Store, group: str | None = None, as_of: date | None = None) 
         units = s.exec(select(Unit).order_by(Unit.code)).all()
         branches = s.exec(select(Branch).order_by(Branch.code)).all()
     day = as_of or _clock.today()
+    groups = sorted({u.group_name for u in units if u.group_name})
+    if group is not None and units and group not in groups:  # a mistyped group would list nothing, silently
+        raise InputError(f"名册中没有分组「{group}」", hint=f"现有分组：{'、'.join(groups) or '（未分组）'}")
     unit_rows = [{"code": u.code, "name": u.name, "kind": u.kind, "group": u.group_name, "members": u.members,
                   "active": active_on(day, u.active_from, u.active_to),
                   "status": standing_on(day, u.active_from, u.active_to),
