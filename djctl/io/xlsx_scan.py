@@ -4,7 +4,11 @@ calamine gives each cell's value only. Before a sheet is handed to it, the sheet
 bounded chunks, with a few byte patterns (no XML parser, nothing expanded):
 
 - the extent of the cells that hold something: calamine allocates the whole rectangle, so a two-cell sheet
-  (A1 and XFD1048576) would abort the process; a sheet over `MAX_CELLS` is refused before calamine sees it;
+  (A1 and XFD1048576) would abort the process; a sheet over `MAX_CELLS` is refused before calamine sees it.
+  The bound is taken from every `r` attribute in whatever syntax XML allows (single quotes, spaces around
+  "=", lower-case letters: calamine accepts them all); where it cannot be sure (cells written other than
+  `<c r="...`, no namespace-free sheetData, or a bound over `MAX_CELLS`) the sheet is walked by an XML
+  parser the way calamine walks it (`_walked_extent`);
 - whether the sheet has anything whose value calamine reports differently from the way djctl has always
   read it (openpyxl's rules): formulas (`<f>`), error cells, ISO-typed date cells, numbers written with a
   decimal point or exponent where the value is whole ("9.0", "1E3") or with more digits than a float keeps,
@@ -26,6 +30,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from djctl.io.calamine_read import MAX_CELLS
 from djctl.io.zip_read import inflate, read_part
 
 CHUNK = 1 << 20
@@ -38,11 +43,6 @@ _UNPRESERVED = rb"<%st(?![^>]*preserve)(?:\s[^>]*)?>(?:\s|[^<]*+(?<=\s)<)"
 def _patterns(p: bytes) -> tuple[re.Pattern[bytes], ...]:
     """The scan's patterns; `p` matches a namespace prefix ("" when the sheet uses none: much faster)."""
     return (
-        # a cell start tag that is not self-closing (so it holds something), with its reference
-        re.compile(rb"<" + p + rb"c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"[^>]*(?<!/)>"),
-        re.compile(rb"<" + p + rb"c\b(?![^>]*\br=)[^>]*(?<!/)>"),  # ... without one
-        re.compile(rb"<" + p + rb"row\b[^>]*?\br=\"([0-9]{1,7})\""),
-        re.compile(rb"<" + p + rb"row\b(?![^>]*\br=)[^>]*>"),
         re.compile(rb"<" + p + rb"c\b[^>]*?\bs=\"([0-9]+)\"[^>]*(?<!/)>"),  # the style of a cell holding something
         re.compile(rb"<" + p + rb"f[\s/>]"),  # a formula
         re.compile(rb"t=\"[ed]\""),  # an error cell, an ISO date cell (or another attribute ending in t)
@@ -54,6 +54,18 @@ def _patterns(p: bytes) -> tuple[re.Pattern[bytes], ...]:
         re.compile(rb"<" + p + rb"t(?:\b[^>]*/>|\b[^>]*>(?=<\s*/)|(?![^>]*preserve)(?:\s[^>]*)?>(?:\s|[^<]*+(?<=\s)<))"),
     )
 
+
+#: every attribute named r (a cell's or a row's reference), in any syntax XML allows, with its letters and its
+#: row number (leading zeros dropped, at most 12 digits: more is past any bound anyway); other attributes
+#: ending in r ("header", "footer") give small numbers or nothing, which only widens the bound
+_R_ATTR = re.compile(rb"r\s*=\s*[\"']([A-Za-z]*)0*([0-9]{0,12})")
+#: every cell start tag: "<c" and a character that cannot continue an element name; and one with a
+#: namespace prefix ("<x:c"), which calamine takes for a cell too
+_CELL_START = re.compile(rb"<c[^\w.:-]")
+_PREFIXED_CELL = re.compile(rb":c[^\w.:-]")
+#: attribute syntax other than name="value": the value patterns below assume it
+_ODD_ATTR = re.compile(rb"=(?:(?<=\s=)|\s|')")
+_LARGEST = (1_048_576, 16_384)  # an extent that cannot be known is taken as the largest a sheet can have
 
 _PLAIN = _patterns(b"")
 _PREFIXED = _patterns(rb"(?:[A-Za-z_][\w.-]*:)?")
@@ -104,38 +116,101 @@ def _pieces(zf: zipfile.ZipFile, member: str) -> Iterator[tuple[bytes, bytes]]:
 def scan_sheet(zf: zipfile.ZipFile, member: str, *, styles_needed: bool = True) -> SheetScan:
     """One bounded pass over a sheet's XML (`_pieces`).
     `styles_needed=False`: the workbook has no date format, so the cells' styles are not collected."""
-    max_row = 0
-    no_ref_cells = no_ref_rows = 0
-    special = formulas = False
+    max_row = max_col = 0
+    walk = special = formulas = False
     styles: set[bytes] = set()
     cols: set[bytes] = set()
     pats = None
     for part, look in _pieces(zf, member):
         if pats is None:  # SpreadsheetML written with a namespace prefix (x:c, x:v) needs the slower patterns
             pats = _PLAIN if b"<sheetData" in look else _PREFIXED
-        cell_ref, cell_no_ref, row_ref, row_no_ref, style, formula, *specials = pats
-        refs = cell_ref.findall(part)
+            walk = pats is _PREFIXED
+        style, formula, *specials = pats
+        refs = _R_ATTR.findall(part)
         if refs:
             letters, numbers = zip(*refs)
             cols.update(letters)
-            max_row = max(max_row, max(map(int, set(numbers))))
-        rows = row_ref.findall(part)
-        if rows:
-            max_row = max(max_row, max(map(int, rows)))
-        # cells and rows without a reference: counted by pattern only when a quick count says there are any
-        if pats is _PREFIXED or part.count(b"<c ") + part.count(b"<c>") != part.count(b'<c r="'):
-            no_ref_cells += len(cell_no_ref.findall(part))
-        if pats is _PREFIXED or part.count(b"<row ") + part.count(b"<row>") != part.count(b'<row r="'):
-            no_ref_rows += len(row_no_ref.findall(part))
+            max_row = max(max_row, max(int(n or 0) for n in set(numbers)))
+        # a cell whose start tag is not `<c r="` (no reference, or another attribute first): walked below
+        if not walk and (len(_CELL_START.findall(part)) != part.count(b'<c r="') + part.count(b"<c/")
+                         or _PREFIXED_CELL.search(part)):
+            walk = True
         if styles_needed:
             styles.update(style.findall(part))
         if not special:
-            special = any(pat.search(look) for pat in specials)
+            special = _ODD_ATTR.search(look) is not None or any(pat.search(look) for pat in specials)
         if not formulas:
             formulas = formula.search(look) is not None
-    max_col = max((col_index(c) for c in cols), default=0)
-    return SheetScan(max_row + no_ref_rows, max_col + no_ref_cells, special, formulas,
-                     frozenset(int(s) for s in styles))
+    max_col = max((col_index(c.upper()) if len(c) <= 3 else _LARGEST[1] + 1 for c in cols), default=0)
+    if walk or max_row * max_col > MAX_CELLS:
+        max_row, max_col = _walked_extent(zf, member) or _LARGEST
+    return SheetScan(max_row, max_col, special, formulas, frozenset(int(s) for s in styles))
+
+
+def _walked_extent(zf: zipfile.ZipFile, member: str) -> tuple[int, int] | None:
+    """The extent of the cells calamine would hold, found the way calamine walks sheetData (calamine's
+    xlsx/cells_reader.rs): a row's r sets the row, the end of a row moves to the next; a cell's r sets
+    its place, a cell without one takes the next column; only a cell with content counts. By a streaming
+    defusedxml parse. None when calamine would refuse a reference or the XML does not parse (the extent is
+    then unknown)."""
+    from defusedxml.ElementTree import iterparse
+
+    row_index = col_index_ = height = width = 0
+    cell: list[Any] | None = None  # [row, column, holds something]
+    data: Any = None  # the sheetData element, emptied after each row (memory stays bounded)
+    try:
+        with zf.open(member) as fh:
+            for event, el in iterparse(fh, events=("start", "end")):
+                tag = el.tag.rpartition("}")[2]
+                if data is None:
+                    if event == "start" and tag == "sheetData":
+                        data = el
+                    continue
+                if event == "start":
+                    if cell is not None:
+                        cell[2] = True
+                    elif tag == "row" and el.get("r") is not None:
+                        ref = _calamine_ref(el.get("r"))
+                        if ref is None:
+                            return None
+                        row_index = ref[0]
+                    elif tag == "c":
+                        place = (row_index, col_index_)
+                        if el.get("r") is not None:
+                            ref = _calamine_ref(el.get("r"))
+                            if ref is None or ref[1] < 0:
+                                return None
+                            place = ref
+                            col_index_ = ref[1]
+                        cell = [place[0], place[1], False]
+                    continue
+                if tag == "c" and cell is not None:
+                    if cell[2]:
+                        height, width = max(height, cell[0] + 1), max(width, cell[1] + 1)
+                    col_index_ += 1
+                    cell = None
+                elif tag == "row" and cell is None:
+                    row_index += 1
+                    col_index_ = 0
+                    data.clear()
+                elif tag == "sheetData" and cell is None:
+                    break
+                el.clear()
+    except Exception:  # noqa: BLE001 - XML that does not parse: the extent is unknown
+        return None
+    return height, width
+
+
+_CALAMINE_REF = re.compile(r"([A-Za-z]*)([0-9]+)")
+
+
+def _calamine_ref(value: str) -> tuple[int, int] | None:
+    """(row, column), 0-based, of a reference as calamine reads it: letters of either case, then digits;
+    column -1 when there are no letters (a row's reference). None where calamine refuses it."""
+    m = _CALAMINE_REF.fullmatch(value)
+    if m is None or int(m.group(2)) < 1:
+        return None
+    return int(m.group(2)) - 1, col_index(m.group(1).upper()) - 1
 
 
 def formula_cells(zf: zipfile.ZipFile, member: str) -> dict[tuple[int, int], str] | None:

@@ -63,6 +63,7 @@ _RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://sch
          '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
          '</Relationships>')
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _BOOK = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
          f'xmlns:r="{_R}"><sheets><sheet name="数据" sheetId="1" r:id="rId1"/>'
          '<sheet name="_djctl" sheetId="2" state="veryHidden" r:id="rId2"/></sheets></workbook>')
@@ -178,6 +179,61 @@ def test_a_far_apart_sheet_never_reaches_calamine(tmp_path):
     new, read_by = _view(path, "calamine")
     assert read_by["数据"] == "openpyxl"
     assert new["sheets"]["数据"][0][-1][0] == 1048576
+
+
+#: a far cell in each syntax that XML and calamine accept, and the old byte patterns did not see: each one
+#: made calamine allocate A1:XFD1048576 and abort the process
+_FAR = "XFD1048576"
+FAR_CELLS = {
+    "single quotes": f"<row r='1048576'><c r='{_FAR}'><v>2</v></c></row>",
+    "spaces around =": f'<row r = "1048576"><c r = "{_FAR}"><v>2</v></c></row>',
+    "lower case": f'<row r="1048576"><c r="{_FAR.lower()}"><v>2</v></c></row>',
+    "prefixed cell": f'<row r="1048576"><x:c xmlns:x="{_MAIN}" r="{_FAR}"><x:v>2</x:v></x:c></row>',
+    "> in a value": f'<row r="1048576"><c r="{_FAR}" x="/>"><v>2</v></c></row>',
+    "tab before r": f'<row\tr="1048576"><c\tr="{_FAR}"><v>2</v></c></row>',
+    "no references": '<row r="1048576">' + "<c><v>1</v></c>" * 16384 + "</row>",
+}
+
+
+def _read_in_child(path: Path) -> list[str]:
+    """The sheet read in a child process (a regression aborts that process, not the test run): which reader
+    read it and its last row number, or the refusal's message."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from djctl.errors import InputError; from djctl.io.xlsx import Workbook\n"
+            "try:\n"
+            "    with Workbook(sys.argv[1]) as wb:\n"
+            "        rows = wb.sheet('数据').rows\n"
+            "        print(wb.read_by['数据'], rows[-1][0])\n"
+            "except InputError as exc:\n"
+            "    print('refused', exc.message)")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+                          cwd=str(Path(__file__).resolve().parents[2]))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()
+
+
+@pytest.mark.parametrize("variant", sorted(FAR_CELLS))
+def test_a_far_cell_in_any_syntax_never_reaches_calamine(tmp_path, variant):
+    path = _package(tmp_path / "far.xlsx", '<row r="1"><c r="A1"><v>1</v></c></row>' + FAR_CELLS[variant], PLAIN)
+    assert _read_in_child(path) == ["openpyxl", "1048576"]
+
+
+def test_a_far_empty_cell_leaves_the_sheet_to_calamine(tmp_path):
+    """calamine skips cells without content (a self-closing styled cell): the sheet it holds is A1 alone, found
+    by walking the XML as calamine does once the quick bound says A1:XFD1048576."""
+    path = _package(tmp_path / "far_empty.xlsx", '<row r="1"><c r="A1"><v>1</v></c></row>'
+                    f'<row r="1048576"><c r="{_FAR}" s="4"/></row>', PLAIN)
+    assert assert_same(path) == {"数据": "calamine", "_djctl": "calamine"}
+
+
+def test_a_formula_beside_a_far_cell_in_odd_syntax_is_refused_not_a_crash(tmp_path):
+    """The reference reader asks calamine for a formula's cached value, behind the same extent check."""
+    path = _package(tmp_path / "farf2.xlsx", "<row r='1'><c r='A1'><f>1+1</f><v>2</v></c></row>"
+                    + FAR_CELLS["single quotes"], PLAIN)
+    out = _read_in_child(path)
+    assert out[0] == "refused" and "范围过大" in out[1]
 
 
 # ---------------------------------------------------------------- djctl's forms and office files
