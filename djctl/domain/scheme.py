@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from djctl.domain.limits import MAX_TASKS
 from djctl.domain.negative import NegativeRules, parse_negative
 from djctl.domain.problems import Accountability, RectifyRules, parse_accountability, parse_rectify
 from djctl.domain.people_scheme import Combined, Debrief, Eligibility, Staff, parse_people, people_summary
@@ -246,8 +247,6 @@ MAX_SCHEME_CHARS = 2_000_000
 MAX_DEPTH = 8            # tables and arrays nested in each other ([checklists.达标] items are at depth 3)
 MAX_STRING = 2000        # characters in any one string (a task's note is the longest)
 MAX_KEY = 100            # characters in a key
-FORM_MAX_ROWS = 5000     # rows the form readers accept in one sheet (selfeval, check forms)
-MAX_TASKS = FORM_MAX_ROWS - 100  # tasks in one month's list: every form djctl writes must be one it can read back
 
 
 def _limits(raw: Any) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from djctl.domain.scheme import FORM_MAX_ROWS
+from djctl.domain.limits import FORM_MAX_ROWS
 from djctl.errors import InputError, Problem, ProblemList
 from djctl.io.cells import RowReader, plain_text, refuse_merged
 from djctl.io.outfile import save_workbook

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from djctl.domain.scheme import FORM_MAX_ROWS
+from djctl.domain.limits import FORM_MAX_ROWS
 from djctl.errors import InputError, ProblemList
 from djctl.io.cells import RowReader, refuse_merged
 from djctl.io.form_template import FormSpec, Validation, wrapped_heights, write_spec
