@@ -86,3 +86,52 @@ def test_an_ods_that_is_no_spreadsheet_and_an_xls_that_is_no_workbook_are_refuse
         zf.writestr("META-INF/manifest.xml", "<manifest/>")
     code, doc = _import(cli, odt)
     assert code == 2 and "content.xml" in doc["files"][0]["message"], doc
+
+
+def _far_ods(path: Path, rows: int, cols: int) -> Path:
+    """The committed LibreOffice .ods with, below its form, `rows` empty rows and then one number `cols` columns
+    to the right: a few hundred bytes more that calamine expands into rows × cols cells when it opens the file."""
+    import re
+    import zipfile
+
+    src = FILES / f"{MONTH}_U003_libreoffice.ods"
+    far = (f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell/></table:table-row>'
+           f'<table:table-row><table:table-cell table:number-columns-repeated="{cols}"/>'
+           '<table:table-cell office:value-type="float" office:value="2"><text:p>2</text:p></table:table-cell>'
+           '</table:table-row>').encode()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "content.xml":  # LibreOffice's empty rows to the sheet's end go (else they count too)
+                end = data.index(b"</table:table>")
+                first = re.sub(rb'table:number-rows-repeated="[0-9]+"', b"", data[:end])
+                data = first + far + data[end:]
+            zout.writestr(info, data, zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_an_ods_asking_calamine_for_millions_of_cells_is_refused_before_calamine_opens_it(tmp_path, monkeypatch):
+    """9,000 × 10,000 cells from a few hundred bytes more: calamine took 2.8 GB and 3 s to open it (5.6 GB to read
+    it). The extents in content.xml are counted first, repeats not expanded, and calamine never sees it."""
+    import pytest
+
+    import djctl.io.calamine_read as cr
+    from djctl.errors import InputError
+    from djctl.io.xlsx import Workbook
+
+    path = _far_ods(tmp_path / "远.ods", 9000, 10000)
+    assert path.stat().st_size < (FILES / f"{MONTH}_U003_libreoffice.ods").stat().st_size + 1000
+
+    def never(*a, **k):
+        raise AssertionError("calamine opened the file")
+
+    monkeypatch.setattr(cr, "open_calamine", never)
+    with pytest.raises(InputError, match="范围过大") as err:
+        Workbook(path)
+    assert "自评表" in err.value.message and "9018 行 × 10001 列" in err.value.message
+
+
+def test_an_ods_too_large_to_import_is_refused_with_a_chinese_message(cli, tmp_path):
+    setup_month(cli, tmp_path)
+    code, doc = _import(cli, _far_ods(tmp_path / "远.ods", 2000, 3000))
+    assert code == 2 and "范围过大" in doc["files"][0]["message"], doc

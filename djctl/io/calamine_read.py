@@ -20,6 +20,7 @@ ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 MAX_CELLS = 5_000_000  # a sheet's rows × columns as calamine would hold them (a dense grid)
 
 _T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
 def open_calamine(path: str, fmt: str = "") -> Any:
@@ -101,19 +102,25 @@ def is_ods(path: Path) -> bool:
     return False
 
 
-def ods_layout(path: str) -> tuple[dict[str, dict[tuple[int, int], str]], dict[str, list[str]]]:
-    """For each sheet of an .ods: its formula cells ((row, column) -> formula) and merged ranges (A1 references).
+def ods_layout(path: str) -> tuple[dict[str, dict[tuple[int, int], str]], dict[str, list[str]],
+                                    dict[str, tuple[int, int]]]:
+    """For each sheet of an .ods: its formula cells ((row, column) -> formula), merged ranges (A1 references),
+    and the extent of its cells that hold something (rows × columns from A1).
 
     content.xml is parsed with defusedxml (the guard has already refused DTDs); repeated rows and columns
-    are counted, not expanded."""
+    are counted, not expanded. calamine expands them when it opens the workbook (every sheet at once, up to
+    its own limit of 100 million cells, some 5 GB): a 1 KB file can ask for that, so the extents are checked
+    (`check_ods_extents`) before calamine sees the file."""
     from defusedxml.ElementTree import iterparse
 
     formulas: dict[str, dict[tuple[int, int], str]] = {}
     merges: dict[str, list[str]] = {}
+    extents: dict[str, tuple[int, int]] = {}
     with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
         sheet = None
-        row = 0
-        col = 0
+        row = col = 0
+        last_row = max_col = 0
+        row_used = False
         for event, el in iterparse(fh, events=("start", "end")):
             tag = el.tag
             if event == "start":
@@ -121,25 +128,46 @@ def ods_layout(path: str) -> tuple[dict[str, dict[tuple[int, int], str]], dict[s
                     sheet = el.get(_T + "name") or ""
                     formulas.setdefault(sheet, {})
                     merges.setdefault(sheet, [])
-                    row = 0
+                    row = last_row = max_col = 0
                 elif tag == _T + "table-row":
                     col = 0
+                    row_used = False
                 continue
             if tag in (_T + "table-cell", _T + "covered-table-cell") and sheet is not None:
-                repeat = int(el.get(_T + "number-columns-repeated") or 1)
+                repeat = _count(el.get(_T + "number-columns-repeated"))
                 formula = el.get(_T + "formula")
                 if formula:
                     text = formula.split(":", 1)[1] if formula.startswith(("of:", "oooc:", "msoxl:")) else formula
                     formulas[sheet][(row + 1, col + 1)] = text
-                span_c = int(el.get(_T + "number-columns-spanned") or 1)
-                span_r = int(el.get(_T + "number-rows-spanned") or 1)
+                span_c = _count(el.get(_T + "number-columns-spanned"))
+                span_r = _count(el.get(_T + "number-rows-spanned"))
                 if tag == _T + "table-cell" and (span_c > 1 or span_r > 1):
                     merges[sheet].append(f"{_col(col)}{row + 1}:{_col(col + span_c - 1)}{row + span_r}")
                 col += repeat
+                if formula or len(el) or el.get(_O + "value-type"):  # holds something (a value, text or formula)
+                    max_col, row_used = max(max_col, col), True
                 el.clear()
             elif tag == _T + "table-row":
-                row += int(el.get(_T + "number-rows-repeated") or 1)
+                repeat = _count(el.get(_T + "number-rows-repeated"))
+                row += repeat
+                if row_used:
+                    last_row = row
                 el.clear()
             elif tag == _T + "table":
+                if sheet is not None:
+                    extents[sheet] = (last_row, max_col)
                 sheet = None
-    return formulas, merges
+    return formulas, merges, extents
+
+
+def check_ods_extents(path: str, extents: dict[str, tuple[int, int]]) -> None:
+    """Refuse an .ods any of whose sheets spans more than MAX_CELLS, before calamine opens it."""
+    for name, (height, width) in extents.items():
+        if height * width > MAX_CELLS:
+            raise InputError(f"工作表「{name}」的范围过大（{height} 行 × {width} 列），拒绝读取", path=path,
+                             hint="请删除表格远处的无关内容后另存再导入")
+
+
+def _count(raw: str | None) -> int:
+    """A repeat or span count; what is not a positive number counts once (calamine refuses it anyway)."""
+    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else 1

@@ -132,8 +132,10 @@ class Workbook:
         self._scans: dict[str, Any] = {}
         self.read_by: dict[str, str] = {}  # sheet -> "calamine" or "openpyxl" (which reader read it)
         if self.format != "xlsx":  # .xls and .ods: python-calamine
-            from djctl.io.calamine_read import open_calamine
+            from djctl.io.calamine_read import check_ods_extents, open_calamine
 
+            if self.format == "ods":  # calamine expands every sheet when it opens the file: the extents first
+                check_ods_extents(self.path, self._ods_layout()[2])
             self._cal = open_calamine(self.path, self.format)
             return
         if _engine == "openpyxl":
@@ -249,21 +251,27 @@ class Workbook:
             return None
         return read_sheet(self, name, scan, merged)
 
+    def _ods_layout(self) -> Any:
+        """An .ods's formula cells, merged ranges and sheet extents (io/calamine_read.ods_layout), read once."""
+        if self._ods is None:
+            from djctl.io.calamine_read import ods_layout
+
+            try:
+                self._ods = ods_layout(self.path)
+            except Exception as exc:
+                if _from_defusedxml(exc):
+                    raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
+                raise InputError(f"工作簿无法读取（{exc.__class__.__name__}）", path=self.path) from exc
+        return self._ods
+
     def _calamine_sheet(self, name: str, merged: bool) -> SheetData:
-        from djctl.io.calamine_read import ods_layout, sheet_merges, sheet_rows
+        from djctl.io.calamine_read import sheet_merges, sheet_rows
 
         formulas: dict[tuple[int, int], str] = {}
         merges: list[str] = []
         if self.format == "ods":
-            if self._ods is None:
-                try:
-                    self._ods = ods_layout(self.path)
-                except Exception as exc:
-                    if _from_defusedxml(exc):
-                        raise SecurityError("工作簿含有不安全的 XML 内容（DTD/实体声明），拒绝读取", path=self.path) from exc
-                    raise InputError(f"工作簿无法读取（{exc.__class__.__name__}）", path=self.path) from exc
-            formulas = self._ods[0].get(name, {})
-            merges = self._ods[1].get(name, [])
+            formulas = self._ods_layout()[0].get(name, {})
+            merges = self._ods_layout()[1].get(name, [])
         elif merged:
             merges = sheet_merges(self._cal, name)
         rows: list[tuple[int, list[Cell]]] = []
