@@ -127,6 +127,15 @@ def sst_outside_xml_name(path: Path) -> Path:
     return _edit(path, {SHEET1: _with_shared_string, CONTENT_TYPES: ct}, {name: sst.encode()})
 
 
+def string_count(path: Path, declared: str, name: str = SHARED) -> Path:
+    """A shared-string table of one string whose sst tag declares `declared` (the attribute as written, e.g.
+    'uniqueCount="1000000000000"'): calamine reserved room for that many strings before reading one."""
+    sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+           f' count="1" {declared}><si><t>一单位</t></si></sst>')
+    ct = lambda b: b.replace(b"</Types>", f'<Override PartName="/{name}" ContentType="{SST_TYPE}"/></Types>'.encode())
+    return _edit(path, {SHEET1: _with_shared_string, CONTENT_TYPES: ct}, {name: sst.encode()})
+
+
 # ------------------------------------------------------------------ zip attacks
 
 

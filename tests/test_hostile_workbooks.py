@@ -277,6 +277,30 @@ def test_empty_file(tmp_path):
     refused_quickly(path, InputError, "0 字节")
 
 
+@pytest.mark.parametrize("declared", ['uniqueCount="1000000000000"', "uniqueCount = '100000000000000000'",
+                                      'uniqueCount="+000999999999999"'])
+def test_a_shared_string_table_claiming_a_trillion_strings_is_refused(tmp_path, declared):
+    """calamine reserved room for the claimed count first: 24 TB asked for, the process aborted (no message,
+    the whole import lost). Read in a child process, so that a regression fails this test only."""
+    import subprocess
+
+    path = H.string_count(tmp_path / "sst.xlsx", declared)
+    code = ("import sys; from djctl.errors import DjctlError; from tests.test_hostile_workbooks import read_all\n"
+            "try:\n    read_all(__import__('pathlib').Path(sys.argv[1]))\n"
+            "except DjctlError as exc:\n    print(type(exc).__name__, exc.message)")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+                          cwd=str(Path(__file__).resolve().parents[1]))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("SecurityError") and "共享字符串" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("declared", ['uniqueCount="1"', 'uniqueCount="40"', ""])
+def test_a_shared_string_table_with_a_plausible_count_reads(tmp_path, declared):
+    """Writers that miscount a little, or leave the count out, are read as before."""
+    data = read_all(H.string_count(tmp_path / "sst.xlsx", declared))
+    assert data["单位"][1][1] == "一单位"
+
+
 # ------------------------------------------------------------------ the dimension trap: read correctly
 
 

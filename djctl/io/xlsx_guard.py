@@ -177,6 +177,10 @@ def check_workbook_file(path: str | os.PathLike, *, ods: bool = False, zf: zipfi
             elif "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise InputError("文件是 zip 但不是 Excel 工作簿（缺少 xl/ 内容）", path=name,
                                  hint="请确认上传的是 .xlsx 文件，而不是 .docx 或其他压缩包")
+            else:
+                for info in infos:
+                    if info.filename.lower().rpartition("/")[2] == "sharedstrings.xml":
+                        _check_string_count(zf, info, name)
             for info in infos:  # every part but images: content types may give an XML part any name
                 if not info.is_dir() and not info.filename.startswith("xl/media/") \
                         and not info.filename.lower().endswith(_IMAGE_SUFFIXES):
@@ -214,6 +218,43 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, raw: byte
 
 
 _FIRST_READ = 2048
+
+#: a uniqueCount attribute (any quoting, spaces around "=") and its number
+_UNIQUE_COUNT = re.compile(rb"uniqueCount\s*=\s*[\"']\+?0*([0-9]+)[\"']")
+STRING_COUNT_SLACK = 100_000
+
+
+def _check_string_count(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """calamine reserves room for as many strings as the shared-string table's uniqueCount says before it
+    reads one: a small part claiming 10^12 strings made it ask for 24 TB and abort the process. A count
+    beyond what the part can hold (two per "si" in it, and some slack for writers that miscount) is refused.
+    The whole part is read (in chunks), as calamine reads it."""
+    declared, elements = 0, 0
+    with zf.open(info) as fh:
+        first = fh.read(_FIRST_READ)
+        utf16 = first.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"))
+        if utf16:  # a UTF-16 part (rare): searched as UTF-8 text
+            chunks: Any = iter([_as_utf8(first + fh.read())])
+        else:
+            chunks = _chunked(fh, first)
+        for chunk in chunks:
+            elements += chunk.count(b"si")
+            for value in _UNIQUE_COUNT.findall(chunk):
+                declared = max(declared, int(value) if len(value) <= 18 else 10 ** 18)
+    if declared > 2 * elements + STRING_COUNT_SLACK:
+        raise SecurityError(f"工作簿内部文件「{info.filename}」声明了 {declared} 个共享字符串，与其内容不符，拒绝读取",
+                            path=name, hint="文件可能被改动过或已损坏；请在办公软件中打开并「另存为」后再导入")
+
+
+def _chunked(fh: Any, first: bytes, size: int = 1 << 20) -> Any:
+    """The part in chunks that overlap by 64 bytes, so that no attribute is split between two."""
+    carry = b""
+    chunk = first
+    while chunk:
+        buf = carry + chunk
+        yield buf
+        carry = buf[-64:]
+        chunk = fh.read(size)
 
 
 def _reaches_root(chunk: bytes) -> bool:
