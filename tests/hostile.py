@@ -326,6 +326,17 @@ def merged_over_data(path: Path, ref: str = "B2:B3", prefix: str = "") -> Path:
     return path
 
 
+def merged_by_xml(path: Path, ref: str) -> Path:
+    """A roster with a merged range written into its sheet XML (openpyxl's merge_cells makes an object for
+    every cell of the range: a whole-sheet range would take hours to build that way)."""
+    tmp = path.with_name(path.name + ".base.xlsx")
+    base_roster(tmp)
+    merge = f'</sheetData><mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>'.encode()
+    rewrite(tmp, path, {SHEET1: lambda xml: xml.replace(b"</sheetData>", merge, 1)})
+    tmp.unlink()
+    return path
+
+
 def text_roster(path: Path, names: list[str], branches: bool = True) -> Path:
     """A roster whose unit names are `names`, written as TEXT cells through djctl.io.xlsx.put."""
     from openpyxl import Workbook

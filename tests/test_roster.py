@@ -145,6 +145,14 @@ def test_merged_cells_written_with_a_namespace_prefix(cli, store, tmp_path):
             "工作表「单位」第 2 行「单位名称」列", "合并单元格")
 
 
+@pytest.mark.parametrize("ref", ["B2:XFD1048576", "A1:XFD1048576", "C1:C1048576"])
+def test_a_merge_over_the_whole_sheet_is_refused_without_expanding_it(cli, store, tmp_path, ref):
+    """A merged range was expanded into its cells to find the first one: A1:XFD1048576 is 17 billion cells
+    (the import never ended). The first merged data cell is found from the ranges themselves."""
+    where = "第 2 行「" + {"B": "单位名称", "A": "单位编码", "C": "组织类型"}[ref[0]] + "」列"
+    refused(cli, store, H.merged_by_xml(tmp_path / "m.xlsx", ref), f"工作表「单位」{where}", "合并单元格")
+
+
 def test_merged_title_above_the_header_is_fine(cli, tmp_path):
     from openpyxl import Workbook
 

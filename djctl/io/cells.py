@@ -220,10 +220,14 @@ def refuse_merged(problems: ProblemList, data: Any, header_row: int, columns: di
     """Merged cells over data columns make rows ambiguous: refuse them, naming the first cell."""
     # free-text columns (说明, 备注) may be merged over several rows: the text belongs to the first row
     names = {idx + 1: name for name, idx in columns.items() if not any(w in name for w in FREE_TEXT_WORDS)}
-    for r, c in sorted(data.merged_cells()):
-        if r > header_row and c in names:
-            problems.add("有合并单元格，请取消合并后每行分别填写", data.title, r, names[c])
-            return
+    first: tuple[int, int] | None = None  # the first merged cell below the header in a data column, by (row, column)
+    for min_col, min_row, max_col, max_row in data.merged_ranges():
+        row = max(min_row, header_row + 1)
+        col = min((c for c in names if min_col <= c <= max_col), default=None)
+        if row <= max_row and col is not None and (first is None or (row, col) < first):
+            first = (row, col)
+    if first is not None:
+        problems.add("有合并单元格，请取消合并后每行分别填写", data.title, first[0], names[first[1]])
 
 
 def open_list(path: Any, sheet_name: str, columns: Any, kind: str, what: str,

@@ -82,14 +82,10 @@ class SheetData:
     rows: list[tuple[int, list[Cell]]]
     merged: list[str] = field(default_factory=list)
 
-    def merged_cells(self) -> set[tuple[int, int]]:
-        out: set[tuple[int, int]] = set()
-        for ref in self.merged:
-            min_col, min_row, max_col, max_row = _range_bounds(ref)
-            for r in range(min_row, max_row + 1):
-                for c in range(min_col, max_col + 1):
-                    out.add((r, c))
-        return out
+    def merged_ranges(self) -> list[tuple[int, int, int, int]]:
+        """(min_col, min_row, max_col, max_row) of each merged range, never expanded into cells: one range
+        can be a whole sheet (A1:XFD1048576), 17 billion cells."""
+        return [_range_bounds(ref) for ref in self.merged]
 
 
 _CELL_RANGE = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?")

@@ -30,7 +30,7 @@ def _view(path: Path, engine: str) -> tuple[dict, dict]:
     out = {}
     for n, d in sheets.items():
         rows = [(r, [(c.value, type(c.value), c.formula, c.from_formula) for c in cells]) for r, cells in d.rows]
-        out[n] = (rows, d.merged_cells())
+        out[n] = (rows, sorted(d.merged_ranges()))
     return {"names": names, "sheets": out}, read_by
 
 
