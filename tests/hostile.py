@@ -326,12 +326,12 @@ def merged_over_data(path: Path, ref: str = "B2:B3", prefix: str = "") -> Path:
     return path
 
 
-def merged_by_xml(path: Path, ref: str) -> Path:
+def merged_by_xml(path: Path, ref: str, quote: str = '"') -> Path:
     """A roster with a merged range written into its sheet XML (openpyxl's merge_cells makes an object for
     every cell of the range: a whole-sheet range would take hours to build that way)."""
     tmp = path.with_name(path.name + ".base.xlsx")
     base_roster(tmp)
-    merge = f'</sheetData><mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>'.encode()
+    merge = f'</sheetData><mergeCells count="1"><mergeCell ref={quote}{ref}{quote}/></mergeCells>'.encode()
     rewrite(tmp, path, {SHEET1: lambda xml: xml.replace(b"</sheetData>", merge, 1)})
     tmp.unlink()
     return path

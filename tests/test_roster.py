@@ -153,6 +153,12 @@ def test_a_merge_over_the_whole_sheet_is_refused_without_expanding_it(cli, store
     refused(cli, store, H.merged_by_xml(tmp_path / "m.xlsx", ref), f"工作表「单位」{where}", "合并单元格")
 
 
+def test_a_merge_written_in_single_quotes_is_seen(cli, store, tmp_path):
+    """Odd attribute syntax sends a sheet to the reference reader, whose merged ranges are read from the XML."""
+    refused(cli, store, H.merged_by_xml(tmp_path / "m.xlsx", "b2:b3", quote="'"), "工作表「单位」第 2 行「单位名称」列",
+            "合并单元格")
+
+
 def test_merged_title_above_the_header_is_fine(cli, tmp_path):
     from openpyxl import Workbook
 

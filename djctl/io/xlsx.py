@@ -25,7 +25,7 @@ from djctl.io.xlsx_scan import col_index, scan_sheet
 
 MAX_CELL_CHARS = 32_767
 META_SHEET = "_djctl"
-_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*\bref\s*=\s*["\']([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)["\']')
 
 
 def norm_text(value: Any) -> str:

@@ -92,7 +92,7 @@ class OpenpyxlBook:
                 data = zf.read(member)
             except KeyError:
                 return []
-        return [m.decode() for m in _MERGE.findall(data)]
+        return [m.decode().upper() for m in _MERGE.findall(data)]  # any quoting, either case (as calamine)
 
 
 def _with_cached_values(rows: list[tuple[int, list[Any]]], cached: dict[int, list[Any]]) -> list[tuple[int, list[Any]]]:
