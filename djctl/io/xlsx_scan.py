@@ -1,7 +1,8 @@
 """What python-calamine does not say about an .xlsx, found in the package's XML without parsing it all.
 
 calamine gives each cell's value only. Before a sheet is handed to it, the sheet's XML is scanned once, in
-bounded chunks, with a few byte patterns (no XML parser, nothing expanded):
+bounded chunks, with a few byte patterns (nothing expanded; an XML parser only where the patterns cannot
+be sure of the extent):
 
 - the extent of the cells that hold something: calamine allocates the whole rectangle, so a two-cell sheet
   (A1 and XFD1048576) would abort the process; a sheet over `MAX_CELLS` is refused before calamine sees it.
@@ -13,8 +14,9 @@ bounded chunks, with a few byte patterns (no XML parser, nothing expanded):
   read it (openpyxl's rules): formulas (`<f>`), error cells, ISO-typed date cells, numbers written with a
   decimal point or exponent where the value is whole ("9.0", "1E3") or with more digits than a float keeps,
   empty inline strings, empty shared strings, leading or trailing white space not marked
-  xml:space="preserve" (calamine trims it), and cells in a date number format. Such a sheet is read by
-  the reference reader (`xlsx_openpyxl`), exactly as before; every other sheet by calamine.
+  xml:space="preserve" (calamine trims it), cells in a date number format, and attributes written other
+  than name="value" (single quotes, spaces around "="), which the value patterns assume. Such a sheet is
+  read by the reference reader (`xlsx_openpyxl`), exactly as before; every other sheet by calamine.
 
 The XML walls stay in the guard (io/xlsx_guard.py): the prolog byte scan, and defusedxml's refusals on
 every part's prolog up to its root element.
