@@ -337,6 +337,18 @@ def merged_by_xml(path: Path, ref: str, quote: str = '"') -> Path:
     return path
 
 
+def far_column_rows(path: Path, rows: int, first: int = 10) -> Path:
+    """A roster with `rows` more rows below it, each holding a cell in column A and one in column XFD: a few
+    KB that a reader padding each row to its last cell turns into rows × 16,384 cells."""
+    tmp = path.with_name(path.name + ".base.xlsx")
+    base_roster(tmp)
+    extra = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>远</t></is></c><c r="XFD{r}"><v>1</v></c></row>'
+                    for r in range(first, first + rows)).encode()
+    rewrite(tmp, path, {SHEET1: lambda xml: xml.replace(b"</sheetData>", extra + b"</sheetData>", 1)})
+    tmp.unlink()
+    return path
+
+
 def text_roster(path: Path, names: list[str], branches: bool = True) -> Path:
     """A roster whose unit names are `names`, written as TEXT cells through djctl.io.xlsx.put."""
     from openpyxl import Workbook

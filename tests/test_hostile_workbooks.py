@@ -301,6 +301,22 @@ def test_a_shared_string_table_with_a_plausible_count_reads(tmp_path, declared):
     assert data["单位"][1][1] == "一单位"
 
 
+def test_rows_padded_to_a_far_column_are_refused_within_bounds(tmp_path):
+    """400 rows, each with a cell in A and one in XFD: 6.5 million places once each row is padded to its last
+    cell. Too large for calamine's grid, the sheet went to the reference reader, which built every place
+    (about 800 MB and ten seconds for 6 KB; 5,000 such rows: 10 GB). It now stops at MAX_CELLS."""
+    refused_quickly(H.far_column_rows(tmp_path / "wide.xlsx", 400), InputError, "范围过大", "单位")
+
+
+def test_a_sheet_just_under_the_cell_limit_reads_with_one_empty_cell_object(tmp_path):
+    """Below the limit a padded sheet is read (by calamine), its empty places all one shared cell."""
+    from djctl.io.xlsx import EMPTY_CELL, Workbook
+
+    with Workbook(H.far_column_rows(tmp_path / "wide.xlsx", 200)) as wb:
+        rows = wb.sheet("单位").rows
+    assert len(rows[-1][1]) == 16384 and rows[-1][1][1] is EMPTY_CELL and rows[-1][1][-1].value == 1
+
+
 # ------------------------------------------------------------------ the dimension trap: read correctly
 
 

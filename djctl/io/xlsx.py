@@ -74,6 +74,10 @@ class Cell:
     from_formula: str | None = None
 
 
+#: the one empty cell the reference reader gives for every empty place in a row (cells are never changed
+#: after reading): a row padded to a far cell costs a pointer per place, not an object
+EMPTY_CELL = Cell(None)
+
 @dataclass
 class SheetData:
     """A sheet read into memory as rows of `Cell` (1-based row numbers kept), plus its merged ranges."""
@@ -276,7 +280,7 @@ class Workbook:
             for col, v in enumerate(values, start=1):
                 f = formulas.get((rownum, col))
                 if f is None:
-                    cells.append(Cell(v))
+                    cells.append(EMPTY_CELL if v is None else Cell(v))
                 elif _is_number(v):
                     cells.append(Cell(v, False, f"={f.lstrip('=')}"))
                 else:

@@ -16,7 +16,7 @@ def read_sheet(wb: Any, name: str, scan: Any, merged: bool) -> Any:
     reports differently, a sheet too large for calamine's dense grid, a date format, an empty shared
     string, an array formula, or any error of calamine's."""
     from djctl.io.calamine_read import MAX_CELLS, merge_refs
-    from djctl.io.xlsx import Cell, SheetData, _is_number
+    from djctl.io.xlsx import EMPTY_CELL, Cell, SheetData, _is_number
     from djctl.io.xlsx_scan import formula_cells
 
     parts, zf = wb._parts, wb._zf
@@ -62,7 +62,7 @@ def read_sheet(wb: Any, name: str, scan: Any, merged: bool) -> Any:
         while out and out[-1] is None:
             out.pop()
         if out:
-            rows.append((rownum, [v if type(v) is Cell else Cell(v) for v in out]))
+            rows.append((rownum, [EMPTY_CELL if v is None else v if type(v) is Cell else Cell(v) for v in out]))
             if len(rows) > max_rows:
                 raise InputError(f"工作表「{name}」行数超过上限 {max_rows}，拒绝读取", path=wb.path)
         return True

@@ -47,13 +47,19 @@ class OpenpyxlBook:
 
     def rows(self, name: str, max_rows: int, cached: Any) -> list[tuple[int, list[Any]]]:
         """The sheet's non-empty rows of `Cell`; `cached(name)` gives calamine's values for formula cells."""
-        from djctl.io.xlsx import Cell, _from_defusedxml
+        from djctl.io.calamine_read import MAX_CELLS
+        from djctl.io.xlsx import EMPTY_CELL, Cell, _from_defusedxml
 
         ws = self.wb[name]
         ws.reset_dimensions()  # never trust the dimension tag: read every row that is there
         rows: list[tuple[int, list[Any]]] = []
+        seen = 0  # cells openpyxl gave, the empty ones it fills in up to each row's last cell included
         try:
             for row in ws.iter_rows():
+                seen += len(row)
+                if seen > MAX_CELLS:  # a few KB can ask for this: many rows, each with one far cell
+                    raise InputError(f"工作表「{name}」的范围过大（超过 {MAX_CELLS} 个单元格），拒绝读取", path=self.path,
+                                     hint="请删除表格远处的无关内容后另存再导入")
                 cells = []
                 rownum = None
                 for c in row:
@@ -61,6 +67,9 @@ class OpenpyxlBook:
                         rownum = c.row
                     value = getattr(c, "value", None)
                     formula = getattr(c, "data_type", None) == "f"
+                    if value is None and not formula:
+                        cells.append(EMPTY_CELL)
+                        continue
                     if formula and not isinstance(value, str):  # an array formula: its text, not the object
                         value = getattr(value, "text", value)
                     cells.append(Cell(value, formula))
