@@ -121,6 +121,8 @@ def ods_layout(path: str) -> tuple[dict[str, dict[tuple[int, int], str]], dict[s
         row = col = 0
         last_row = max_col = 0
         row_used = False
+        table_el: Any = None  # the open table and row, emptied as the walk goes (memory stays bounded)
+        row_el: Any = None
         for event, el in iterparse(fh, events=("start", "end")):
             tag = el.tag
             if event == "start":
@@ -129,9 +131,11 @@ def ods_layout(path: str) -> tuple[dict[str, dict[tuple[int, int], str]], dict[s
                     formulas.setdefault(sheet, {})
                     merges.setdefault(sheet, [])
                     row = last_row = max_col = 0
+                    table_el = el
                 elif tag == _T + "table-row":
                     col = 0
                     row_used = False
+                    row_el = el
                 continue
             if tag in (_T + "table-cell", _T + "covered-table-cell") and sheet is not None:
                 repeat = _count(el.get(_T + "number-columns-repeated"))
@@ -147,12 +151,17 @@ def ods_layout(path: str) -> tuple[dict[str, dict[tuple[int, int], str]], dict[s
                 if formula or len(el) or el.get(_O + "value-type"):  # holds something (a value, text or formula)
                     max_col, row_used = max(max_col, col), True
                 el.clear()
+                if row_el is not None and len(row_el) > 256:
+                    row_el.clear()
             elif tag == _T + "table-row":
                 repeat = _count(el.get(_T + "number-rows-repeated"))
                 row += repeat
                 if row_used:
                     last_row = row
                 el.clear()
+                row_el = None
+                if table_el is not None and len(table_el) > 256:
+                    table_el.clear()
             elif tag == _T + "table":
                 if sheet is not None:
                     extents[sheet] = (last_row, max_col)

@@ -159,7 +159,8 @@ def _walked_extent(zf: zipfile.ZipFile, member: str) -> tuple[int, int] | None:
 
     row_index = col_index_ = height = width = 0
     cell: list[Any] | None = None  # [row, column, holds something]
-    data: Any = None  # the sheetData element, emptied after each row (memory stays bounded)
+    data: Any = None  # the sheetData element and the open row: emptied as the walk goes (memory stays bounded)
+    row_el: Any = None
     try:
         with zf.open(member) as fh:
             for event, el in iterparse(fh, events=("start", "end")):
@@ -171,11 +172,13 @@ def _walked_extent(zf: zipfile.ZipFile, member: str) -> tuple[int, int] | None:
                 if event == "start":
                     if cell is not None:
                         cell[2] = True
-                    elif tag == "row" and el.get("r") is not None:
-                        ref = _calamine_ref(el.get("r"))
-                        if ref is None:
-                            return None
-                        row_index = ref[0]
+                    elif tag == "row":
+                        row_el = el
+                        if el.get("r") is not None:
+                            ref = _calamine_ref(el.get("r"))
+                            if ref is None:
+                                return None
+                            row_index = ref[0]
                     elif tag == "c":
                         place = (row_index, col_index_)
                         if el.get("r") is not None:
@@ -191,10 +194,14 @@ def _walked_extent(zf: zipfile.ZipFile, member: str) -> tuple[int, int] | None:
                         height, width = max(height, cell[0] + 1), max(width, cell[1] + 1)
                     col_index_ += 1
                     cell = None
+                    for parent in (data, row_el):  # finished cells outside a row, or in a long one
+                        if parent is not None and len(parent) > 256:
+                            parent.clear()
                 elif tag == "row" and cell is None:
                     row_index += 1
                     col_index_ = 0
                     data.clear()
+                    row_el = None
                 elif tag == "sheetData" and cell is None:
                     break
                 el.clear()
