@@ -178,5 +178,7 @@ def check_ods_extents(path: str, extents: dict[str, tuple[int, int]]) -> None:
 
 
 def _count(raw: str | None) -> int:
-    """A repeat or span count; what is not a positive number counts once (calamine refuses it anyway)."""
-    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else 1
+    """A repeat or span count as calamine parses it (Rust's usize: ASCII digits, one leading "+" allowed);
+    anything else counts once (calamine refuses it anyway)."""
+    digits = raw[1:] if raw and raw.startswith("+") else raw
+    return int(digits) if digits and digits.isascii() and digits.isdigit() and int(digits) > 0 else 1

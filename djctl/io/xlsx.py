@@ -74,9 +74,10 @@ class Cell:
     from_formula: str | None = None
 
 
-#: the one empty cell the reference reader gives for every empty place in a row (cells are never changed
-#: after reading): a row padded to a far cell costs a pointer per place, not an object
+#: the one empty cell both readers give for every empty place in a row (cells are never changed after
+#: reading): a row padded to a far cell costs a pointer per place, not an object
 EMPTY_CELL = Cell(None)
+
 
 @dataclass
 class SheetData:
