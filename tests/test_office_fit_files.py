@@ -136,3 +136,40 @@ def test_an_ods_too_large_to_import_is_refused_with_a_chinese_message(cli, tmp_p
     setup_month(cli, tmp_path)
     code, doc = _import(cli, _far_ods(tmp_path / "远.ods", 2000, 3000))
     assert code == 2 and "范围过大" in doc["files"][0]["message"], doc
+
+
+def _lying_xls(path: Path, rows: int = 1_000_000_000) -> Path:
+    """The committed LibreOffice .xls (U002's form) whose first DIMENSIONS record (BIFF8: first row, last row,
+    first column, last column) claims `rows` rows."""
+    import struct
+
+    data = bytearray((FILES / f"{MONTH}_U002_libreoffice.xls").read_bytes())
+    at = data.find(b"\x00\x02\x0e\x00")  # record type 0x0200, 14 bytes
+    assert at > 0
+    struct.pack_into("<I", data, at + 8, rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_xls_whose_dimensions_lie_is_refused_not_a_crash(cli, tmp_path):
+    """calamine reserves room for what DIMENSIONS claims: a billion rows asked for 80 GB and aborted the process
+    (no message, the import lost). An .xls is read in a child process: its death is a refusal."""
+    setup_month(cli, tmp_path)
+    code, doc = _import(cli, _lying_xls(tmp_path / "收回" / "谎报.xls"))
+    assert code == 2 and "进程异常结束" in doc["files"][0]["message"], doc
+
+
+def test_a_read_worker_killed_by_an_xls_hands_the_rest_back(cli, tmp_path, monkeypatch):
+    """In a read worker the .xls is read in place (the worker is a child already); when it kills the worker the
+    caller reads the remaining files itself, the .xls in a child: it is refused and the others are imported."""
+    s = setup_month(cli, tmp_path)
+    folder = tmp_path / "收回"
+    for unit in s.units[:3]:
+        fill_form(s.forms[unit], folder / f"{unit}.xlsx")
+    _lying_xls(folder / "谎报.xls")
+    monkeypatch.setenv("DJCTL_IMPORT_WORKERS", "2")
+    code, doc = _import(cli, folder)
+    by_name = {Path(f["path"]).name: f for f in doc["files"]}
+    assert code == 2 and "进程异常结束" in by_name["谎报.xls"]["message"], doc
+    assert [by_name[f"{u}.xlsx"]["status"] for u in s.units[:3]] == ["imported"] * 3

@@ -152,6 +152,9 @@ def _worker(spec: str) -> None:
     """The worker's loop: a list of paths in, a list of answers out, until its standard input closes."""
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing a reader might print can garble the answers
+    from djctl.io import xls_child
+
+    xls_child.IN_WORKER = True  # a worker is a child already: an .xls that kills it goes back to the caller
     reader(spec)  # imported before the first message
     while True:
         try:

@@ -137,7 +137,11 @@ class Workbook:
 
             if self.format == "ods":  # calamine expands every sheet when it opens the file: the extents first
                 check_ods_extents(self.path, self._ods_layout()[2])
-            self._cal = open_calamine(self.path, self.format)
+                self._cal = open_calamine(self.path, self.format)
+            else:  # .xls: in a child process (io/xls_child.py)
+                from djctl.io.xls_child import open_xls
+
+                self._cal = open_xls(self.path)
             return
         if _engine == "openpyxl":
             self._reference()
