@@ -8,8 +8,11 @@ imports only its reader, never the store, and writes nothing but its answers. On
 unpickled.
 
 Nothing changes for the user but the time: every file is read by the same function as in one process, the
-answers come back in file order, a worker that fails or crashes makes the caller read the rest itself, and a
-worker whose parent dies ends at its next read (its standard input closes).
+answers come back in file order, and a worker whose parent dies ends at its next read (its standard input
+closes). A worker that dies (a reader crashing the process on a hostile file) is replaced: each file of the
+chunk it was reading is read by a worker of its own, and the one that kills its reader is refused, in
+Chinese, while every other file is read as usual. Where no process can be started, the caller reads
+everything itself.
 """
 
 from __future__ import annotations
@@ -80,14 +83,19 @@ class ReadPool:
 
     def __init__(self, spec: str, workers: int) -> None:
         self.spec = spec
+        self.workers = workers
         self.procs: list[subprocess.Popen] = []
+        self.restarts = 0  # times the workers were started again after one died
+        self._spawn()
+
+    def _spawn(self) -> None:
         env = dict(os.environ)
         # the workers import this very djctl, installed or not (a checkout run with PYTHONPATH, the tests)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         try:
-            for _ in range(workers):
-                self.procs.append(subprocess.Popen([sys.executable, "-m", "djctl.io.read_workers", spec],
+            for _ in range(self.workers):
+                self.procs.append(subprocess.Popen([sys.executable, "-m", "djctl.io.read_workers", self.spec],
                                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env))
         except OSError:
             self.close()  # no workers (a locked-down machine): the caller reads everything itself
@@ -117,35 +125,79 @@ class ReadPool:
 
     def read(self, paths: Sequence[str]) -> Iterator[tuple[Any, Refusal | None]]:
         chunks = [list(paths[i:i + CHUNK]) for i in range(0, len(paths), CHUNK)]
+        start = 0
+        while start < len(chunks):
+            failed = yield from self._run(chunks, start)
+            if failed is None:
+                return
+            # a worker died (or garbled its answer) on this chunk: each of its files is read in a process of its
+            # own, so that the one that kills its reader is refused and no other is lost; then fresh workers
+            yield from self._isolated(chunks[failed])
+            self.close()
+            self.restarts += 1
+            self._spawn()
+            start = failed + 1
+
+    def _run(self, chunks: list[list[str]], start: int) -> Iterator[tuple[Any, Refusal | None]]:
+        """Answers for chunks[start:] from the workers; returns the index of a chunk they failed on (None when
+        every chunk was answered). Without workers, each file is read here."""
         n = len(self.procs)
-        sent = 0
+        if self.broken or not n:
+            for chunk in chunks[start:]:
+                for path in chunk:
+                    yield read_file(self.spec, path)
+            return None
+        sent = start
 
         def send() -> None:
             nonlocal sent
-            if sent < len(chunks) and not self.broken:
+            if sent < len(chunks):
                 try:
-                    proc = self.procs[sent % n]
+                    proc = self.procs[(sent - start) % n]
                     pickle.dump(chunks[sent], proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
                     proc.stdin.flush()
                 except (OSError, ValueError):
-                    self.broken = True
-                    return
+                    pass  # the worker is gone: its first chunk not answered is the one it died on (below)
                 sent += 1
 
         for _ in range(2 * n):  # two messages in flight per worker: it never waits for the next one
             send()
-        for i, chunk in enumerate(chunks):
-            answers = None
-            if i < sent and not self.broken:
-                try:
-                    answers = pickle.load(self.procs[i % n].stdout)
-                except Exception:  # noqa: BLE001 - a worker died or garbled its answer: read the rest here
-                    self.broken = True
+        for i in range(start, len(chunks)):
+            chunk = chunks[i]
+            try:
+                answers = pickle.load(self.procs[(i - start) % n].stdout)
+            except Exception:  # noqa: BLE001 - the worker died (on this chunk) or garbled its answer
+                answers = None
             if answers is None or len(answers) != len(chunk):
-                answers = [READ_HERE] * len(chunk)
+                self.broken = True
+                return i
             send()
             for path, answer in zip(chunk, answers):
                 yield read_file(self.spec, path) if isinstance(answer, str) else answer
+        return None
+
+    def _isolated(self, chunk: list[str]) -> Iterator[tuple[Any, Refusal | None]]:
+        """Each file of `chunk` read by a worker of its own; a file its worker dies on is refused."""
+        for path in chunk:
+            with ReadPool(self.spec, 1) as one:
+                if one.broken:  # no process could start: read here, as without workers
+                    yield read_file(self.spec, path)
+                    continue
+                proc = one.procs[0]
+                try:
+                    pickle.dump([path], proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                    proc.stdin.flush()
+                    answers = pickle.load(proc.stdout)
+                except Exception:  # noqa: BLE001 - the reader died on this very file, or garbled its answer
+                    one.close()
+                    if proc.returncode in (0, None):  # not a death: read it here, as without workers
+                        answers = [READ_HERE]
+                    else:
+                        yield None, Refusal(f"读取这份文件时程序异常结束（退出码 {proc.returncode}），未导入",
+                                            "文件可能已损坏或被改动过；请在办公软件中打开并「另存为」Excel 工作簿（.xlsx）后再导入")
+                        continue
+            answer = answers[0] if len(answers) == 1 else READ_HERE
+            yield read_file(self.spec, path) if isinstance(answer, str) else answer
 
 
 def _worker(spec: str) -> None:
@@ -180,4 +232,8 @@ if __name__ == "__main__":
 
     warnings.filterwarnings("ignore")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's: it stops, our input closes, we end
-    _worker(sys.argv[1])
+    # the module under its own name, not as __main__: a Refusal it pickles must unpickle in the caller (as
+    # __main__.Refusal it did not, and the first refused form sent every later file back to the caller)
+    from djctl.io import read_workers
+
+    read_workers._worker(sys.argv[1])

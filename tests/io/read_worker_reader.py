@@ -13,4 +13,8 @@ def read(path: Path) -> dict:
         raise InputError("拒绝：" + name, path=str(path), problems=[Problem("第一格有误", "表", 3, "得分")], hint="改好再报")
     if "boom" in name:
         raise RuntimeError("a bug in the reader: " + name)
+    if "abort" in name:  # as calamine did on some hostile files: the process ends at once, no exception
+        import os
+
+        os.abort()
     return {"name": name, "size": path.stat().st_size}

@@ -31,6 +31,9 @@ def test_answers_come_back_in_order_with_refusals(tmp_path):
     with ReadPool(SPEC, 3) as pool:
         assert len(pool.procs) == 3
         got = list(pool.read(paths))
+        # the workers read every file: a refusal travels back as it is (it used to unpickle as __main__.Refusal,
+        # fail, and send every later file back to the caller)
+        assert not pool.broken and pool.restarts == 0
     assert got == [read_file(SPEC, p) for p in paths]
     form, refusal = got[0]
     assert refusal.message == "拒绝：refuse000.xlsx" and refusal.hint == "改好再报"
@@ -55,7 +58,7 @@ def test_dead_workers_hand_their_files_back(tmp_path):
             p.kill()
             p.wait()
         got = list(pool.read(paths))
-        assert pool.broken
+        assert pool.restarts == 1
     assert got == [read_file(SPEC, p) for p in paths]
 
 
@@ -67,6 +70,23 @@ def test_a_worker_dying_midway_loses_nothing(tmp_path):
         pool.procs[1].kill()
         got = first + list(answers)
     assert got == [read_file(SPEC, p) for p in paths]
+
+
+def test_a_file_that_kills_its_reader_is_refused_and_nothing_else_is_lost(tmp_path):
+    """The files of the chunk a worker died on are read one per process: only the killer is refused; fresh
+    workers read the rest (the caller never reads the killer itself, which would end it too)."""
+    names = [f"f{i:03d}.xlsx" for i in range(100)]
+    names[37] = "abort037.xlsx"
+    names[90] = "abort090.xlsx"
+    paths = _files(tmp_path, names)
+    with ReadPool(SPEC, 2) as pool:
+        got = list(pool.read(paths))
+        assert pool.restarts == 2
+    for i, (form, refusal) in enumerate(got):
+        if "abort" in names[i]:
+            assert form is None and "程序异常结束" in refusal.message and "另存为" in refusal.hint
+        else:
+            assert (form, refusal) == read_file(SPEC, paths[i])
 
 
 @pytest.mark.parametrize("value,files,expected", [("", 10, 1), ("", 5000, None), ("1", 5000, 1), ("3", 2, 3),
