@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from djctl.errors import InputError
+from djctl.io import read_workers
 from djctl.io.read_workers import ReadPool, read_file, workers_for
 from tests.monthly_helpers import active_scores, fill_all, fill_form, import_json, query, setup_month
 
@@ -51,7 +52,8 @@ def test_a_reader_bug_is_raised_by_the_caller_as_without_workers(tmp_path):
             next(answers)
 
 
-def test_dead_workers_hand_their_files_back(tmp_path):
+def test_dead_workers_hand_their_files_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(read_workers, "CHUNK", 4)  # each file of a failed chunk starts a process: keep chunks small
     paths = _files(tmp_path, [f"f{i:03d}.xlsx" for i in range(40)])
     with ReadPool(SPEC, 2) as pool:
         for p in pool.procs:
@@ -62,7 +64,8 @@ def test_dead_workers_hand_their_files_back(tmp_path):
     assert got == [read_file(SPEC, p) for p in paths]
 
 
-def test_a_worker_dying_midway_loses_nothing(tmp_path):
+def test_a_worker_dying_midway_loses_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(read_workers, "CHUNK", 4)  # each file of a failed chunk starts a process: keep chunks small
     paths = _files(tmp_path, [f"f{i:03d}.xlsx" for i in range(200)])
     with ReadPool(SPEC, 2) as pool:
         answers = pool.read(paths)
@@ -72,7 +75,8 @@ def test_a_worker_dying_midway_loses_nothing(tmp_path):
     assert got == [read_file(SPEC, p) for p in paths]
 
 
-def test_a_file_that_kills_its_reader_is_refused_and_nothing_else_is_lost(tmp_path):
+def test_a_file_that_kills_its_reader_is_refused_and_nothing_else_is_lost(tmp_path, monkeypatch):
+    monkeypatch.setattr(read_workers, "CHUNK", 4)  # each file of a failed chunk starts a process: keep chunks small
     """The files of the chunk a worker died on are read one per process: only the killer is refused; fresh
     workers read the rest (the caller never reads the killer itself, which would end it too)."""
     names = [f"f{i:03d}.xlsx" for i in range(100)]
