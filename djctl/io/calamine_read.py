@@ -40,6 +40,13 @@ def open_calamine(path: str, fmt: str = "") -> Any:
                          hint="文件可能已损坏或加密；请在办公软件中打开并「另存为」后再导入") from exc
 
 
+def too_large(name: str, extent: str, path: str, what: str = "",
+              hint: str = "请删除表格远处的无关内容后另存再导入") -> InputError:
+    """The refusal of a sheet larger than MAX_CELLS (`extent`: "R 行 × C 列", or how many cells); `what`: what
+    of it was to be read."""
+    return InputError(f"工作表「{name}」的范围过大（{extent}），拒绝读取{what}", path=path, hint=hint)
+
+
 def sheet_rows(wb: Any, name: str, path: str, max_rows: int) -> list[tuple[int, list[Any]]]:
     """The non-empty rows of a sheet as (1-based row number, values); empty cells are None."""
     try:
@@ -50,8 +57,7 @@ def sheet_rows(wb: Any, name: str, path: str, max_rows: int) -> list[tuple[int, 
         raise InputError(f"工作表「{name}」无法读取（{exc.__class__.__name__}）", path=path) from exc
     height, width = ws.total_height, ws.total_width
     if height * width > MAX_CELLS:
-        raise InputError(f"工作表「{name}」的范围过大（{height} 行 × {width} 列），拒绝读取", path=path,
-                         hint="请删除表格远处的无关内容后另存再导入")
+        raise too_large(name, f"{height} 行 × {width} 列", path)
     out: list[tuple[int, list[Any]]] = []
     for i, row in enumerate(ws.to_python(skip_empty_area=False), start=1):  # from A1: positions are absolute
         values = [None if v == "" else v for v in row]
@@ -173,8 +179,7 @@ def check_ods_extents(path: str, extents: dict[str, tuple[int, int]]) -> None:
     """Refuse an .ods any of whose sheets spans more than MAX_CELLS, before calamine opens it."""
     for name, (height, width) in extents.items():
         if height * width > MAX_CELLS:
-            raise InputError(f"工作表「{name}」的范围过大（{height} 行 × {width} 列），拒绝读取", path=path,
-                             hint="请删除表格远处的无关内容后另存再导入")
+            raise too_large(name, f"{height} 行 × {width} 列", path)
 
 
 def _count(raw: str | None) -> int:

@@ -51,6 +51,18 @@ class Refusal:
 #: that file itself, so that the failure is the caller's, exactly as without workers
 READ_HERE = "read-here"
 
+#: what a user is told of a file whose reader died on it (here, and for an .xls read in a child: io/xls_child.py)
+CRASH_HINT = "文件可能已损坏或被改动过；请在办公软件中打开并「另存为」Excel 工作簿（.xlsx）后再导入"
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child process that runs djctl code: it imports this very djctl, installed or not
+    (a checkout run with PYTHONPATH, the tests)."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
 
 def reader(spec: str) -> Any:
     """The reading function a spec names: "module:function", a function of one Path."""
@@ -89,10 +101,7 @@ class ReadPool:
         self._spawn()
 
     def _spawn(self) -> None:
-        env = dict(os.environ)
-        # the workers import this very djctl, installed or not (a checkout run with PYTHONPATH, the tests)
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env = child_env()
         try:
             for _ in range(self.workers):
                 self.procs.append(subprocess.Popen([sys.executable, "-m", "djctl.io.read_workers", self.spec],
@@ -194,7 +203,7 @@ class ReadPool:
                         answers = [READ_HERE]
                     else:
                         yield None, Refusal(f"读取这份文件时程序异常结束（退出码 {proc.returncode}），未导入",
-                                            "文件可能已损坏或被改动过；请在办公软件中打开并「另存为」Excel 工作簿（.xlsx）后再导入")
+                                            CRASH_HINT)
                         continue
             answer = answers[0] if len(answers) == 1 else READ_HERE
             yield read_file(self.spec, path) if isinstance(answer, str) else answer

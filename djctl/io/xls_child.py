@@ -15,12 +15,10 @@ dies hands its files back to the caller, which reads them here, in a child.
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from djctl.errors import InputError
@@ -60,14 +58,12 @@ class Book:
 def open_xls(path: str) -> Any:
     """The .xls as calamine reads it: in place in a read worker, else in a child process."""
     from djctl.io.calamine_read import open_calamine
+    from djctl.io.read_workers import child_env
 
     if IN_WORKER:
         return open_calamine(path, "xls")
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])  # this very djctl, installed or not
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     try:
-        done = subprocess.run([sys.executable, "-m", "djctl.io.xls_child", path], capture_output=True, env=env,
+        done = subprocess.run([sys.executable, "-m", "djctl.io.xls_child", path], capture_output=True, env=child_env(),
                               timeout=CPU_SECONDS * 2)
     except subprocess.TimeoutExpired:
         raise _died(path, "读取超时") from None
@@ -85,8 +81,10 @@ def open_xls(path: str) -> Any:
 
 
 def _died(path: str, why: str) -> InputError:
+    from djctl.io.read_workers import CRASH_HINT
+
     return InputError(f"工作簿无法读取（读取 .xls 的进程异常结束：{why}）", path=path,
-                      hint="文件可能已损坏或被改动过；请在办公软件中打开并「另存为」Excel 工作簿（.xlsx）后再导入")
+                      hint=CRASH_HINT)
 
 
 def _limit() -> None:

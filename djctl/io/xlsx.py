@@ -221,12 +221,12 @@ class Workbook:
 
     def _cached(self, name: str) -> list[tuple[int, list[Any]]]:
         """calamine's values of a sheet (the cached results of its formulas), after the extent check."""
-        from djctl.io.calamine_read import MAX_CELLS, open_calamine, sheet_rows
+        from djctl.io.calamine_read import MAX_CELLS, open_calamine, sheet_rows, too_large
 
         scan = self._scan(name)  # None: the part was not found (calamine then reads it as before)
         if scan is not None and scan.height * scan.width > MAX_CELLS:
-            raise InputError(f"工作表「{name}」的范围过大（{scan.height} 行 × {scan.width} 列），拒绝读取其中的公式结果",
-                             path=self.path, hint="请删除表格远处的无关内容，或把公式改为数值后另存再导入")
+            raise too_large(name, f"{scan.height} 行 × {scan.width} 列", self.path, "其中的公式结果",
+                            hint="请删除表格远处的无关内容，或把公式改为数值后另存再导入")
         if self._cal is None:
             self._cal = open_calamine(self.path)
         return sheet_rows(self._cal, name, self.path, self.max_rows)

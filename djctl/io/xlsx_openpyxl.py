@@ -47,7 +47,7 @@ class OpenpyxlBook:
 
     def rows(self, name: str, max_rows: int, cached: Any) -> list[tuple[int, list[Any]]]:
         """The sheet's non-empty rows of `Cell`; `cached(name)` gives calamine's values for formula cells."""
-        from djctl.io.calamine_read import MAX_CELLS
+        from djctl.io.calamine_read import MAX_CELLS, too_large
         from djctl.io.xlsx import EMPTY_CELL, Cell, _from_defusedxml
 
         ws = self.wb[name]
@@ -58,8 +58,7 @@ class OpenpyxlBook:
             for row in ws.iter_rows():
                 seen += len(row)
                 if seen > MAX_CELLS:  # a few KB can ask for this: many rows, each with one far cell
-                    raise InputError(f"工作表「{name}」的范围过大（超过 {MAX_CELLS} 个单元格），拒绝读取", path=self.path,
-                                     hint="请删除表格远处的无关内容后另存再导入")
+                    raise too_large(name, f"超过 {MAX_CELLS} 个单元格", self.path)
                 cells = []
                 rownum = None
                 for c in row:
